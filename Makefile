@@ -1,0 +1,43 @@
+# Two commands: `make run` (the whole system, embedded default) and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := contracts runtime services/catalog services/cart-quote services/orders \
+            services/billing services/license-assign services/notifications gateway system
+PYPROJECTS := $(wildcard */pyproject.toml services/*/pyproject.toml)
+
+.PHONY: run test test-fast bench lint format chaos clean venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock $(PYPROJECTS)
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	# Path-based editable installs: a top-level folder (gateway/) never shadows its package.
+	$(BIN)/python -m pip install -q --no-deps --config-settings editable_mode=compat \
+		$(addprefix -e ,$(PACKAGES))
+	touch $@
+
+run: venv  ## migrate, seed and start everything on the embedded default; Ctrl-C stops it
+	$(BIN)/python -m portal_system.run
+
+test: venv  ## every test; integration tests use BROKER_URL / TEST_DATABASE_URL servers
+	$(BIN)/python -m pytest
+
+test-fast: venv  ## unit and service-layer tests only (SQLite, memory bus)
+	$(BIN)/python -m pytest -m "not integration and not e2e"
+
+bench: venv  ## end-to-end throughput and latency on RabbitMQ + PostgreSQL
+	$(BIN)/python -m portal_system.bench $(BENCH_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var/

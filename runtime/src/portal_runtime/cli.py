@@ -1,0 +1,82 @@
+"""The command line every service shares: ``python -m <service> web|worker|migrate|seed|...``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from portal_runtime import logs
+from portal_runtime.config import SERVICE_PORTS, env_name
+from portal_runtime.migrations import make_revision
+
+
+def main(
+    service_name: str,
+    package: str,
+    bootstrap: Callable,
+    seed: Callable | None = None,
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {package}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    web = sub.add_parser("web", help="serve the HTTP API with gunicorn")
+    web.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get(f"{env_name(service_name)}_PORT", SERVICE_PORTS[service_name])),
+    )
+    web.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
+    worker = sub.add_parser("worker", help="run the consumer, the relay and scheduled jobs")
+    worker.add_argument("--no-relay", action="store_true")
+    worker.add_argument("--no-consumer", action="store_true")
+    worker.add_argument("--no-jobs", action="store_true")
+    sub.add_parser("relay", help="run only the outbox relay")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("seed", help="load the demo data (idempotent)")
+    rev = sub.add_parser("makemigration", help="autogenerate a migration from the models")
+    rev.add_argument("message")
+    args = parser.parse_args(argv)
+
+    level = os.environ.get("LOG_LEVEL", "INFO")
+    logs.configure(service_name, level)
+    if args.command == "web":
+        # gunicorn takes over this process; threads keep one slow read from blocking the rest.
+        threads = os.environ.get("WEB_THREADS", "8")
+        os.execvp(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                # Containers bind all interfaces; one machine keeps to loopback.
+                f"{os.environ.get('WEB_BIND_HOST', '127.0.0.1')}:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                threads,
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+                f"{package}.bootstrap:create_app()",
+            ],
+        )
+    service = bootstrap()
+    if args.command == "migrate":
+        service.migrate()
+    elif args.command == "seed":
+        if seed is not None:
+            seed(service)
+    elif args.command == "worker":
+        service.run_worker(
+            relay=not args.no_relay, consume=not args.no_consumer, jobs=not args.no_jobs
+        )
+    elif args.command == "relay":
+        service.run_worker(consume=False, jobs=False)
+    elif args.command == "makemigration":
+        make_revision(service.config.database_url, package, args.message)

@@ -1,0 +1,96 @@
+"""Configuration from the environment, with defaults that run the embedded system.
+
+The infrastructure switches have fixed names (ARCHITECTURE.md): ``BROKER_URL``,
+``<SERVICE>_DATABASE_URL``, ``SMTP_URL``, ``GATEWAY_PORT``. Everything else is a plain setting with
+a working default, so that ``make run`` needs no environment at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Ports of the services behind the gateway on one machine; the gateway reaches them by URL.
+SERVICE_PORTS = {
+    "gateway": 8080,
+    "catalog": 8081,
+    "cart-quote": 8082,
+    "orders": 8083,
+    "billing": 8084,
+    "license-assign": 8085,
+    "notifications": 8086,
+}
+
+
+def env_name(service: str) -> str:
+    """``cart-quote`` -> ``CART_QUOTE``: the prefix of a service's own variables."""
+    return service.upper().replace("-", "_")
+
+
+def var_dir() -> Path:
+    """Where the embedded default keeps its files (SQLite, bus, mail)."""
+    return Path(os.environ.get("PORTAL_VAR_DIR", "var")).resolve()
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def service_url(service: str) -> str:
+    """Base URL of a service's web process, e.g. ``ORDERS_URL``."""
+    default = f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+    return os.environ.get(f"{env_name(service)}_URL", default).rstrip("/")
+
+
+@dataclass
+class Config:
+    """Settings every service shares; a service subclasses it for its own."""
+
+    service: str
+    database_url: str = ""
+    broker_url: str = ""
+    # Name prefix for exchanges and queues, so test runs can share one broker.
+    bus_prefix: str = ""
+    identity_secret: str = ""
+    log_level: str = "INFO"
+    # Consumer: how often a failing handler is tried before its message is dead-lettered.
+    handler_attempts: int = 3
+    handler_retry_delay: float = 0.5
+    prefetch_count: int = 10
+    heartbeat: int = 30
+    # Relay: how many outbox rows it claims at once and how often it looks when idle.
+    relay_batch: int = 100
+    relay_poll_interval: float = 0.2
+    publish_retries: int = 5
+    http_timeout: float = 5.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, service: str, **overrides) -> Config:
+        prefix = env_name(service)
+        base = var_dir()
+        values = dict(
+            service=service,
+            database_url=os.environ.get(
+                f"{prefix}_DATABASE_URL", f"sqlite:///{base / (service + '.db')}"
+            ),
+            broker_url=os.environ.get("BROKER_URL", f"filesystem://{base / 'bus'}"),
+            bus_prefix=os.environ.get("BUS_PREFIX", ""),
+            identity_secret=os.environ.get("IDENTITY_SECRET", "dev-identity-secret-change-me"),
+            log_level=os.environ.get("LOG_LEVEL", "INFO"),
+            handler_attempts=_int("HANDLER_ATTEMPTS", 3),
+            handler_retry_delay=_float("HANDLER_RETRY_DELAY", 0.5),
+            prefetch_count=_int("PREFETCH_COUNT", 10),
+            heartbeat=_int("BROKER_HEARTBEAT", 30),
+            relay_batch=_int("RELAY_BATCH", 100),
+            relay_poll_interval=_float("RELAY_POLL_INTERVAL", 0.2),
+            publish_retries=_int("PUBLISH_RETRIES", 5),
+            http_timeout=_float("HTTP_TIMEOUT", 5.0),
+        )
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,144 @@
+"""Engine, sessions and the messaging tables every service's database has.
+
+Each service declares its own ``Base`` (its own metadata) and calls :func:`messaging_models` on it,
+so that ``outbox`` and ``processed_messages`` live in the service's own database and migrations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+def is_sqlite(engine_or_url) -> bool:
+    url = getattr(engine_or_url, "url", engine_or_url)
+    return str(url).startswith("sqlite")
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine tuned for its backend: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
+    if is_sqlite(database_url):
+        path = database_url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            import pathlib
+
+            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            # pysqlite's own transaction handling steps aside for the BEGIN IMMEDIATE below.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            # Web, worker and relay processes share the file: WAL lets readers run beside a writer.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Take the write lock at BEGIN, so two writers queue instead of failing on upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class MessagingModels:
+    Outbox: type
+    ProcessedMessage: type
+
+
+def messaging_models(base) -> MessagingModels:
+    """Declare ``outbox`` and ``processed_messages`` on a service's declarative base."""
+
+    class Outbox(base):
+        """An event waiting to be published; written in the same transaction as its cause."""
+
+        __tablename__ = "outbox"
+
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+        message_id: Mapped[str] = mapped_column(String(36), unique=True)
+        type: Mapped[str] = mapped_column(String(120))
+        version: Mapped[int] = mapped_column(Integer)
+        payload: Mapped[dict] = mapped_column(JSON)
+        correlation_id: Mapped[str] = mapped_column(String(64))
+        causation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+        occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+        published_at: Mapped[dt.datetime | None] = mapped_column(
+            UTCDateTime(), nullable=True, index=True
+        )
+        attempts: Mapped[int] = mapped_column(Integer, default=0)
+        last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    class ProcessedMessage(base):
+        """The inbox: a message this consumer has handled, keyed per consumer."""
+
+        __tablename__ = "processed_messages"
+
+        consumer: Mapped[str] = mapped_column(String(80), primary_key=True)
+        message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        type: Mapped[str] = mapped_column(String(120))
+        processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    return MessagingModels(Outbox=Outbox, ProcessedMessage=ProcessedMessage)
+
+
+class DecimalText(TypeDecorator):
+    """Exact decimals on SQLite, which has no exact numeric type: stored as text."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(decimal.Decimal(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else decimal.Decimal(value)
+
+
+def Money():  # noqa: N802 - used like a column type
+    """A money column: NUMERIC(14, 2) on PostgreSQL, exact text on SQLite, ``Decimal`` in Python."""
+    return Numeric(14, 2, asdecimal=True).with_variant(DecimalText(), "sqlite")

@@ -1,0 +1,62 @@
+"""Read-side helpers for search routes: partial matches and cursor pagination.
+
+Lists take ``limit`` (default 50, at most 100) and an opaque ``cursor``, newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import Select, func
+from sqlalchemy.orm import Session
+
+from portal_runtime.problems import invalid
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid({"limit": ["Not a valid integer."]})
+    if not 1 <= value <= MAX_LIMIT:
+        raise invalid({"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+    return value
+
+
+def _decode(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except ValueError:
+        raise invalid({"cursor": ["Not a cursor this list gave out."]})
+
+
+def _encode(key: int) -> str:
+    return base64.urlsafe_b64encode(str(key).encode()).rstrip(b"=").decode()
+
+
+def page(
+    session: Session, query: Select, key_column, limit_raw: str | None, cursor: str | None
+) -> tuple[list, str | None]:
+    """Rows newest first by ``key_column`` (an integer key), and the cursor of the next page."""
+    limit = parse_limit(limit_raw)
+    if cursor:
+        query = query.where(key_column < _decode(cursor))
+    rows = list(session.scalars(query.order_by(key_column.desc()).limit(limit + 1)))
+    next_cursor = _encode(getattr(rows[limit - 1], key_column.key)) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def contains(column, text: str):
+    """Case-insensitive partial match, with the user's ``%`` and ``_`` taken literally."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped.lower()}%", escape="\\")
+
+
+def equals_ci(column, text: str):
+    """Case-insensitive equality (emails)."""
+    return func.lower(column) == text.strip().lower()

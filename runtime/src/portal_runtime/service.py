@@ -1,0 +1,123 @@
+"""A composed service: config, database, messaging, handlers, jobs and adapters in one object.
+
+Each service's ``bootstrap()`` builds one of these, and it is the only place that picks real or
+fake adapters; the web app, the worker and the tests all go through it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portal_contracts import SUBSCRIPTIONS
+from portal_runtime import logs
+from portal_runtime.clock import Clock
+from portal_runtime.config import Config
+from portal_runtime.consumer import EventConsumer, Handler
+from portal_runtime.db import MessagingModels, make_engine, session_factory
+from portal_runtime.migrations import upgrade
+from portal_runtime.relay import Relay
+from portal_runtime.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work a service's worker runs every ``every_seconds`` (e.g. marking overdue invoices)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Service], object]
+
+
+class Service:
+    def __init__(
+        self,
+        config: Config,
+        package: str,
+        models: MessagingModels,
+        handlers: dict[str, list[Handler]] | None = None,
+        jobs: tuple[Job, ...] = (),
+        clock: Clock | None = None,
+        **adapters,
+    ):
+        self.config = config
+        self.package = package
+        self.models = models
+        self.handlers = handlers or {}
+        expected = set(SUBSCRIPTIONS.get(config.service, ()))
+        if set(self.handlers) != expected:
+            raise RuntimeError(
+                f"{config.service} handles {sorted(self.handlers)} but SUBSCRIPTIONS binds "
+                f"{sorted(expected)}: change them together"
+            )
+        self.jobs = tuple(jobs)
+        self.clock = clock or Clock()
+        self.adapters = adapters
+        for name, adapter in adapters.items():
+            setattr(self, name, adapter)
+        self.engine = make_engine(config.database_url)
+        self.sessions = session_factory(self.engine)
+
+    def uow(self, correlation_id: str | None = None, causation_id: str | None = None) -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions,
+            self.models,
+            self.config.service,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+
+    def migrate(self) -> None:
+        upgrade(self.config.database_url, self.package)
+
+    def relay(self) -> Relay:
+        return Relay(self.config, self.sessions, self.models)
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(self.config, self.handlers, self.uow, self.models)
+
+    def run_worker(
+        self,
+        stop: threading.Event | None = None,
+        relay: bool = True,
+        consume: bool = True,
+        jobs: bool = True,
+    ) -> None:
+        """The worker process: relay, consumer and jobs in threads until SIGTERM or SIGINT."""
+        stop = stop or threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+        log = logs.get("worker")
+        threads = []
+        if relay:
+            threads.append(threading.Thread(target=self.relay().run, args=(stop,), name="relay"))
+        if consume and self.handlers:
+            threads.append(
+                threading.Thread(target=self.consumer().run, args=(stop,), name="consumer")
+            )
+        if jobs:
+            for job in self.jobs:
+                threads.append(
+                    threading.Thread(target=self._run_job, args=(job, stop), name=job.name)
+                )
+        for thread in threads:
+            thread.daemon = True
+            thread.start()
+        log.info("worker.started", threads=[t.name for t in threads])
+        while not stop.is_set():
+            stop.wait(0.5)
+        for thread in threads:
+            thread.join(timeout=10)
+        log.info("worker.stopped")
+
+    def _run_job(self, job: Job, stop: threading.Event) -> None:
+        log = logs.get("job")
+        while not stop.is_set():
+            try:
+                job.run(self)
+            except Exception as exc:  # noqa: BLE001 - a failing run is logged; the next one tries again
+                log.error("job.failed", job=job.name, error=f"{type(exc).__name__}: {exc}")
+            stop.wait(job.every_seconds)

@@ -1,0 +1,126 @@
+"""Flask pieces every service shares: the app, request ids, identity, health, one error shape."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+import structlog
+from flask import Flask, current_app, g, jsonify, request
+from sqlalchemy import text
+
+from portal_runtime import identity as ids
+from portal_runtime import logs, problems
+from portal_runtime.problems import Problem
+from portal_runtime.topology import connect
+
+MAX_BODY_BYTES = 1 * 1024 * 1024
+
+
+def create_app(service, name: str | None = None) -> Flask:
+    """A Flask app bound to a composed service (see ``portal_runtime.service``)."""
+    app = Flask(name or service.config.service)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False
+    app.extensions["portal.service"] = service
+    logs.configure(service.config.service, service.config.log_level)
+    problems.register(app)
+    _request_ids(app)
+    _health(app)
+    return app
+
+
+def current_service():
+    return current_app.extensions["portal.service"]
+
+
+def request_id() -> str:
+    return getattr(g, "request_id", None) or str(uuid.uuid4())
+
+
+def unit_of_work():
+    """A unit of work whose events carry this request's correlation id."""
+    return current_service().uow(correlation_id=request_id())
+
+
+def current_identity() -> ids.Identity:
+    """The verified caller, or a 401: a request that did not come through the gateway."""
+    identity = getattr(g, "identity", None)
+    if identity is None:
+        secret = current_service().config.identity_secret
+        identity = ids.verify(request.headers.get(ids.HEADER), secret)
+        if identity is None:
+            raise Problem(401, "This service answers only requests relayed by the gateway.")
+        g.identity = identity
+        structlog.contextvars.bind_contextvars(
+            caller=identity.kind, reseller_id=identity.reseller_id
+        )
+    return identity
+
+
+def customer_access(customer_id: str) -> ids.Identity:
+    """The caller, if it may act on this customer; otherwise the same 404 as a missing one."""
+    identity = current_identity()
+    if not identity.may_access(customer_id):
+        raise problems.not_found("customer")
+    return identity
+
+
+def require_role(identity: ids.Identity, *roles: str) -> None:
+    """Resellers' users need one of ``roles``; customer admins act on their own account."""
+    if identity.is_reseller and not identity.has_role(*roles):
+        raise Problem(403, f"This needs one of the roles: {', '.join(roles)}.")
+
+
+def requires_identity(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_identity()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _request_ids(app: Flask) -> None:
+    @app.before_request
+    def _bind():
+        structlog.contextvars.clear_contextvars()
+        g.request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        structlog.contextvars.bind_contextvars(
+            service=current_service().config.service,
+            request_id=g.request_id,
+            correlation_id=g.request_id,
+        )
+
+    @app.after_request
+    def _echo(resp):
+        resp.headers["X-Request-ID"] = request_id()
+        return resp
+
+
+def _health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        service = current_service()
+        checks = {}
+        try:
+            with service.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - a readiness probe reports, it does not raise
+            checks["database"] = f"down: {type(exc).__name__}"
+        try:
+            with connect(service.config.broker_url, heartbeat=0) as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"down: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify(status="ready" if ready else "unavailable", checks=checks), (
+            200 if ready else 503
+        )

@@ -1,0 +1,236 @@
+"""The delivery contract on the real RabbitMQ and PostgreSQL (ARCHITECTURE.md).
+
+Outbox, relay, inbox and dead letters: an event is never lost, its effect happens once, a
+message that cannot be handled ends in the dead-letter queue while the rest keeps flowing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from kombu import Producer
+from sqlalchemy import func, select, update
+
+import portal_contracts
+from portal_runtime import logs
+from portal_runtime.testing import (
+    broker_url,
+    bus_prefix,
+    delete_bus,
+    postgres_database,
+    queue_messages,
+)
+from portal_runtime.topology import Topology, connect
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+import sample_service  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def bus():
+    url, prefix = broker_url(), bus_prefix()
+    yield url, prefix
+    delete_bus(url, prefix)
+
+
+@pytest.fixture
+def services(bus):
+    url, prefix = bus
+    with postgres_database("producer") as producer_db, postgres_database("consumer") as consumer_db:
+        producer = sample_service.build("catalog", producer_db, url, prefix)
+        consumer = sample_service.build("billing", consumer_db, url, prefix)
+        yield producer, consumer
+        producer.engine.dispose()
+        consumer.engine.dispose()
+
+
+@pytest.fixture
+def running():
+    """Start a service's consumer in a thread; stopped at the end of the test."""
+    stops = []
+
+    def start(service):
+        stop = threading.Event()
+        thread = threading.Thread(target=service.consumer().run, args=(stop,), daemon=True)
+        thread.start()
+        stops.append((stop, thread))
+
+    yield start
+    for stop, thread in stops:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def place(producer, number: str) -> str:
+    with producer.uow() as uow:
+        message_id = uow.publish(
+            "orders.order.placed",
+            dict(portal_contracts.example("orders.order.placed"), order_number=number),
+        )
+        uow.commit()
+    return message_id
+
+
+def wait_for(condition, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def unpublished(producer) -> int:
+    Outbox = producer.models.Outbox
+    with producer.sessions() as session:
+        return session.scalar(select(func.count()).where(Outbox.published_at.is_(None)))
+
+
+def inbox_rows(consumer) -> int:
+    Processed = consumer.models.ProcessedMessage
+    with consumer.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Processed))
+
+
+def test_an_event_published_before_its_consumer_starts_waits_and_is_handled(services, running):
+    producer, consumer = services
+    place(producer, "O-1")
+    assert producer.relay().run_once() == 1
+    assert unpublished(producer) == 0
+    running(consumer)
+    assert wait_for(lambda: sample_service.effects(consumer)) == ["O-1"]
+
+
+def test_the_same_event_delivered_twice_has_one_effect(services, running):
+    producer, consumer = services
+    place(producer, "O-2")
+    relay = producer.relay()
+    relay.run_once()
+    # Publish the same outbox row again, as a relay does after losing its "published" mark.
+    with producer.sessions() as session, session.begin():
+        session.execute(update(producer.models.Outbox).values(published_at=None))
+    assert relay.run_once() == 1
+    running(consumer)
+    wait_for(lambda: inbox_rows(consumer) == 1)
+    time.sleep(1.0)  # room for the second copy to be (not) applied
+    assert sample_service.effects(consumer) == ["O-2"]
+    assert queue_messages(*_queue(consumer, "billing")) == []
+
+
+def test_a_relay_killed_after_publishing_republishes_and_the_effect_stays_single(
+    services, running, bus
+):
+    producer, consumer = services
+    url, prefix = bus
+    place(producer, "O-3")
+    env = dict(os.environ, RELAY_FAULT="exit_after_publish")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "sample_service.py"),
+            "relay",
+            str(producer.engine.url.render_as_string(hide_password=False)),
+            url,
+            prefix,
+        ],
+        env=env,
+        timeout=60,
+        capture_output=True,
+    )
+    assert result.returncode == 17, result.stderr.decode()[-2000:]
+    assert unpublished(producer) == 1  # published, but never marked
+    assert producer.relay().run_once() == 1  # the restarted relay publishes it again
+    running(consumer)
+    wait_for(lambda: sample_service.effects(consumer))
+    time.sleep(1.0)
+    assert sample_service.effects(consumer) == ["O-3"]
+    assert inbox_rows(consumer) == 1
+
+
+def test_a_handler_that_keeps_failing_is_dead_lettered_and_others_keep_flowing(services, running):
+    producer, consumer = services
+    failing_id = place(producer, "FAIL-1")
+    place(producer, "O-4")
+    place(producer, "O-5")
+    producer.relay().run_once()
+    running(consumer)
+    assert wait_for(lambda: sample_service.effects(consumer) == ["O-4", "O-5"])
+    dead = wait_for(lambda: queue_messages(*_queue(consumer, "billing.dlq")))
+    assert [m.properties["message_id"] for m in dead] == [failing_id]
+    assert dead[0].headers["x-failed-attempts"] == consumer.config.handler_attempts
+    assert "cannot cope with FAIL-1" in dead[0].headers["x-dead-letter-reason"]
+    assert queue_messages(*_queue(consumer, "billing")) == []
+
+
+def test_undecodable_unknown_and_non_json_messages_go_straight_to_the_dlq_unlogged(
+    services, running, bus, capfd
+):
+    producer, consumer = services
+    url, prefix = bus
+    logs.configure("billing")
+    topology = Topology(url, prefix)
+    envelope = {
+        "message_id": "m-unknown",
+        "type": "orders.order.placed",
+        "version": 99,
+        "occurred_at": "2026-11-22T10:00:00+00:00",
+        "producer": "orders",
+        "correlation_id": "c",
+        "causation_id": None,
+        "payload": {"secret": "SECRET-BODY"},
+    }
+    bad_payload = dict(envelope, message_id="m-bad-payload", version=1)
+    poison = [
+        ("text/plain", "SECRET-BODY plain text"),
+        ("application/json", "{not json SECRET-BODY"),
+        ("application/json", json.dumps(envelope)),
+        ("application/json", json.dumps(bad_payload)),
+    ]
+    with connect(url) as conn:
+        topology.declare(conn)
+        producer_ = Producer(conn.channel(), exchange=topology.events)
+        for content_type, body in poison:
+            producer_.publish(
+                body,
+                routing_key="orders.order.placed",
+                content_type=content_type,
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+    place(producer, "O-6")
+    producer.relay().run_once()
+    running(consumer)
+    assert wait_for(lambda: sample_service.effects(consumer) == ["O-6"])
+    dead = wait_for(lambda: queue_messages(*_queue(consumer, "billing.dlq")))
+    assert len(dead) == 4
+    assert all(m.headers["x-failed-attempts"] == 0 for m in dead)
+    assert "SECRET-BODY" not in capfd.readouterr().err
+
+
+def test_the_relay_keeps_events_while_the_broker_is_unreachable(services, running, bus):
+    producer, consumer = services
+    place(producer, "O-7")
+    producer.config.broker_url = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens there
+    producer.config.publish_retries = 0
+    stranded = producer.relay()
+    assert stranded.run_once() == 0
+    assert unpublished(producer) == 1
+    producer.config.broker_url = bus[0]
+    assert producer.relay().run_once() == 1
+    running(consumer)
+    assert wait_for(lambda: sample_service.effects(consumer)) == ["O-7"]
+
+
+def _queue(service, suffix: str) -> tuple[str, str]:
+    return service.config.broker_url, f"{service.config.bus_prefix}{suffix}"
