@@ -1,0 +1,41 @@
+"""Auth: sign in for a bearer token, and who the token belongs to."""
+
+from marshmallow import fields, validate
+
+from portal_contracts.api.common import Strict
+
+
+class TokenRequest(Strict):
+    """Body of POST /auth/token."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenSchema(Strict):
+    """Answer of POST /auth/token."""
+
+    access_token = fields.String(dump_only=True)
+    token_type = fields.String(dump_only=True)
+    expires_in = fields.Integer(dump_only=True)
+
+
+class MeSchema(Strict):
+    """Answer of GET /me."""
+
+    kind = fields.String(dump_only=True)
+    user_id = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+    name = fields.String(dump_only=True, allow_none=True)
+    roles = fields.List(fields.String(), dump_only=True)
+    reseller_id = fields.String(dump_only=True, allow_none=True)
+    reseller_name = fields.String(dump_only=True, allow_none=True)
+    customer_id = fields.String(dump_only=True, allow_none=True)
+    currency = fields.String(dump_only=True, allow_none=True)
+
+
+class ChangePasswordRequest(Strict):
+    """Body of POST /me/password (e.g. replacing an invitation's temporary password)."""
+
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, validate=validate.Length(min=12, max=200))

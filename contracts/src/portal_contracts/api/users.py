@@ -1,0 +1,58 @@
+"""A reseller admin's portal users: list, invite, change roles, disable."""
+
+from marshmallow import fields, validate
+
+from portal_contracts.api.common import ListArgs, Strict, page_of
+
+RESELLER_ROLES = ["admin", "sales", "billing"]
+
+_roles = fields.List(
+    fields.String(validate=validate.OneOf(RESELLER_ROLES)),
+    validate=validate.Length(min=1, max=len(RESELLER_ROLES)),
+)
+
+
+class InviteUserRequest(Strict):
+    """Body of POST /users."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(RESELLER_ROLES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(RESELLER_ROLES)),
+    )
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class UpdateUserRequest(Strict):
+    """Body of PATCH /users/{user_id}."""
+
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(RESELLER_ROLES)),
+        validate=validate.Length(min=1, max=len(RESELLER_ROLES)),
+    )
+    disabled = fields.Boolean()
+
+
+class UserSchema(Strict):
+    """One portal user in GET /users and the answer of PATCH /users/{user_id}."""
+
+    id = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+    name = fields.String(dump_only=True, allow_none=True)
+    roles = fields.List(fields.String(), dump_only=True)
+    disabled = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class InvitedUserSchema(UserSchema):
+    """Answer of POST /users: the new user and its one-time temporary password."""
+
+    temporary_password = fields.String(dump_only=True)
+
+
+UserPageSchema = page_of(UserSchema, "UserPageSchema")
+
+
+class UserListArgs(ListArgs):
+    """Query of GET /users."""

@@ -1,0 +1,28 @@
+"""Nested shapes that several events share."""
+
+from marshmallow import validate
+
+from portal_contracts.base import Payload, fields
+
+
+class Person(Payload):
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    email = fields.Email(required=True)
+
+
+class Customer(Payload):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.Email(required=True, allow_none=True)
+
+
+class Buyer(Payload):
+    """Who bought: a reseller (through one of its users) or the customer itself."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["reseller", "customer"]))
+    reseller_id = fields.String(load_default=None, allow_none=True)
+    customer_id = fields.String(load_default=None, allow_none=True)
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    user_id = fields.String(load_default=None, allow_none=True)

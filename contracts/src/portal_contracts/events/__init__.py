@@ -1,0 +1,1 @@
+"""One module per producing service; each exports ``EVENTS = {(type, version): schema class}``."""

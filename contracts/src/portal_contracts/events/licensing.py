@@ -1,0 +1,83 @@
+"""Events the license-assign service publishes."""
+
+from marshmallow import validate
+
+from portal_contracts.base import Payload, fields
+from portal_contracts.common import Person
+
+
+class IssuedLicense(Payload):
+    license_id = fields.String(required=True)
+    product = fields.String(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    team_id = fields.String(required=True)
+    subscription_pack = fields.String(required=True)
+    # Additive: what a notification about these licenses needs, so nobody has to call back.
+    fallback_version = fields.String(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True)
+    assignee = fields.Nested(Person, load_default=None, allow_none=True)
+    # The holder's current offline activation code (a renewal issues a new one).
+    activation_code = fields.String(load_default=None, allow_none=True)
+
+
+class LicensesIssued(Payload):
+    """The licenses an order line produced or extended (renewal) or changed (upgrade)."""
+
+    order_number = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    licenses = fields.List(fields.Nested(IssuedLicense), required=True)
+    # Additive: which line of the order, and what it did (new, renewal, upgrade, downgrade).
+    line_no = fields.Integer(load_default=None, allow_none=True)
+    kind = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["new", "renewal", "upgrade", "downgrade"]),
+    )
+    customer_name = fields.String(load_default=None, allow_none=True)
+
+
+class LicenseAssigned(Payload):
+    license_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    customer_name = fields.String(required=True)
+    product = fields.String(required=True)
+    assignee = fields.Nested(Person, required=True)
+    valid_until = fields.Date(required=True)
+    fallback_version = fields.String(load_default=None, allow_none=True)
+    # The signed offline activation code the person receives by email.
+    activation_code = fields.String(required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(["assigned", "claimed", "renewed", "resent"])
+    )
+    # Additive: where the license sits, and its order when the assignment follows one.
+    team_id = fields.String(load_default=None, allow_none=True)
+    subscription_pack = fields.String(load_default=None, allow_none=True)
+    order_number = fields.String(load_default=None, allow_none=True)
+
+
+class LicenseRevoked(Payload):
+    license_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    customer_name = fields.String(required=True)
+    product = fields.String(required=True)
+    former_assignee = fields.Nested(Person, required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["revoked", "order_cancelled"]))
+
+
+class InvitationClaimed(Payload):
+    link_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    customer_name = fields.String(required=True)
+    product = fields.String(required=True)
+    license_id = fields.String(required=True)
+    claimant = fields.Nested(Person, required=True)
+    admin_emails = fields.List(fields.Email(), required=True)
+
+
+EVENTS = {
+    ("licensing.licenses.issued", 1): LicensesIssued,
+    ("licensing.license.assigned", 1): LicenseAssigned,
+    ("licensing.license.revoked", 1): LicenseRevoked,
+    ("licensing.invitation.claimed", 1): InvitationClaimed,
+}
