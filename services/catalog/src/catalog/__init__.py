@@ -1,0 +1,3 @@
+"""Catalog: products, bundles, price lists per currency and terms, partner discounts."""
+
+SERVICE = "catalog"
