@@ -1,0 +1,171 @@
+"""What cart-quote stores: its copy of prices and discounts, carts, and quotes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+MESSAGING = messaging_models(Base)
+
+
+# -- the catalog's facts, kept from its events ---------------------------------------------------
+
+
+class CatalogProduct(Base):
+    __tablename__ = "catalog_products"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    includes: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class CatalogPrice(Base):
+    """A list price as the catalog last published it."""
+
+    __tablename__ = "catalog_prices"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    product: Mapped[str] = mapped_column(String(20), primary_key=True)
+    term_years: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class PriceListVersion(Base):
+    """When the price book of a currency we hold took effect: older books are ignored."""
+
+    __tablename__ = "price_list_versions"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerDiscount(Base):
+    __tablename__ = "partner_discounts"
+
+    reseller_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    percent: Mapped[Decimal] = mapped_column(Money())
+    effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# -- carts ---------------------------------------------------------------------------------------
+
+
+class Cart(Base):
+    """One buyer's (tenant's) cart for one customer account."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(80), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    # "<tenant>|<customer_id>" while open, NULL afterwards: at most one open cart per pair.
+    open_slot: Mapped[str | None] = mapped_column(String(130), unique=True, nullable=True)
+    # open | ordered | quoted | expired
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The order or quote that closed it.
+    closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    items: Mapped[list[CartItem]] = relationship(
+        back_populates="cart", order_by="CartItem.id", cascade="all, delete-orphan"
+    )
+
+
+class CartItem(Base):
+    __tablename__ = "cart_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    product: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(Integer)
+    term_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # NULL for a new subscription: it starts on the day it is ordered.
+    start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Set Custom (co-terming); NULL is the default end.
+    co_term_end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # An upgrade ends with its licenses.
+    fixed_end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    from_product: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    team_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    team_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    subscription_pack: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    license_ids: Mapped[list] = mapped_column(JSON, default=list)
+
+    cart: Mapped[Cart] = relationship(back_populates="items")
+
+
+# -- quotes --------------------------------------------------------------------------------------
+
+
+class Quote(Base):
+    """A cart's priced lines, frozen; or a direct quote the vendor issued to a customer."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
+    # reseller | customer (a customer admin's own) | direct (the vendor's, until claimed)
+    kind: Mapped[str] = mapped_column(String(10))
+    # Whose quote it is (``reseller:<id>`` / ``customer:<id>``); NULL for an unclaimed direct one.
+    tenant: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    reseller_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    buyer: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    end_user: Mapped[dict] = mapped_column(JSON)
+    end_user_email: Mapped[str] = mapped_column(String(254), index=True)
+    billing_address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    po_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money())
+    # open | ordered | cancelled; "expired" is an open quote read past valid_until.
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ordered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    order_number: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    converted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    lines: Mapped[list[QuoteLine]] = relationship(
+        back_populates="quote", order_by="QuoteLine.line_no", cascade="all, delete-orphan"
+    )
+
+
+class QuoteLine(Base):
+    __tablename__ = "quote_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    product: Mapped[str] = mapped_column(String(20))
+    product_name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    term_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    fallback_eligible: Mapped[bool] = mapped_column(Boolean)
+    team_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    team_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    subscription_pack: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    license_ids: Mapped[list] = mapped_column(JSON, default=list)
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+    quote: Mapped[Quote] = relationship(back_populates="lines")

@@ -1,0 +1,63 @@
+"""What cart-quote reads from other services: ports, with HTTP adapters.
+
+Reads with short timeouts (ARCHITECTURE.md); a service that does not answer becomes a 503 problem.
+Tests substitute fakes through ``bootstrap``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from portal_runtime.http import ServiceClient, ServiceUnavailable
+from portal_runtime.identity import Identity
+
+
+class Customers(Protocol):
+    def get(self, customer_id: str) -> dict | None: ...
+
+
+class Licenses(Protocol):
+    def get(self, customer_id: str, license_ids: list[str]) -> list[dict]: ...
+
+
+class Orders(Protocol):
+    def get(self, identity: Identity, number: str) -> dict | None: ...
+
+
+class HttpCustomers:
+    """license-assign's customer directory: ``{id, name, email, ...}`` of an account."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def get(self, customer_id: str) -> dict | None:
+        return self.client.get_json(f"/internal/customers/{customer_id}")
+
+
+class HttpLicenses:
+    """license-assign's licenses of one customer, by id (other customers' ids are simply absent)."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def get(self, customer_id: str, license_ids: list[str]) -> list[dict]:
+        body = self.client.get_json(
+            f"/internal/customers/{customer_id}/licenses",
+            params=[("license_id", lid) for lid in license_ids],
+        )
+        return [] if body is None else list(body.get("items", []))
+
+
+class HttpOrders:
+    """The orders service's ``GET /orders/{number}``, read with the caller's own identity."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def get(self, identity: Identity, number: str) -> dict | None:
+        resp = self.client.request("GET", f"/orders/{number}", identity=identity)
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise ServiceUnavailable("orders")
+        return resp.json()

@@ -1,0 +1,211 @@
+"""Cart-quote on SQLite with fakes of its ports (customers, licenses, orders) and a fixed clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cart_quote.bootstrap import bootstrap, create_app
+from cart_quote.config import CartQuoteConfig
+from portal_contracts import demo
+from portal_runtime.clock import FixedClock
+from portal_runtime.identity import HEADER, Identity, sign
+from portal_runtime.testing import deliver, event, service_on_sqlite
+
+NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+DEMO_SALES = Identity(
+    kind="reseller_user",
+    user_id="U-1",
+    email=demo.DEMO_RESELLER_USER,
+    name="Sam Sales",
+    roles=("admin", "sales", "billing"),
+    reseller_id=demo.DEMO_RESELLER_ID,
+    reseller_name=demo.DEMO_RESELLER_NAME,
+    currency="USD",
+    customer_scope=demo.ACME_ID,
+)
+OTHER_SALES = Identity(
+    kind="reseller_user",
+    user_id="U-2",
+    email=demo.OTHER_RESELLER_USER,
+    roles=("admin", "sales"),
+    reseller_id=demo.OTHER_RESELLER_ID,
+    reseller_name=demo.OTHER_RESELLER_NAME,
+    currency="USD",
+    customer_scope=demo.GLOBEX_ID,
+)
+ACME_ADMIN = Identity(
+    kind="customer_admin",
+    user_id="A-1",
+    email=demo.ACME_ADMIN,
+    name="Acme Admin",
+    customer_id=demo.ACME_ID,
+    customer_scope=demo.ACME_ID,
+)
+
+# Round list prices (USD): yearly new II 100.00, so Demo Reseller (10%) pays 90.00.
+PRICE_LIST = {
+    "currency": "USD",
+    "effective_at": "2026-11-01T00:00:00+00:00",
+    "products": [
+        {
+            "code": code,
+            "name": name,
+            "includes": ["II", "PC"] if code == "ALL" else [],
+            "prices": [
+                {"term_years": 1, "kind": "new", "amount": yearly},
+                {"term_years": 1, "kind": "renewal", "amount": renewal},
+                {"term_years": 2, "kind": "new", "amount": two_years},
+                {"term_years": 2, "kind": "renewal", "amount": two_renewal},
+            ],
+        }
+        for code, name, yearly, renewal, two_years, two_renewal in [
+            ("II", "IntelliJ IDEA Ultimate", "100.00", "80.00", "180.00", "144.00"),
+            ("PC", "PyCharm Professional", "50.00", "40.00", "90.00", "72.00"),
+            ("ALL", "All Products Pack", "300.00", "240.00", "540.00", "432.00"),
+        ]
+    ],
+}
+
+
+class FakeCustomers:
+    def __init__(self):
+        self.accounts = {
+            demo.ACME_ID: {"id": demo.ACME_ID, "name": demo.ACME_NAME, "email": demo.ACME_CONTACT},
+            demo.GLOBEX_ID: {
+                "id": demo.GLOBEX_ID,
+                "name": demo.GLOBEX_NAME,
+                "email": demo.GLOBEX_CONTACT,
+            },
+        }
+
+    def get(self, customer_id):
+        return self.accounts.get(customer_id)
+
+
+class FakeLicenses:
+    def __init__(self):
+        self.by_customer: dict[str, list[dict]] = {}
+
+    def add(self, customer_id, license_id, product, valid_until, status="assigned", **extra):
+        self.by_customer.setdefault(customer_id, []).append(
+            {
+                "license_id": license_id,
+                "product": product,
+                "status": status,
+                "valid_from": "2025-12-01",
+                "valid_until": valid_until,
+                "team_id": extra.get("team_id", "T-1"),
+                "subscription_pack": extra.get("subscription_pack", "SP-000001"),
+                "assignee_email": None,
+            }
+        )
+
+    def get(self, customer_id, license_ids):
+        return [
+            lic for lic in self.by_customer.get(customer_id, []) if lic["license_id"] in license_ids
+        ]
+
+
+class FakeOrders:
+    def __init__(self):
+        self.orders: dict[str, dict] = {}
+
+    def get(self, identity, number):
+        order = self.orders.get(number)
+        if order is None or order["reseller_id"] != identity.reseller_id:
+            return None
+        return order
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def licenses():
+    return FakeLicenses()
+
+
+@pytest.fixture
+def orders():
+    return FakeOrders()
+
+
+@pytest.fixture
+def cart_quote(tmp_path, clock, licenses, orders):
+    service = service_on_sqlite(
+        bootstrap,
+        CartQuoteConfig,
+        "cart-quote",
+        tmp_path,
+        clock=clock,
+        customers=FakeCustomers(),
+        licenses=licenses,
+        orders=orders,
+    )
+    deliver(service, event("catalog.price_list.published", PRICE_LIST))
+    deliver(
+        service,
+        event(
+            "catalog.partner_discount.changed",
+            {"reseller_id": "RS-1001", "percent": "10", "effective_at": "2026-11-01T00:00:00Z"},
+        ),
+    )
+    return service
+
+
+class Client:
+    """The Flask test client, calling as one identity (the gateway's signed header)."""
+
+    def __init__(self, service, identity):
+        self.service = service
+        self.identity = identity
+        self.http = create_app(service).test_client()
+
+    def headers(self, extra=None):
+        h = {HEADER: sign(self.identity, self.service.config.identity_secret)}
+        h.update(extra or {})
+        return h
+
+    def __getattr__(self, verb):
+        def call(path, headers=None, **kw):
+            return getattr(self.http, verb)(path, headers=self.headers(headers), **kw)
+
+        return call
+
+
+@pytest.fixture
+def demo_client(cart_quote):
+    return Client(cart_quote, DEMO_SALES)
+
+
+@pytest.fixture
+def other_client(cart_quote):
+    return Client(cart_quote, OTHER_SALES)
+
+
+@pytest.fixture
+def acme_client(cart_quote):
+    return Client(cart_quote, ACME_ADMIN)
+
+
+@pytest.fixture
+def client_for(cart_quote):
+    """Make a client calling as any identity."""
+    return lambda identity: Client(cart_quote, identity)
+
+
+@pytest.fixture
+def people():
+    """The demo identities, by name."""
+    return {"demo": DEMO_SALES, "other": OTHER_SALES, "acme": ACME_ADMIN}
+
+
+@pytest.fixture
+def price_list():
+    return PRICE_LIST
