@@ -1,0 +1,123 @@
+"""What the orders service stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+MESSAGING = messaging_models(Base)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="placed")
+    # pending (card charge under way) | paid | invoiced (PO, paid later) | failed
+    # | credited (a credit note settled the unpaid invoice) | refunded (the payment went back)
+    payment_status: Mapped[str] = mapped_column(String(20), default="pending")
+    payment_failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    buyer_kind: Mapped[str] = mapped_column(String(20))
+    reseller_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    buyer_customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_email: Mapped[str] = mapped_column(String(254))
+    buyer_user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    end_user: Mapped[dict] = mapped_column(JSON)
+    end_user_email: Mapped[str] = mapped_column(String(254), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money())
+    po_number: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    payment_kind: Mapped[str] = mapped_column(String(10))
+    payment_method_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    send_activation_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_kind: Mapped[str] = mapped_column(String(10), default="direct")
+    source_reference: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # One order per cart content or quote, whatever Idempotency-Key a retry carries: the cart is
+    # closed only when cart-quote sees ``orders.order.placed``, so a second checkout could race it.
+    # NULL for direct orders (NULLs never collide).
+    source_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    billing_address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    invoice_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    credit_note_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    cancelled_by: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no", cascade="all, delete-orphan"
+    )
+    licenses: Mapped[list[OrderLicense]] = relationship(
+        back_populates="order", order_by="OrderLicense.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def license_ids(self) -> list[str]:
+        return [lic.license_id for lic in self.licenses]
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    product: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(Integer)
+    term_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    fallback_eligible: Mapped[bool] = mapped_column(Boolean)
+    team_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    team_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    subscription_pack: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    license_ids: Mapped[list] = mapped_column(JSON, default=list)
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderLicense(Base):
+    """A license the order produced, as license-assign reported it."""
+
+    __tablename__ = "order_licenses"
+    __table_args__ = (UniqueConstraint("order_id", "license_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    license_id: Mapped[str] = mapped_column(String(40), index=True)
+    product: Mapped[str] = mapped_column(String(20))
+
+    order: Mapped[Order] = relationship(back_populates="licenses")
+
+
+class IdempotencyKey(Base):
+    """A placed request's key, the hash of its body and the answer it got, per caller scope."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    order_number: Mapped[str] = mapped_column(String(30))
+    status_code: Mapped[int] = mapped_column(Integer)
+    # The exact body first returned: a replay answers with it unchanged.
+    response: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

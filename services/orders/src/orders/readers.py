@@ -1,0 +1,117 @@
+"""What orders reads from other services at placement: ports, with HTTP adapters.
+
+These are reads with short timeouts (ARCHITECTURE.md); a service that does not answer becomes a
+503 problem. Tests substitute fakes through ``bootstrap``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from urllib.parse import quote as escape
+
+from portal_contracts.base import to_json_ready
+from portal_runtime.http import ServiceClient, ServiceUnavailable
+from portal_runtime.identity import Identity
+from portal_runtime.problems import Problem
+
+
+class Customers(Protocol):
+    def get(self, customer_id: str) -> dict | None: ...
+
+
+class Pricing(Protocol):
+    def price(self, identity: Identity, customer_id: str, lines: list[dict]) -> dict: ...
+
+
+class PaymentMethods(Protocol):
+    def get(self, identity: Identity, method_id: str) -> dict | None: ...
+
+
+class Carts(Protocol):
+    """cart-quote's cart and quotes, read with the caller's identity (its tenancy applies)."""
+
+    def cart(self, identity: Identity, customer_id: str) -> dict | None: ...
+
+    def quote(self, identity: Identity, number: str) -> dict | None: ...
+
+
+def _request_id() -> str | None:
+    # Pass the request's id on, so one correlation id traces a checkout across services.
+    from flask import has_request_context
+
+    from portal_runtime.web import request_id
+
+    return request_id() if has_request_context() else None
+
+
+class HttpCustomers:
+    """license-assign's customer directory: ``{id, name, email}`` of an account."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def get(self, customer_id: str) -> dict | None:
+        return self.client.get_json(
+            f"/internal/customers/{escape(customer_id, safe='')}", request_id=_request_id()
+        )
+
+
+class HttpPricing:
+    """cart-quote prices lines (list prices, partner discount, co-term proration)."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def price(self, identity: Identity, customer_id: str, lines: list[dict]) -> dict:
+        resp = self.client.request(
+            "POST",
+            "/internal/pricing",
+            identity=identity,
+            # Dates in the lines travel as ISO strings.
+            json=to_json_ready({"customer_id": customer_id, "lines": lines}),
+            request_id=_request_id(),
+        )
+        if resp.status_code == 422:
+            body = resp.json()
+            raise Problem(
+                422, body.get("detail", "Some lines cannot be priced."), errors=body.get("errors")
+            )
+        if resp.status_code != 200:
+            raise ServiceUnavailable("cart-quote")
+        return resp.json()
+
+
+class HttpPaymentMethods:
+    """billing's stored payment methods of the caller: ``{id, kind, status}`` or None."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def get(self, identity: Identity, method_id: str) -> dict | None:
+        return self.client.get_json(
+            f"/internal/payment-methods/{escape(method_id, safe='')}",
+            identity=identity,
+            request_id=_request_id(),
+        )
+
+
+class HttpCarts:
+    """cart-quote's public cart and quote routes, called as the user (API.md shapes)."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def cart(self, identity: Identity, customer_id: str) -> dict | None:
+        return self.client.get_json(
+            f"/customers/{escape(customer_id, safe='')}/cart",
+            identity=identity,
+            request_id=_request_id(),
+        )
+
+    def quote(self, identity: Identity, number: str) -> dict | None:
+        return self.client.get_json(
+            f"/quotes/{escape(number, safe='')}",
+            identity=identity,
+            request_id=_request_id(),
+            headers={"Accept": "application/json"},
+        )
