@@ -1,0 +1,3 @@
+"""Billing: invoices, credit notes, payments, payment-method tokens, the sandbox vault."""
+
+SERVICE = "billing"

@@ -1,0 +1,37 @@
+"""Settings of the billing service."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from portal_runtime.config import Config
+
+
+@dataclass
+class BillingConfig(Config):
+    # A PO (bank transfer) invoice is due this many days after it is issued.
+    po_due_days: int = 30
+    # After a declined charge the licenses stay usable this many days, then are suspended.
+    grace_days: int = 7
+    # How often the worker looks for invoices that have just become overdue.
+    overdue_check_seconds: float = 300.0
+    # The public base URL (the gateway): PayPal's sandbox approval page is served through it.
+    portal_base_url: str = "http://127.0.0.1:8080"
+    # The local payment sandbox (vault, charges, PayPal approvals) keeps its own store, as a
+    # real provider would: it is never billing's database.
+    sandbox_database_url: str = ""
+
+    @classmethod
+    def from_env(cls, service: str = "billing", **overrides) -> BillingConfig:
+        """Billing's own settings: ``BILLING_PO_DUE_DAYS``, ``BILLING_GRACE_DAYS``,
+        ``BILLING_OVERDUE_CHECK_SECONDS``, ``PORTAL_BASE_URL``, ``BILLING_SANDBOX_DATABASE_URL``."""
+        values = dict(
+            po_due_days=int(os.environ.get("BILLING_PO_DUE_DAYS", "30")),
+            grace_days=int(os.environ.get("BILLING_GRACE_DAYS", "7")),
+            overdue_check_seconds=float(os.environ.get("BILLING_OVERDUE_CHECK_SECONDS", "300")),
+            portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080"),
+            sandbox_database_url=os.environ.get("BILLING_SANDBOX_DATABASE_URL", ""),
+        )
+        values.update(overrides)
+        return super().from_env(service, **values)

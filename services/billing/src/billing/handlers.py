@@ -1,0 +1,533 @@
+"""Billing's commands, the events it handles and its scheduled job.
+
+- ``orders.order.placed`` -> exactly one invoice per order, numbered gapless per owner; a card or
+  PayPal order is charged at once through the payment provider (idempotency key: the order
+  number), a PO order is due in ``po_due_days``.
+- ``orders.order.cancelled`` -> a credit note: a paid invoice is refunded, an unpaid one applied.
+- The overdue job marks each unpaid invoice past its due date once and says so.
+
+Handlers are guarded so that a replay changes nothing even without the inbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from billing.config import BillingConfig
+from billing.models import CreditNote, Invoice, InvoiceDocument, InvoiceLine, Payment, PaymentMethod
+from billing.numbering import lock_series, take_next
+from billing.payments import ChargeResult, PaymentProvider
+from billing.pdf import render_invoice
+from portal_runtime import logs
+from portal_runtime.clock import Clock
+from portal_runtime.consumer import Event
+from portal_runtime.db import is_sqlite
+from portal_runtime.uow import UnitOfWork
+
+log = logs.get("billing")
+
+
+@dataclass(frozen=True)
+class Billing:
+    """What billing's handlers need besides the unit of work: settings, time, the provider."""
+
+    config: BillingConfig
+    clock: Clock
+    provider: PaymentProvider
+
+
+class PaymentDeclined(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotPayable(Exception):
+    """The invoice is not waiting for a payment (already paid, or settled by a credit note)."""
+
+
+class UnknownMethod(LookupError):
+    """No active payment method with this id for this tenant."""
+
+
+# -- who owns what -------------------------------------------------------------------------------
+
+
+def tenant_of(buyer: dict) -> str:
+    """The identity tenant a buyer's invoices and payment methods belong to."""
+    if buyer["kind"] == "customer":
+        return f"customer:{buyer['customer_id']}"
+    return f"reseller:{buyer['reseller_id']}"
+
+
+def owner_of(buyer: dict) -> str:
+    return buyer["customer_id"] if buyer["kind"] == "customer" else buyer["reseller_id"]
+
+
+def line_kind(order_line_kind: str) -> str:
+    # An upgrade buys a new All Products Pack subscription; a downgrade happens at renewal.
+    return "renewal" if order_line_kind in ("renewal", "downgrade") else "new"
+
+
+def active_method(uow: UnitOfWork, tenant: str, method_id: str | None) -> PaymentMethod | None:
+    if not method_id:
+        return None
+    return uow.session.scalar(
+        select(PaymentMethod).where(
+            PaymentMethod.id == method_id,
+            PaymentMethod.tenant == tenant,
+            PaymentMethod.status == "active",
+        )
+    )
+
+
+def charge_with(
+    billing: Billing, method: PaymentMethod | None, amount: Decimal, currency: str, key: str
+) -> ChargeResult:
+    if method is None or not method.provider_token:
+        return ChargeResult(approved=False, reference="", reason="payment_method_unavailable")
+    return billing.provider.charge(method.kind, method.provider_token, amount, currency, key)
+
+
+def add_document(invoice: Invoice, reason: str, now: dt.datetime) -> InvoiceDocument:
+    """Render the invoice as it stands now and keep it as the next version."""
+    version = len(invoice.documents) + 1
+    doc = InvoiceDocument(
+        version=version, reason=reason, created_at=now, content=render_invoice(invoice, now)
+    )
+    invoice.documents.append(doc)
+    return doc
+
+
+# -- event payloads ------------------------------------------------------------------------------
+
+
+def customer_of(invoice: Invoice) -> dict:
+    return {
+        "id": invoice.customer_id,
+        "name": invoice.customer_name,
+        "email": invoice.customer_email,
+    }
+
+
+def invoice_issued(invoice: Invoice) -> dict:
+    return {
+        "invoice_number": invoice.number,
+        "order_number": invoice.order_number,
+        "reseller_id": invoice.reseller_id,
+        "buyer": invoice.buyer,
+        "customer": customer_of(invoice),
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "status": invoice.status,
+        "payment_type": invoice.payment_type,
+        "issued_on": invoice.issued_on,
+        "due_date": invoice.due_date,
+        "po_number": invoice.po_number,
+    }
+
+
+def payment_captured(invoice: Invoice, method_kind: str) -> dict:
+    return {
+        "invoice_number": invoice.number,
+        "order_number": invoice.order_number,
+        "customer_id": invoice.customer_id,
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "captured_at": invoice.paid_at,
+        "method_kind": method_kind,
+    }
+
+
+def payment_failed(invoice: Invoice, failed_at: dt.datetime) -> dict:
+    return {
+        "invoice_number": invoice.number,
+        "order_number": invoice.order_number,
+        "buyer": invoice.buyer,
+        "customer": customer_of(invoice),
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "failed_at": failed_at,
+        "reason": invoice.payment_failure_reason,
+        "grace_until": invoice.grace_until,
+    }
+
+
+def invoice_overdue(invoice: Invoice) -> dict:
+    return {
+        "invoice_number": invoice.number,
+        "order_number": invoice.order_number,
+        "buyer": invoice.buyer,
+        "customer": customer_of(invoice),
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "due_date": invoice.due_date,
+    }
+
+
+def credit_note_issued(note: CreditNote, invoice: Invoice) -> dict:
+    return {
+        "credit_note_number": note.number,
+        "invoice_number": invoice.number,
+        "order_number": invoice.order_number,
+        "buyer": invoice.buyer,
+        "amount": note.amount,
+        "currency": note.currency,
+        "refunded": note.refunded,
+    }
+
+
+# -- orders.order.placed -> one invoice ------------------------------------------------------------
+
+
+def _invoice_for(uow: UnitOfWork, order_number: str) -> Invoice | None:
+    return uow.session.scalar(select(Invoice).where(Invoice.order_number == order_number))
+
+
+def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
+    order = event.payload
+    number = order["order_number"]
+    if _invoice_for(uow, number) is not None:
+        return
+    buyer = dict(order["buyer"])
+    tenant, owner = tenant_of(buyer), owner_of(buyer)
+    amount = sum((Decimal(line["amount"]) for line in order["lines"]), Decimal("0.00"))
+    kind = order["payment"]["kind"]
+    method_id = order["payment"].get("method_id")
+
+    # Charge before taking the number lock: the provider call may be slow, and the order number
+    # as idempotency key makes a second call (redelivery, competing worker) return the first.
+    charge: ChargeResult | None = None
+    method = None
+    if kind in ("card", "paypal"):
+        method = active_method(uow, tenant, method_id)
+        charge = charge_with(billing, method, amount, order["currency"], key=number)
+
+    counter = lock_series(uow.session, "INV", owner)
+    if _invoice_for(uow, number) is not None:
+        return  # a competing worker issued it while we waited for the lock
+    now = billing.clock.now()
+    today = now.date()
+    invoice = Invoice(
+        number=take_next(counter),
+        order_number=number,
+        tenant=tenant,
+        owner=owner,
+        buyer=buyer,
+        billing_address=dict(order["billing_address"]) if order.get("billing_address") else None,
+        reseller_id=order.get("reseller_id"),
+        customer_id=order["customer"]["id"],
+        customer_name=order["customer"]["name"],
+        customer_email=order["customer"].get("email"),
+        po_number=order.get("po_number"),
+        currency=order["currency"],
+        amount=amount,
+        issued_at=now,
+        issued_on=today,
+        due_date=today,
+        payment_kind=kind,
+        payment_method_id=method_id,
+    )
+    for line in order["lines"]:
+        invoice.lines.append(
+            InvoiceLine(
+                line_no=line["line_no"],
+                product=line["product"],
+                quantity=line["quantity"],
+                kind=line_kind(line["kind"]),
+                start_date=line["start_date"],
+                end_date=line["end_date"],
+                unit_price=Decimal(line["unit_price"]),
+                amount=Decimal(line["amount"]),
+            )
+        )
+    if charge is None:
+        invoice.status, invoice.payment_type = "not_paid", "postpaid"
+        invoice.due_date = today + dt.timedelta(days=billing.config.po_due_days)
+    elif charge.approved:
+        invoice.status, invoice.payment_type, invoice.paid_at = "paid", "online", now
+    else:
+        invoice.status, invoice.payment_type = "not_paid", "online"
+        invoice.payment_failure_reason = charge.reason
+        invoice.grace_until = today + dt.timedelta(days=billing.config.grace_days)
+        # Due by the end of the grace period: overdue then, like the licenses.
+        invoice.due_date = invoice.grace_until
+    uow.session.add(invoice)
+    uow.session.flush()
+    if charge is not None:
+        uow.session.add(
+            Payment(
+                invoice_id=invoice.id,
+                idempotency_key=number,
+                method_id=method_id,
+                method_kind=kind,
+                amount=amount,
+                currency=invoice.currency,
+                status="captured" if charge.approved else "declined",
+                reason=charge.reason,
+                provider_reference=charge.reference or None,
+                created_at=now,
+            )
+        )
+    add_document(invoice, "issued", now)
+    uow.publish("billing.invoice.issued", invoice_issued(invoice))
+    if charge is not None and charge.approved:
+        uow.publish("billing.payment.captured", payment_captured(invoice, kind))
+    elif charge is not None:
+        uow.publish("billing.payment.failed", payment_failed(invoice, now))
+    log.info(
+        "invoice.issued",
+        invoice_number=invoice.number,
+        order_number=number,
+        status=invoice.status,
+        payment_type=invoice.payment_type,
+    )
+
+
+# -- orders.order.cancelled -> a credit note ---------------------------------------------------
+
+
+def issue_credit_note(event: Event, uow: UnitOfWork, billing: Billing) -> None:
+    cancelled = event.payload
+    invoice = _invoice_for(uow, cancelled["order_number"])
+    if invoice is None:
+        # The order's invoice is not there yet: fail, so the message is tried again.
+        raise LookupError(f"no invoice yet for order {cancelled['order_number']}")
+    if invoice.credit_note is not None:
+        return
+    counter = lock_series(uow.session, "CN", invoice.owner)
+    # Lock the invoice too: a payment arriving meanwhile must not be overwritten by "applied".
+    uow.session.refresh(invoice, with_for_update=True)
+    if uow.session.scalar(select(CreditNote.id).where(CreditNote.invoice_id == invoice.id)):
+        return
+    now = billing.clock.now()
+    refunded = invoice.status == "paid"
+    note = CreditNote(
+        number=take_next(counter),
+        invoice_id=invoice.id,
+        order_number=invoice.order_number,
+        tenant=invoice.tenant,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        refunded=refunded,
+        reason=cancelled.get("reason"),
+        issued_at=now,
+        issued_on=now.date(),
+    )
+    if refunded:
+        captured = uow.session.scalar(
+            select(Payment)
+            .where(Payment.invoice_id == invoice.id, Payment.status == "captured")
+            .order_by(Payment.id.desc())
+        )
+        key = f"refund:{invoice.order_number}"
+        note.refund_reference = billing.provider.refund(
+            captured.provider_reference if captured else "",
+            invoice.amount,
+            invoice.currency,
+            key,
+        )
+        uow.session.add(
+            Payment(
+                invoice_id=invoice.id,
+                idempotency_key=key,
+                method_id=captured.method_id if captured else None,
+                method_kind=captured.method_kind if captured else invoice.payment_kind,
+                amount=invoice.amount,
+                currency=invoice.currency,
+                status="refunded",
+                provider_reference=note.refund_reference,
+                created_at=now,
+            )
+        )
+    else:
+        invoice.status, invoice.payment_type = "applied", "credit_note"
+    invoice.credit_note = note
+    uow.session.add(note)
+    uow.session.flush()
+    add_document(invoice, "credited", now)
+    uow.publish("billing.credit_note.issued", credit_note_issued(note, invoice))
+    log.info(
+        "credit_note.issued",
+        credit_note_number=note.number,
+        invoice_number=invoice.number,
+        refunded=refunded,
+    )
+
+
+# -- paying an invoice later ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayInvoice:
+    invoice_number: str
+    tenant: str | None  # None: a service identity, which sees every invoice
+    payment_method_id: str
+
+
+def find_invoice(uow: UnitOfWork, tenant: str | None, number: str, lock: bool = False):
+    query = select(Invoice).where(Invoice.number == number)
+    if tenant is not None:
+        query = query.where(Invoice.tenant == tenant)
+    if lock and not is_sqlite(uow.session.get_bind()):
+        query = query.with_for_update()
+    return uow.session.scalar(query)
+
+
+def pay_invoice(cmd: PayInvoice, uow: UnitOfWork, billing: Billing) -> Invoice | None:
+    """Charge a stored method for an unpaid invoice; None if there is no such invoice."""
+    invoice = find_invoice(uow, cmd.tenant, cmd.invoice_number, lock=True)
+    if invoice is None:
+        return None
+    if invoice.status != "not_paid":
+        raise NotPayable(invoice.status)
+    method = active_method(uow, invoice.tenant, cmd.payment_method_id)
+    if method is None:
+        raise UnknownMethod(cmd.payment_method_id)
+    attempts = uow.session.scalar(
+        select(func.count(Payment.id)).where(Payment.invoice_id == invoice.id)
+    )
+    key = f"{invoice.number}/{attempts + 1}"
+    charge = charge_with(billing, method, invoice.amount, invoice.currency, key)
+    now = billing.clock.now()
+    uow.session.add(
+        Payment(
+            invoice_id=invoice.id,
+            idempotency_key=key,
+            method_id=method.id,
+            method_kind=method.kind,
+            amount=invoice.amount,
+            currency=invoice.currency,
+            status="captured" if charge.approved else "declined",
+            reason=charge.reason,
+            provider_reference=charge.reference or None,
+            created_at=now,
+        )
+    )
+    if not charge.approved:
+        return invoice  # the caller commits the declined attempt, then answers 402
+    invoice.status, invoice.payment_type, invoice.paid_at = "paid", "online", now
+    invoice.payment_method_id = method.id
+    invoice.payment_failure_reason = None
+    add_document(invoice, "paid", now)
+    uow.publish("billing.payment.captured", payment_captured(invoice, method.kind))
+    log.info("invoice.paid", invoice_number=invoice.number, order_number=invoice.order_number)
+    return invoice
+
+
+# -- payment methods -------------------------------------------------------------------------
+
+
+def new_method_id() -> str:
+    return "pm-" + secrets.token_hex(8)
+
+
+def add_card(
+    uow: UnitOfWork, billing: Billing, tenant: str, vault_token: str, method_id: str | None = None
+) -> PaymentMethod | None:
+    """Store a vaulted card for the tenant; None if the token is not one of the tenant's."""
+    card = billing.provider.card(vault_token, tenant)
+    if card is None:
+        return None
+    method = PaymentMethod(
+        id=method_id or new_method_id(),
+        tenant=tenant,
+        kind="card",
+        status="active",
+        provider_token=vault_token,
+        brand=card.brand,
+        last4=card.last4,
+        expiry=card.expiry,
+        holder=card.holder,
+        created_at=billing.clock.now(),
+    )
+    uow.session.add(method)
+    return method
+
+
+def start_paypal(uow: UnitOfWork, billing: Billing, tenant: str, return_url: str) -> PaymentMethod:
+    approval = billing.provider.start_paypal(tenant)
+    method = PaymentMethod(
+        id=new_method_id(),
+        tenant=tenant,
+        kind="paypal",
+        status="pending",
+        approval_token=approval.approval_token,
+        redirect_url=approval.redirect_url,
+        return_url=return_url,
+        created_at=billing.clock.now(),
+    )
+    uow.session.add(method)
+    return method
+
+
+def complete_paypal(uow: UnitOfWork, billing: Billing, approval_token: str) -> PaymentMethod | None:
+    """The return callback: activate the method once the payer has approved (idempotent)."""
+    method = uow.session.scalar(
+        select(PaymentMethod).where(PaymentMethod.approval_token == approval_token)
+    )
+    if method is None:
+        return None
+    agreement = billing.provider.paypal_agreement(approval_token)
+    if agreement is None:
+        return method
+    if method.status != "active":
+        method.provider_token, method.email = agreement
+        method.status = "active"
+    return method
+
+
+# -- the overdue job -----------------------------------------------------------------------------
+
+OVERDUE_BATCH = 100
+
+
+def mark_overdue(service) -> int:
+    """Mark unpaid invoices past their due date overdue, once each; return how many."""
+    today = service.clock.today()
+    marked = 0
+    while True:
+        with service.uow() as uow:
+            query = (
+                select(Invoice)
+                .where(
+                    Invoice.status == "not_paid",
+                    Invoice.overdue_at.is_(None),
+                    Invoice.due_date < today,
+                )
+                .order_by(Invoice.id)
+                .limit(OVERDUE_BATCH)
+            )
+            if not is_sqlite(uow.session.get_bind()):
+                # Two workers running the job split the rows instead of both announcing them.
+                query = query.with_for_update(skip_locked=True)
+            invoices = list(uow.session.scalars(query))
+            if not invoices:
+                return marked
+            now = service.clock.now()
+            for invoice in invoices:
+                invoice.overdue_at = now
+                uow.publish("billing.invoice.overdue", invoice_overdue(invoice))
+                log.info("invoice.overdue", invoice_number=invoice.number)
+            uow.commit()
+            marked += len(invoices)
+
+
+def bind(handlers: dict, billing: Billing) -> dict:
+    """The handlers with their dependencies bound, as the consumer calls them."""
+    return {
+        key: [functools.partial(handler, billing=billing) for handler in funcs]
+        for key, funcs in handlers.items()
+    }
+
+
+EVENT_HANDLERS = {
+    "orders.order.placed": [issue_invoice],
+    "orders.order.cancelled": [issue_credit_note],
+}

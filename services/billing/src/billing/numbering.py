@@ -1,0 +1,37 @@
+"""Gapless numbers per owner: ``INV-RS-1001-000001``, ``CN-C-100001-000001``.
+
+The owner's counter row is created if missing, then locked (``SELECT … FOR UPDATE``) and advanced
+in the transaction that inserts the numbered document. A rollback returns the number; a competing
+worker waits for the lock and then sees what the first one committed. On SQLite the write lock
+taken at ``BEGIN IMMEDIATE`` gives the same order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from billing.models import NumberSeries
+
+
+def lock_series(session: Session, series: str, owner: str) -> NumberSeries:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(NumberSeries)
+        .values(series=series, owner=owner, last_value=0)
+        .on_conflict_do_nothing(index_elements=["series", "owner"])
+    )
+    return session.execute(
+        select(NumberSeries)
+        .where(NumberSeries.series == series, NumberSeries.owner == owner)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def take_next(counter: NumberSeries) -> str:
+    """The next number of a series locked with :func:`lock_series`."""
+    counter.last_value += 1
+    return f"{counter.series}-{counter.owner}-{counter.last_value:06d}"

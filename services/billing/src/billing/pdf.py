@@ -1,0 +1,119 @@
+"""Invoice PDFs, rendered once per payment state and stored as issued (fpdf2).
+
+A rendition is never re-rendered or edited: a later change of payment state adds a new version.
+The built-in fonts cover Latin-1 only; anything else is shown as ``?`` rather than failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from fpdf import FPDF
+
+from billing.models import Invoice
+
+STATUS_LABELS = {"not_paid": "Not paid", "paid": "Paid", "applied": "Applied"}
+TYPE_LABELS = {"online": "Online", "credit_note": "Credit Note", "postpaid": "Postpaid"}
+KIND_LABELS = {"new": "New subscription", "renewal": "Renewal"}
+
+
+def _t(text: object) -> str:
+    return str(text).encode("latin-1", "replace").decode("latin-1")
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def address_lines(address: dict | None) -> list[str]:
+    if not address:
+        return []
+    city = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
+    lines = [
+        address.get("name"),
+        address.get("line1"),
+        address.get("line2"),
+        ", ".join(p for p in (city, address.get("region")) if p),
+        address.get("country"),
+        f"VAT ID: {address['vat_id']}" if address.get("vat_id") else None,
+    ]
+    return [line for line in lines if line]
+
+
+def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title(_t(f"Invoice {invoice.number}"))
+    pdf.set_author("Partner Portal billing")
+    pdf.set_creation_date(rendered_at)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.cell(0, 10, _t(f"Invoice {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    buyer = invoice.buyer or {}
+    pdf.cell(
+        0,
+        6,
+        _t(f"Billed to: {buyer.get('name', '')} <{buyer.get('email', '')}>"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    for line in address_lines(invoice.billing_address):
+        pdf.cell(0, 5, _t(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+    credit = invoice.credit_note
+    facts = [
+        ("Invoice number", invoice.number),
+        ("Invoice date", invoice.issued_on.isoformat()),
+        ("Due date", invoice.due_date.isoformat()),
+        ("Status", STATUS_LABELS[invoice.status]),
+        ("Payment type", TYPE_LABELS[invoice.payment_type]),
+        ("Paid date", invoice.paid_at.date().isoformat() if invoice.paid_at else "-"),
+        ("Amount", _money(invoice.amount, invoice.currency)),
+        ("Order number", invoice.order_number),
+        ("PO number", invoice.po_number or "-"),
+        ("Customer ID", invoice.customer_id),
+        ("Customer name", invoice.customer_name),
+        ("Customer email", invoice.customer_email or "-"),
+    ]
+    if credit is not None:
+        what = "refunded" if credit.refunded else "applied"
+        facts.append(("Credit note", f"{credit.number} ({what} {credit.issued_on.isoformat()})"))
+    for label, value in facts:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(45, 6, _t(label + ":"))
+        pdf.set_font("Helvetica", "", 10)
+        pdf.cell(0, 6, _t(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    widths = (20, 35, 18, 50, 30, 30)
+    pdf.set_font("Helvetica", "B", 9)
+    for width, title in zip(
+        widths, ("Product", "Type", "Quantity", "Period", "Unit price", "Amount"), strict=True
+    ):
+        pdf.cell(width, 7, title, border=1)
+    pdf.ln(7)
+    pdf.set_font("Helvetica", "", 9)
+    for line in invoice.lines:
+        cells = (
+            _t(line.product),
+            KIND_LABELS.get(line.kind, line.kind),
+            str(line.quantity),
+            f"{line.start_date.isoformat()} to {line.end_date.isoformat()}",
+            _money(line.unit_price, invoice.currency),
+            _money(line.amount, invoice.currency),
+        )
+        for width, value in zip(widths, cells, strict=True):
+            pdf.cell(width, 7, value, border=1)
+        pdf.ln(7)
+    pdf.ln(3)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(
+        0,
+        7,
+        _t(f"Total: {_money(invoice.amount, invoice.currency)}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())

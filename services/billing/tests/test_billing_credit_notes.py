@@ -1,0 +1,78 @@
+"""Cancelled orders: a credit note, numbered gapless; paid invoices refunded, unpaid applied."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from portal_contracts import demo, example
+from portal_runtime.testing import deliver, event, recorded
+
+
+def cancelled(number: str, buyer: dict | None = None) -> dict:
+    payload = copy.deepcopy(example("orders.order.cancelled"))
+    payload["order_number"] = number
+    if buyer:
+        payload["buyer"], payload["reseller_id"] = buyer, buyer.get("reseller_id")
+    return payload
+
+
+def place(service, kit, number, **kw):
+    deliver(service, event("orders.order.placed", kit.order_placed(number, **kw)))
+
+
+def test_cancelling_a_paid_order_refunds_it_with_a_credit_note(service, kit, as_reseller):
+    card = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
+    place(service, kit, "O-2026-000001", method_id=card)
+    deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))
+
+    [note] = recorded(service, "billing.credit_note.issued")
+    assert note["credit_note_number"] == "CN-RS-1001-000001"
+    assert note["invoice_number"] == "INV-RS-1001-000001"
+    assert note["refunded"] is True and note["amount"] == "448.20"
+    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    assert body["status"] == "paid"  # the invoice as issued stands; the credit note refunds it
+    assert body["credit_note"]["number"] == "CN-RS-1001-000001"
+    assert body["credit_note"]["refunded"] is True
+    assert body["amount"] == "448.20" and body["lines"][0]["quantity"] == 2
+
+
+def test_cancelling_an_unpaid_order_applies_the_credit_note(service, kit, as_reseller):
+    place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
+    deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))
+
+    [note] = recorded(service, "billing.credit_note.issued")
+    assert note["refunded"] is False
+    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    assert (body["status"], body["payment_type"]) == ("applied", "credit_note")
+    assert as_reseller.get("/invoices/summary").get_json() == {"unpaid": 0, "overdue": 0}
+    pdf = as_reseller.get("/invoices/INV-RS-1001-000001/pdf")
+    assert pdf.headers["X-Document-Version"] == "2"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Status: Applied" in text and "CN-RS-1001-000001" in text
+    paid = as_reseller.post(
+        "/invoices/INV-RS-1001-000001/pay",
+        json={"payment_method_id": kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)},
+    )
+    assert paid.status_code == 409
+
+
+def test_a_replayed_cancellation_issues_one_credit_note(service, kit):
+    place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
+    place(service, kit, "O-2026-000002", kind="po", po_number="PO-2")
+    payload = cancelled("O-2026-000001")
+    deliver(service, event("orders.order.cancelled", payload))
+    deliver(service, event("orders.order.cancelled", payload))
+    deliver(service, event("orders.order.cancelled", cancelled("O-2026-000002")))
+    numbers = [n["credit_note_number"] for n in recorded(service, "billing.credit_note.issued")]
+    assert numbers == ["CN-RS-1001-000001", "CN-RS-1001-000002"]
+
+
+def test_a_cancellation_before_its_invoice_is_retried_not_lost(service):
+    consumer = service.consumer()
+    with pytest.raises(LookupError):
+        consumer.handle(event("orders.order.cancelled", cancelled("O-2026-000404")))
+    assert recorded(service, "billing.credit_note.issued") == []
