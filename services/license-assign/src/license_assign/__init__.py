@@ -1,0 +1,3 @@
+"""Customer accounts, teams, packs, licenses, assignments, invitation links, activation codes."""
+
+SERVICE = "license-assign"

@@ -1,0 +1,98 @@
+"""Customer accounts, teams and subscription packs: finding and creating them."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from license_assign.models import Customer, CustomerPerson, SubscriptionPack, Team
+from portal_runtime.problems import invalid, not_found
+
+DEFAULT_TEAM = "Default team"
+# Crockford's base32 without look-alikes: license ids people read out on the phone.
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_license_id() -> str:
+    return "L-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+def get_customer(session: Session, customer_id: str) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+def require_customer(session: Session, customer_id: str) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise not_found("customer")
+    return customer
+
+
+def add_person(customer: Customer, email: str, role: str) -> None:
+    email = email.strip().lower()
+    if not any(p.email == email and p.role == role for p in customer.people):
+        customer.people.append(CustomerPerson(email=email, role=role))
+
+
+def ensure_customer(
+    session: Session, customer_id: str, name: str, email: str | None = None
+) -> Customer:
+    """The account, created from what an order tells us when we have not seen it yet."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        customer = Customer(id=customer_id, name=name)
+        session.add(customer)
+        if email:
+            add_person(customer, email, "contact")
+        session.flush()
+    return customer
+
+
+def create_team(session: Session, customer_id: str, name: str, *, default: bool = False) -> Team:
+    team = Team(customer_id=customer_id, name=name, is_default=default)
+    session.add(team)
+    session.flush()
+    team.team_id = f"T-{team.id}"
+    return team
+
+
+def default_team(session: Session, customer_id: str) -> Team:
+    team = session.scalar(
+        select(Team).where(Team.customer_id == customer_id, Team.is_default.is_(True))
+    )
+    return team or create_team(session, customer_id, DEFAULT_TEAM, default=True)
+
+
+def find_team(session: Session, customer_id: str, team_id: str) -> Team | None:
+    return session.scalar(
+        select(Team).where(Team.customer_id == customer_id, Team.team_id == team_id)
+    )
+
+
+def team_named(session: Session, customer_id: str, name: str) -> Team:
+    """The customer's team of that name, created if new (an order line's ``team_name``)."""
+    team = session.scalar(select(Team).where(Team.customer_id == customer_id, Team.name == name))
+    return team or create_team(session, customer_id, name)
+
+
+def require_team(session: Session, customer_id: str, team_id: str, field: str) -> Team:
+    team = find_team(session, customer_id, team_id)
+    if team is None:
+        raise invalid({field: ["No such team in this account."]})
+    return team
+
+
+def create_pack(session: Session, customer_id: str) -> SubscriptionPack:
+    pack = SubscriptionPack(customer_id=customer_id)
+    session.add(pack)
+    session.flush()
+    pack.number = f"SP-{100000 + pack.id}"
+    return pack
+
+
+def find_pack(session: Session, number: str) -> SubscriptionPack | None:
+    return session.scalar(
+        select(SubscriptionPack).where(SubscriptionPack.number == number.strip().upper())
+    )

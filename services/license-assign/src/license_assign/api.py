@@ -1,0 +1,842 @@
+"""license-assign's HTTP API: customers' licenses (through the gateway), the public invitation
+claim and activation-code routes, and the internal reads other services make."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import secrets
+from collections import defaultdict
+
+from flask import Blueprint, Response, request
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from license_assign import accounts, views
+from license_assign.assignments import (
+    Licensing,
+    NoFreeLicense,
+    complete_assignment,
+    holds_product,
+    person_of,
+    revocations_this_month,
+    revoke,
+    take,
+    take_free_license,
+)
+from license_assign.models import (
+    ALL_PRODUCTS,
+    Customer,
+    CustomerPerson,
+    InvitationClaim,
+    InvitationLink,
+    License,
+    LicenseOrder,
+    ManagingReseller,
+    SubscriptionPack,
+    Team,
+)
+from license_assign.offline_verifier import InvalidCode
+from portal_contracts.api.common import PersonSchema
+from portal_contracts.api.licenses import (
+    MAX_ASSIGNEES,
+    AssignmentRequest,
+    ClaimRequest,
+    CreateInvitationLinkRequest,
+    CreateTeamRequest,
+    CsvAssignmentArgs,
+    LicenseListArgs,
+    RenewalSearchArgs,
+    TransferRequest,
+    VerifyCodeRequest,
+)
+from portal_runtime.identity import Identity
+from portal_runtime.problems import Problem, conflict, invalid, not_found
+from portal_runtime.queries import equals_ci, page
+from portal_runtime.web import (
+    current_identity,
+    current_service,
+    customer_access,
+    require_role,
+    unit_of_work,
+)
+
+bp = Blueprint("license_assign", __name__)
+
+MANAGING_ROLES = ("admin", "sales")
+
+
+def ctx() -> Licensing:
+    return current_service().licensing
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise invalid({"_body": ["A JSON object is required."]})
+    return body
+
+
+def acting_on(customer_id: str) -> Identity:
+    """The caller, if it may see this account (404 otherwise); resellers need a managing role."""
+    identity = customer_access(customer_id)
+    require_role(identity, *MANAGING_ROLES)
+    with current_service().sessions() as session:
+        accounts.require_customer(session, customer_id)
+    return identity
+
+
+def live_licenses(customer_id: str):
+    return select(License).where(License.customer_id == customer_id, License.removed_at.is_(None))
+
+
+def find_license(session, customer_id: str, license_id: str) -> License:
+    lic = session.scalar(live_licenses(customer_id).where(License.license_id == license_id))
+    if lic is None:
+        raise not_found("license")
+    return lic
+
+
+# -- licenses -----------------------------------------------------------------------------------
+
+
+@bp.get("/customers/<customer_id>/licenses")
+def list_licenses(customer_id: str):
+    acting_on(customer_id)
+    args = LicenseListArgs().load(request.args.to_dict())
+    today = ctx().today()
+    query = live_licenses(customer_id)
+    if args.get("product"):
+        query = query.where(License.product == args["product"].strip().upper())
+    if args.get("team_id"):
+        query = query.join(Team, Team.id == License.team_pk).where(Team.team_id == args["team_id"])
+    if args.get("subscription_pack"):
+        query = query.join(SubscriptionPack, SubscriptionPack.id == License.pack_pk).where(
+            SubscriptionPack.number == args["subscription_pack"].strip().upper()
+        )
+    if args.get("assignee_email"):
+        query = query.where(equals_ci(License.assignee_email, args["assignee_email"]))
+    status = args.get("status")
+    if status == "suspended":
+        query = query.where(License.suspended.is_(True))
+    elif status == "expired":
+        query = query.where(License.suspended.is_(False), License.valid_until < today)
+    elif status in ("assigned", "available"):
+        query = query.where(License.suspended.is_(False), License.valid_until >= today)
+        held = License.assignee_email.is_not(None)
+        query = query.where(held if status == "assigned" else ~held)
+    with current_service().sessions() as session:
+        rows, next_cursor = page(
+            session, query, License.id, request.args.get("limit"), request.args.get("cursor")
+        )
+        items = [views.license_view(lic, today) for lic in rows]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@bp.get("/customers/<customer_id>/licenses/<license_id>")
+def get_license(customer_id: str, license_id: str):
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        return views.license_view(find_license(session, customer_id, license_id), ctx().today())
+
+
+@bp.get("/customers/<customer_id>/licenses/<license_id>/activation-code")
+def get_activation_code(customer_id: str, license_id: str):
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        lic = find_license(session, customer_id, license_id)
+        if not lic.activation_code:
+            raise conflict("The license is not assigned; assign it to get an activation code.")
+        return {
+            "license_id": lic.license_id,
+            "activation_code": lic.activation_code,
+            "valid_until": lic.valid_until.isoformat(),
+            "fallback_version": lic.fallback_version,
+        }
+
+
+@bp.post("/customers/<customer_id>/licenses/<license_id>/revoke")
+def revoke_license(customer_id: str, license_id: str):
+    acting_on(customer_id)
+    context = ctx()
+    with unit_of_work() as uow:
+        customer = accounts.require_customer(uow.session, customer_id)
+        lic = uow.session.scalar(
+            live_licenses(customer_id)
+            .where(License.license_id == license_id)
+            .with_for_update(of=License)
+        )
+        if lic is None:
+            raise not_found("license")
+        if lic.assignee_email is None:
+            raise conflict("The license is not assigned to anyone.")
+        cap = context.config.monthly_revocation_cap
+        if (
+            cap is not None
+            and revocations_this_month(uow.session, customer_id, context.clock.now()) >= cap
+        ):
+            raise conflict(f"This account may revoke at most {cap} licenses per month.")
+        revoke(uow, context, customer, lic)
+        uow.commit()
+        return views.license_view(lic, context.today())
+
+
+# -- assignments --------------------------------------------------------------------------------
+
+
+@bp.post("/customers/<customer_id>/assignments")
+def assign_licenses(customer_id: str):
+    acting_on(customer_id)
+    if (request.mimetype or "").lower() in ("text/csv", "application/csv"):
+        args = CsvAssignmentArgs().load(request.args.to_dict())
+        people, failed = parse_csv(request.get_data(as_text=False))
+        return assign_many(customer_id, args["product"], args.get("team_id"), people, failed)
+    data = AssignmentRequest().load(json_body())
+    if "license_id" in data:
+        return assign_one(customer_id, data["license_id"], person_of(data["assignee"]))
+    people = [(row, person_of(p)) for row, p in enumerate(data["assignees"], start=1)]
+    return assign_many(customer_id, data["product"], data.get("team_id"), people, [])
+
+
+def parse_csv(raw: bytes) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Good rows as people and bad rows as ``{row, reason}``; rows count from 1 after the header."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise invalid({"_body": ["The CSV must be UTF-8 text."]})
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    wanted = ("first_name", "last_name", "email")
+    if any(column not in header for column in wanted):
+        raise invalid({"_body": ["The CSV needs a header row: first_name,last_name,email."]})
+    where = {column: header.index(column) for column in wanted}
+    people, failed = [], []
+    schema = PersonSchema()
+    for row, cells in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if row > MAX_ASSIGNEES:
+            raise invalid({"_body": [f"At most {MAX_ASSIGNEES} rows at once."]})
+        values = {c: (cells[i].strip() if i < len(cells) else "") for c, i in where.items()}
+        try:
+            people.append((row, person_of(schema.load(values))))
+        except ValidationError as exc:
+            reason = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.messages.items())
+            failed.append({"row": row, "email": values["email"] or None, "reason": reason})
+    return people, failed
+
+
+def assign_many(
+    customer_id: str,
+    product: str,
+    team_id: str | None,
+    people: list[tuple[int, dict]],
+    failed: list[dict],
+):
+    context = ctx()
+    product = product.strip().upper()
+    assigned = []
+    with unit_of_work() as uow:
+        customer = accounts.require_customer(uow.session, customer_id)
+        team_pk = None
+        if team_id:
+            team_pk = accounts.require_team(uow.session, customer_id, team_id, "team_id").id
+        for row, person in people:
+            if holds_product(uow.session, customer_id, product, person["email"], context.today()):
+                failed.append(
+                    {
+                        "row": row,
+                        "email": person["email"],
+                        "reason": f"Already holds a {product} license in this account.",
+                    }
+                )
+                continue
+            try:
+                lic = take_free_license(
+                    uow.session,
+                    customer_id,
+                    product,
+                    team_pk,
+                    person["email"],
+                    context.today(),
+                    context.clock.now(),
+                )
+            except NoFreeLicense:
+                failed.append(
+                    {
+                        "row": row,
+                        "email": person["email"],
+                        "reason": f"No free {product} license left"
+                        + (" in this team." if team_pk else "."),
+                    }
+                )
+                continue
+            complete_assignment(uow, context, customer, lic, person, "assigned")
+            assigned.append(views.assigned_view(lic, row))
+        uow.commit()
+    failed.sort(key=lambda f: f["row"])
+    return {"assigned": assigned, "failed": failed}
+
+
+def assign_one(customer_id: str, license_id: str, person: dict):
+    context = ctx()
+    with unit_of_work() as uow:
+        customer = accounts.require_customer(uow.session, customer_id)
+        lic = uow.session.scalar(
+            live_licenses(customer_id)
+            .where(License.license_id == license_id)
+            .with_for_update(of=License)
+        )
+        if lic is None:
+            raise not_found("license")
+        if lic.status(context.today()) != "available":
+            raise conflict(f"The license is {lic.status(context.today())}, not available.")
+        if holds_product(uow.session, customer_id, lic.product, person["email"], context.today()):
+            raise conflict(f"{person['email']} already holds a {lic.product} license.")
+        if not take(uow.session, lic, person["email"], context.clock.now()):
+            raise conflict("The license was assigned to someone else meanwhile.")
+        complete_assignment(uow, context, customer, lic, person, "assigned")
+        uow.commit()
+        return {"assigned": [views.assigned_view(lic, 1)], "failed": []}
+
+
+# -- active users -------------------------------------------------------------------------------
+
+
+@bp.get("/customers/<customer_id>/users")
+def list_users(customer_id: str):
+    acting_on(customer_id)
+    query = live_licenses(customer_id).where(License.assignee_email.is_not(None))
+    email = request.args.get("email")
+    if email:
+        query = query.where(equals_ci(License.assignee_email, email))
+    with current_service().sessions() as session:
+        rows = list(session.scalars(query.order_by(License.id)))
+        return {"items": views.user_views(rows, ctx().today()), "next_cursor": None}
+
+
+# -- teams --------------------------------------------------------------------------------------
+
+
+@bp.get("/customers/<customer_id>/teams")
+def list_teams(customer_id: str):
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        accounts.require_customer(session, customer_id)
+        counts = dict(
+            session.execute(
+                select(License.team_pk, func.count(License.id))
+                .where(License.customer_id == customer_id, License.removed_at.is_(None))
+                .group_by(License.team_pk)
+            ).all()
+        )
+        teams = session.scalars(
+            select(Team).where(Team.customer_id == customer_id).order_by(Team.id)
+        )
+        return {
+            "items": [views.team_view(t, counts.get(t.id, 0)) for t in teams],
+            "next_cursor": None,
+        }
+
+
+@bp.post("/customers/<customer_id>/teams")
+def create_team(customer_id: str):
+    acting_on(customer_id)
+    data = CreateTeamRequest().load(json_body())
+    name = data["name"].strip()
+    if not name:
+        raise invalid({"name": ["A team needs a name."]})
+    with unit_of_work() as uow:
+        accounts.require_customer(uow.session, customer_id)
+        exists = uow.session.scalar(
+            select(Team.id).where(
+                Team.customer_id == customer_id, func.lower(Team.name) == name.lower()
+            )
+        )
+        if exists:
+            raise conflict("This account already has a team of that name.")
+        team = accounts.create_team(uow.session, customer_id, name)
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise conflict("This account already has a team of that name.")
+        body = views.team_view(team)
+    return body, 201, {"Location": f"/api/v1/customers/{customer_id}/teams/{team.team_id}"}
+
+
+@bp.post("/customers/<customer_id>/teams/<team_id>/transfer")
+def transfer_licenses(customer_id: str, team_id: str):
+    acting_on(customer_id)
+    data = TransferRequest().load(json_body())
+    with unit_of_work() as uow:
+        source = accounts.find_team(uow.session, customer_id, team_id)
+        if source is None:
+            raise not_found("team")
+        target = accounts.require_team(uow.session, customer_id, data["to_team_id"], "to_team_id")
+        wanted = list(dict.fromkeys(data["license_ids"]))
+        rows = uow.session.scalars(
+            live_licenses(customer_id).where(
+                License.license_id.in_(wanted), License.team_pk == source.id
+            )
+        ).all()
+        found = {lic.license_id for lic in rows}
+        missing = [lid for lid in wanted if lid not in found]
+        if missing:
+            raise invalid(
+                {"license_ids": [f"Not in team {team_id}: {', '.join(missing)}."]},
+            )
+        for lic in rows:
+            lic.team_pk = target.id
+            lic.team = target
+        uow.commit()
+    return {"from_team_id": team_id, "to_team_id": target.team_id, "license_ids": wanted}
+
+
+# -- subscription packs -------------------------------------------------------------------------
+
+
+def orders_by_license(session, license_pks: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    if license_pks:
+        for pk, number in session.execute(
+            select(LicenseOrder.license_pk, LicenseOrder.order_number).where(
+                LicenseOrder.license_pk.in_(license_pks)
+            )
+        ):
+            found[pk].append(number)
+    return found
+
+
+@bp.get("/customers/<customer_id>/subscription-packs")
+def list_packs(customer_id: str):
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        accounts.require_customer(session, customer_id)
+        rows = list(session.scalars(live_licenses(customer_id).order_by(License.id)))
+        items = views.pack_views(rows, orders_by_license(session, [r.id for r in rows]))
+        return {"items": items, "next_cursor": None}
+
+
+# -- licensing report ---------------------------------------------------------------------------
+
+
+@bp.get("/customers/<customer_id>/licensing-report")
+def licensing_report(customer_id: str):
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        customer = accounts.require_customer(session, customer_id)
+        rows = list(session.scalars(live_licenses(customer_id).order_by(License.id)))
+        body = views.licensing_report(customer, rows, ctx().today())
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="licensing-report-{customer_id}.csv"'
+        },
+    )
+
+
+# -- renewals search ----------------------------------------------------------------------------
+
+
+@bp.get("/customers/<customer_id>/renewals")
+def search_renewals(customer_id: str):
+    acting_on(customer_id)
+    raw = request.args.to_dict()
+    raw.pop("limit", None)
+    raw.pop("cursor", None)
+    if request.args.getlist("license_id"):
+        raw["license_id"] = request.args.getlist("license_id")
+    args = RenewalSearchArgs().load(raw)
+    today = ctx().today()
+    query = live_licenses(customer_id)
+    if args.get("license_id"):
+        query = query.where(License.license_id.in_([x.strip() for x in args["license_id"]]))
+    if args.get("assignee_email"):
+        query = query.where(equals_ci(License.assignee_email, args["assignee_email"]))
+    if args.get("subscription_pack"):
+        query = query.join(SubscriptionPack, SubscriptionPack.id == License.pack_pk).where(
+            SubscriptionPack.number == args["subscription_pack"].strip().upper()
+        )
+    for field in ("po_number", "order_number"):
+        if args.get(field):
+            column = getattr(LicenseOrder, field)
+            query = query.where(
+                License.id.in_(
+                    select(LicenseOrder.license_pk).where(equals_ci(column, args[field]))
+                )
+            )
+    with current_service().sessions() as session:
+        rows = list(session.scalars(query.order_by(License.id)))
+        orders = orders_by_license(session, [r.id for r in rows])
+        pos = po_numbers_by_license(session, [r.id for r in rows])
+        groups: dict[tuple, list[License]] = defaultdict(list)
+        for lic in rows:
+            groups[(lic.product, lic.pack.number, lic.valid_until)].append(lic)
+        items = []
+        for (product, pack, valid_until), members in sorted(
+            groups.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][0])
+        ):
+            active = valid_until >= today
+            teams = {m.team.team_id for m in members}
+            items.append(
+                views.RENEWABLE.dump(
+                    {
+                        "product": product,
+                        "subscription_pack": pack,
+                        "team_id": teams.pop() if len(teams) == 1 else None,
+                        "valid_until": valid_until,
+                        "status": "active" if active else "expired",
+                        "quantity": len(members),
+                        "license_ids": [lic.license_id for lic in members],
+                        "order_numbers": sorted({o for m in members for o in orders[m.id]}),
+                        "po_numbers": sorted({p for m in members for p in pos[m.id]}),
+                        "allowed_actions": allowed_actions(product, active),
+                    }
+                )
+            )
+    return {"items": items, "next_cursor": None}
+
+
+def allowed_actions(product: str, active: bool) -> list[str]:
+    """Renewing is always offered; All Products Pack may also be downgraded (at renewal), and a
+    single product still active may be upgraded to it for the rest of its term."""
+    if product == ALL_PRODUCTS:
+        return ["renew", "downgrade"]
+    return ["renew", "upgrade"] if active else ["renew"]
+
+
+def po_numbers_by_license(session, license_pks: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    if license_pks:
+        for pk, po in session.execute(
+            select(LicenseOrder.license_pk, LicenseOrder.po_number).where(
+                LicenseOrder.license_pk.in_(license_pks), LicenseOrder.po_number.is_not(None)
+            )
+        ):
+            found[pk].append(po)
+    return found
+
+
+# -- invitation links ---------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def claim_url(token: str) -> str:
+    return f"{current_service().config.portal_base_url}/api/v1/invitations/{token}/claim"
+
+
+def find_link(session, customer_id: str, link_id: str) -> InvitationLink:
+    link = session.scalar(
+        select(InvitationLink).where(
+            InvitationLink.customer_id == customer_id,
+            InvitationLink.link_id == link_id,
+            InvitationLink.enabled.is_(True),
+        )
+    )
+    if link is None:
+        raise not_found("invitation link")
+    return link
+
+
+@bp.get("/customers/<customer_id>/invitation-links")
+def list_links(customer_id: str):
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        links = session.scalars(
+            select(InvitationLink)
+            .where(InvitationLink.customer_id == customer_id)
+            .order_by(InvitationLink.id)
+        )
+        return {"items": [views.link_view(link) for link in links], "next_cursor": None}
+
+
+@bp.post("/customers/<customer_id>/invitation-links")
+def create_link(customer_id: str):
+    acting_on(customer_id)
+    data = CreateInvitationLinkRequest().load(json_body())
+    domains = sorted(
+        {d.strip().lower().lstrip("@") for d in data.get("allowed_domains") or [] if d.strip()}
+    )
+    if any("," in d or "@" in d or "." not in d for d in domains):
+        raise invalid({"allowed_domains": ["Give domains like example.com."]})
+    if data.get("expires_at") and data["expires_at"] <= ctx().clock.now():
+        raise invalid({"expires_at": ["Must be in the future."]})
+    token = new_token()
+    with unit_of_work() as uow:
+        accounts.require_customer(uow.session, customer_id)
+        team = accounts.require_team(uow.session, customer_id, data["team_id"], "team_id")
+        link = InvitationLink(
+            customer_id=customer_id,
+            team_pk=team.id,
+            product=data["product"].strip().upper(),
+            token_hash=token_hash(token),
+            expires_at=data.get("expires_at"),
+            allowed_domains=",".join(domains) or None,
+            max_claims=data.get("max_claims"),
+            claims_count=0,
+            enabled=True,
+            created_at=ctx().clock.now(),
+        )
+        link.team = team
+        uow.session.add(link)
+        uow.session.flush()
+        link.link_id = f"IL-{link.id}"
+        uow.commit()
+        body = views.link_view(link, claim_url(token), token)
+    location = f"/api/v1/customers/{customer_id}/invitation-links/{link.link_id}"
+    return body, 201, {"Location": location}
+
+
+@bp.post("/customers/<customer_id>/invitation-links/<link_id>/regenerate")
+def regenerate_link(customer_id: str, link_id: str):
+    acting_on(customer_id)
+    token = new_token()
+    with unit_of_work() as uow:
+        link = find_link(uow.session, customer_id, link_id)
+        link.token_hash = token_hash(token)
+        link.regenerated_at = ctx().clock.now()
+        uow.commit()
+        return views.link_view(link, claim_url(token), token)
+
+
+@bp.delete("/customers/<customer_id>/invitation-links/<link_id>")
+def disable_link(customer_id: str, link_id: str):
+    acting_on(customer_id)
+    with unit_of_work() as uow:
+        link = find_link(uow.session, customer_id, link_id)
+        link.enabled = False
+        uow.commit()
+    return "", 204
+
+
+@bp.post("/invitations/<token>/claim")
+def claim_invitation(token: str):
+    """Public: anyone with the URL claims a free license, once per person per link."""
+    data = ClaimRequest().load(json_body())
+    person = person_of(data)
+    context = ctx()
+    now = context.clock.now()
+    with unit_of_work() as uow:
+        # Claims on one link queue on its row, so max_claims and once-per-person hold.
+        link = uow.session.scalar(
+            select(InvitationLink)
+            .where(InvitationLink.token_hash == token_hash(token))
+            .with_for_update(of=InvitationLink)
+        )
+        if link is None or not link.enabled:
+            raise not_found("invitation")
+        if link.expires_at is not None and link.expires_at <= now:
+            raise Problem(410, "This invitation link has expired.")
+        domain = person["email"].rsplit("@", 1)[-1]
+        if link.domains and domain not in link.domains:
+            raise invalid({"email": ["This invitation is for other email domains."]})
+        already = uow.session.scalar(
+            select(InvitationClaim.id).where(
+                InvitationClaim.link_pk == link.id, InvitationClaim.email == person["email"]
+            )
+        )
+        if already is not None:
+            raise conflict("You have already claimed a license through this link.")
+        if link.max_claims is not None and link.claims_count >= link.max_claims:
+            raise conflict("This invitation link has reached its maximum number of claims.")
+        customer = uow.session.get(Customer, link.customer_id)
+        try:
+            lic = take_free_license(
+                uow.session,
+                link.customer_id,
+                link.product,
+                link.team_pk,
+                person["email"],
+                context.today(),
+                now,
+            )
+        except NoFreeLicense:
+            raise conflict("No free license is left for this invitation.")
+        complete_assignment(uow, context, customer, lic, person, "claimed")
+        uow.session.add(
+            InvitationClaim(
+                link_pk=link.id, email=person["email"], license_id=lic.license_id, claimed_at=now
+            )
+        )
+        link.claims_count += 1
+        uow.publish(
+            "licensing.invitation.claimed",
+            {
+                "link_id": link.link_id,
+                "customer_id": customer.id,
+                "customer_name": customer.name,
+                "product": lic.product,
+                "license_id": lic.license_id,
+                "claimant": lic.assignee,
+                "admin_emails": customer.admin_emails or customer.contacts,
+            },
+        )
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise conflict("You have already claimed a license through this link.")
+        body = views.assigned_view(lic)
+        body["activation_code"] = lic.activation_code
+    return body, 201
+
+
+# -- activation codes (public) ------------------------------------------------------------------
+
+
+@bp.post("/activation-codes/verify")
+def verify_activation_code():
+    data = VerifyCodeRequest().load(json_body())
+    context = ctx()
+    try:
+        payload = context.codes.verify(data["code"])
+    except InvalidCode as exc:
+        return {"valid": False, "reason": str(exc)}
+    answer = {
+        "valid": True,
+        "license_id": payload["license_id"],
+        "product": payload["product"],
+        "licensee": payload["licensee"],
+        "valid_until": payload["valid_until"],
+        "fallback_version": payload.get("fallback_version"),
+        "issued_at": payload.get("issued_at"),
+        "expired": dt.date.fromisoformat(payload["valid_until"]) < context.today(),
+        "reason": None,
+    }
+    # Online we also know whether the code is still the license's current one.
+    with current_service().sessions() as session:
+        lic = session.scalar(
+            select(License).where(
+                License.license_id == payload["license_id"], License.removed_at.is_(None)
+            )
+        )
+        if lic is None or lic.activation_code is None:
+            answer.update(valid=False, reason="The license is no longer assigned.")
+        elif lic.activation_code != data["code"].strip():
+            answer.update(valid=False, reason="A newer activation code replaces this one.")
+        elif lic.suspended:
+            answer.update(valid=False, reason="The license is suspended until payment.")
+    return answer
+
+
+@bp.get("/activation-codes/public-key")
+def public_key():
+    codes = ctx().codes
+    return {
+        "algorithm": "Ed25519",
+        "public_key": codes.public_key_base64,
+        "public_key_pem": codes.public_key_pem,
+    }
+
+
+# -- internal reads -----------------------------------------------------------------------------
+
+
+def customer_directory_view(customer: Customer) -> dict:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "contacts": customer.contacts,
+        "admin_emails": customer.admin_emails,
+        "managing_reseller_ids": [m.reseller_id for m in customer.managing_resellers],
+    }
+
+
+def internal_caller_for(customer_id: str) -> Identity:
+    identity = current_identity()
+    if not identity.is_service and not identity.may_access(customer_id):
+        raise not_found("customer")
+    return identity
+
+
+@bp.get("/internal/customers/<customer_id>")
+def internal_customer(customer_id: str):
+    internal_caller_for(customer_id)
+    with current_service().sessions() as session:
+        return customer_directory_view(accounts.require_customer(session, customer_id))
+
+
+@bp.get("/internal/customers")
+def internal_customers():
+    current_identity()
+    email = (request.args.get("contact_email") or "").strip().lower()
+    reseller = (request.args.get("managed_by") or "").strip()
+    if not email and not reseller:
+        raise invalid({"contact_email": ["Give contact_email or managed_by."]})
+    with current_service().sessions() as session:
+        if email:
+            query = (
+                select(Customer)
+                .join(CustomerPerson, CustomerPerson.customer_id == Customer.id)
+                .where(CustomerPerson.email == email)
+            )
+        else:
+            query = (
+                select(Customer)
+                .join(ManagingReseller, ManagingReseller.customer_id == Customer.id)
+                .where(ManagingReseller.reseller_id == reseller)
+            )
+        customers = session.scalars(query.distinct().order_by(Customer.id))
+        return {"accounts": [{"customer_id": c.id, "name": c.name} for c in customers]}
+
+
+@bp.post("/internal/customer-access/verify")
+def internal_verify_access():
+    """One identical 404 for every failure: the caller learns nothing about which part failed."""
+    current_identity()
+    body = request.get_json(silent=True)
+    nothing = not_found("customer")
+    if not isinstance(body, dict):
+        raise nothing
+    by, value, email = body.get("by"), body.get("value"), body.get("email")
+    if not all(isinstance(x, str) and x.strip() for x in (by, value, email)):
+        raise nothing
+    with current_service().sessions() as session:
+        customer = None
+        if by == "customer_id":
+            customer = session.get(Customer, value.strip().upper())
+        elif by == "subscription_pack":
+            pack = accounts.find_pack(session, value)
+            customer = session.get(Customer, pack.customer_id) if pack else None
+        if customer is None or not customer.knows_email(email):
+            raise nothing
+        return {"customer_id": customer.id, "name": customer.name}
+
+
+@bp.get("/internal/customers/<customer_id>/licenses")
+def internal_licenses(customer_id: str):
+    internal_caller_for(customer_id)
+    wanted = [x.strip() for x in request.args.getlist("license_id") if x.strip()]
+    today = ctx().today()
+    with current_service().sessions() as session:
+        accounts.require_customer(session, customer_id)
+        query = live_licenses(customer_id)
+        if wanted:
+            query = query.where(License.license_id.in_(wanted))
+        items = [
+            {
+                "license_id": lic.license_id,
+                "product": lic.product,
+                "status": lic.status(today),
+                "valid_from": lic.valid_from.isoformat(),
+                "valid_until": lic.valid_until.isoformat(),
+                "team_id": lic.team.team_id,
+                "subscription_pack": lic.pack.number,
+                "assignee_email": lic.assignee_email,
+                "fallback_version": lic.fallback_version,
+                "pending_product": lic.downgrade_to,
+            }
+            for lic in session.scalars(query.order_by(License.id))
+        ]
+        return {"items": items}

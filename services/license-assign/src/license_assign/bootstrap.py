@@ -1,0 +1,47 @@
+"""The composition root of the license-assign service: the one place adapters are chosen."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from license_assign import SERVICE, api, handlers
+from license_assign.activation_codes import ActivationCodes, load_signing_key
+from license_assign.assignments import Licensing
+from license_assign.config import LicenseAssignConfig
+from license_assign.models import MESSAGING
+from portal_runtime import web
+from portal_runtime.clock import Clock
+from portal_runtime.service import Job, Service
+
+
+def bootstrap(
+    config: LicenseAssignConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    codes: ActivationCodes | None = None,
+) -> Service:
+    config = config or LicenseAssignConfig.from_env(SERVICE)
+    clock = clock or Clock()
+    codes = codes or ActivationCodes(load_signing_key(config.activation_signing_key))
+    licensing = Licensing(codes=codes, clock=clock, config=config)
+    return Service(
+        config,
+        package="license_assign",
+        models=MESSAGING,
+        handlers=handlers.bind(licensing),
+        jobs=(
+            Job(
+                "license-grace-and-downgrades",
+                config.grace_check_seconds,
+                handlers.enforce_grace_and_downgrades,
+            ),
+        ),
+        clock=clock,
+        licensing=licensing,
+    )
+
+
+def create_app(service: Service | None = None) -> Flask:
+    app = web.create_app(service or bootstrap())
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,36 @@
+"""Settings of the license-assign service."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from portal_runtime.config import Config
+
+
+def _optional_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else None
+
+
+@dataclass
+class LicenseAssignConfig(Config):
+    # Revocations allowed per customer account per calendar month; None means no cap.
+    monthly_revocation_cap: int | None = None
+    # Base64 of the raw 32-byte Ed25519 private key; unset in development (a key is generated).
+    activation_signing_key: str = ""
+    # Where invitation URLs point (the portal in front of the gateway).
+    portal_base_url: str = "http://127.0.0.1:8080"
+    # How often the worker suspends licenses whose payment grace period has passed.
+    grace_check_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, service: str, **overrides) -> LicenseAssignConfig:
+        settings = dict(
+            monthly_revocation_cap=_optional_int("MONTHLY_REVOCATION_CAP"),
+            activation_signing_key=os.environ.get("ACTIVATION_SIGNING_KEY", ""),
+            portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
+            grace_check_seconds=float(os.environ.get("GRACE_CHECK_SECONDS", "10")),
+        )
+        settings.update(overrides)
+        return super().from_env(service, **settings)

@@ -1,0 +1,103 @@
+"""Concurrent claims on the real PostgreSQL: 20 people, 5 free seats, exactly 5 assignments."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from license_assign_testkit import GATEWAY, Api, order_placed, person, place
+from sqlalchemy import func, select
+
+from license_assign.activation_codes import ActivationCodes
+from license_assign.bootstrap import bootstrap
+from license_assign.config import LicenseAssignConfig
+from license_assign.models import InvitationClaim, License
+from license_assign.seed import seed
+from portal_runtime.testing import postgres_database
+
+pytestmark = pytest.mark.integration
+
+CUSTOMER = "C-200001"
+
+
+@pytest.fixture
+def pg_api(clock):
+    with postgres_database("license_assign") as url:
+        config = LicenseAssignConfig.from_env(
+            "license-assign", database_url=url, broker_url="memory://", handler_retry_delay=0.0
+        )
+        service = bootstrap(
+            config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate())
+        )
+        service.migrate()
+        seed(service)
+        place(service, order_placed(customer=CUSTOMER, lines=[{"quantity": 5}]))
+        try:
+            yield Api(service)
+        finally:
+            service.engine.dispose()
+
+
+def claim_concurrently(api: Api, tokens: list[str], people: int) -> list[int]:
+    barrier = threading.Barrier(people)
+    statuses: list[int] = [0] * people
+
+    def run(n: int) -> None:
+        client = Api(api.service)
+        barrier.wait(timeout=20)
+        resp = client.post(f"/invitations/{tokens[n % len(tokens)]}/claim", None, json=person(n))
+        statuses[n] = resp.status_code
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+def new_links(api: Api, count: int) -> list[str]:
+    teams = api.get(f"/customers/{CUSTOMER}/teams", GATEWAY).get_json()["items"]
+    tokens = []
+    for _ in range(count):
+        resp = api.post(
+            f"/customers/{CUSTOMER}/invitation-links",
+            GATEWAY,
+            json={"product": "PC", "team_id": teams[0]["team_id"]},
+        )
+        assert resp.status_code == 201, resp.get_json()
+        tokens.append(resp.get_json()["token"])
+    return tokens
+
+
+def assigned_licenses(api: Api) -> list[tuple[str, str]]:
+    with api.service.sessions() as session:
+        return list(
+            session.execute(
+                select(License.license_id, License.assignee_email).where(
+                    License.customer_id == CUSTOMER, License.assignee_email.is_not(None)
+                )
+            )
+        )
+
+
+def test_twenty_concurrent_claims_for_five_free_seats_assign_exactly_five(pg_api):
+    statuses = claim_concurrently(pg_api, new_links(pg_api, 1), 20)
+
+    assert statuses.count(201) == 5
+    assert statuses.count(409) == 15
+    held = assigned_licenses(pg_api)
+    assert len(held) == 5
+    assert len({lid for lid, _ in held}) == 5
+    assert len({email for _, email in held}) == 5
+    with pg_api.service.sessions() as session:
+        assert session.scalar(select(func.count(InvitationClaim.id))) == 5
+
+
+def test_claims_through_two_links_on_one_pool_never_share_a_license(pg_api):
+    statuses = claim_concurrently(pg_api, new_links(pg_api, 2), 20)
+
+    assert statuses.count(201) == 5
+    held = assigned_licenses(pg_api)
+    assert len(held) == 5 and len({lid for lid, _ in held}) == 5

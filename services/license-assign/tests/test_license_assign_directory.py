@@ -1,0 +1,150 @@
+"""Customer directory reads other services make, and the renewals search."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from license_assign_testkit import ACME, GATEWAY, TODAY, order_placed, place
+
+from portal_contracts import demo
+from portal_runtime.identity import service_identity
+
+
+def test_the_customer_directory_answers_with_contacts_admins_and_managers(api):
+    acme = api.get(f"/internal/customers/{demo.ACME_ID}", GATEWAY).get_json()
+    assert acme == {
+        "id": demo.ACME_ID,
+        "name": "Acme Corp",
+        "email": "it@acme.example",
+        "contacts": ["it@acme.example"],
+        "admin_emails": ["admin@acme.example"],
+        "managing_reseller_ids": [],
+    }
+    globex = api.get(f"/internal/customers/{demo.GLOBEX_ID}", GATEWAY).get_json()
+    assert globex["managing_reseller_ids"] == [demo.DEMO_RESELLER_ID]
+    assert api.get("/internal/customers/C-404404", GATEWAY).status_code == 404
+    assert api.get(f"/internal/customers/{demo.ACME_ID}", None).status_code == 401
+
+
+def test_accounts_are_found_by_contact_email_and_by_managing_reseller(api):
+    found = api.get(
+        "/internal/customers", GATEWAY, query_string={"contact_email": "IT@Acme.example"}
+    ).get_json()
+    assert found == {"accounts": [{"customer_id": demo.ACME_ID, "name": "Acme Corp"}]}
+    managed = api.get(
+        "/internal/customers", GATEWAY, query_string={"managed_by": demo.DEMO_RESELLER_ID}
+    ).get_json()
+    assert managed == {"accounts": [{"customer_id": demo.GLOBEX_ID, "name": "Globex"}]}
+    none = api.get(
+        "/internal/customers", GATEWAY, query_string={"managed_by": demo.OTHER_RESELLER_ID}
+    ).get_json()
+    assert none == {"accounts": []}
+
+
+def test_customer_access_verification_says_nothing_about_which_part_was_wrong(api):
+    pack = api.licenses()[0]["subscription_pack"]
+
+    def verify(by, value, email):
+        return api.post(
+            "/internal/customer-access/verify",
+            GATEWAY,
+            json={"by": by, "value": value, "email": email},
+        )
+
+    ok = verify("customer_id", demo.ACME_ID, "Admin@ACME.example")
+    assert ok.status_code == 200
+    assert ok.get_json() == {"customer_id": demo.ACME_ID, "name": "Acme Corp"}
+    assert verify("subscription_pack", pack, "it@acme.example").status_code == 200
+
+    failures = [
+        verify("customer_id", "C-404404", "it@acme.example"),
+        verify("customer_id", demo.ACME_ID, "someone@else.example"),
+        verify("customer_id", demo.GLOBEX_ID, "it@acme.example"),
+        verify("subscription_pack", "SP-999999", "it@acme.example"),
+        verify("subscription_pack", pack, "licensing@globex.example"),
+        verify("quote", "Q-1", "it@acme.example"),
+        api.post("/internal/customer-access/verify", GATEWAY, json={"by": "customer_id"}),
+    ]
+    assert {r.status_code for r in failures} == {404}
+    assert len({r.get_data() for r in failures}) == 1
+
+
+def test_licenses_are_read_by_id_for_carts(api):
+    lid = api.licenses(product="II")[0]["license_id"]
+    resp = api.get(
+        f"/internal/customers/{demo.ACME_ID}/licenses",
+        service_identity("cart-quote"),
+        query_string={"license_id": [lid, "L-UNKNOWN0"]},
+    )
+    items = resp.get_json()["items"]
+    assert [i["license_id"] for i in items] == [lid]
+    assert items[0]["status"] == "expired" and items[0]["product"] == "II"
+    assert items[0]["subscription_pack"].startswith("SP-")
+
+
+# -- renewals search -----------------------------------------------------------------------------
+
+
+def renewals(api, **query) -> list[dict]:
+    resp = api.get(f"{ACME}/renewals", query_string=query)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()["items"]
+
+
+def test_renewals_always_offer_renew_and_upgrade_only_while_a_single_product_is_active(api):
+    found = {r["product"]: r for r in renewals(api)}
+    assert found["PC"]["allowed_actions"] == ["renew", "upgrade"]
+    assert found["PC"]["quantity"] == 3
+    assert found["II"]["allowed_actions"] == ["renew"]
+    assert found["II"]["status"] == "expired"
+    assert found["ALL"]["allowed_actions"] == ["renew", "downgrade"]
+
+
+def test_renewals_are_found_by_license_ids_po_order_pack_and_assignee(api):
+    place(
+        api.service,
+        order_placed("O-2026-000300", lines=[{"product": "RM"}], po_number="PO-RM-1"),
+    )
+    rm = api.licenses(product="RM")
+    by_ids = renewals(api, license_id=[rm[0]["license_id"], rm[1]["license_id"]])
+    assert [(r["product"], sorted(r["license_ids"])) for r in by_ids] == [
+        ("RM", sorted(lic["license_id"] for lic in rm))
+    ]
+    by_po = renewals(api, po_number="po-rm-1")
+    assert [r["product"] for r in by_po] == ["RM"] and by_po[0]["po_numbers"] == ["PO-RM-1"]
+    by_order = renewals(api, order_number="O-2026-000300")
+    assert [r["order_numbers"] for r in by_order] == [["O-2026-000300"]]
+    by_pack = renewals(api, subscription_pack=rm[0]["subscription_pack"])
+    assert [r["product"] for r in by_pack] == ["RM"]
+    by_assignee = renewals(api, assignee_email="GRACE@acme.example")
+    assert [r["product"] for r in by_assignee] == ["ALL"]
+    assert renewals(api, order_number="O-0000-000000") == []
+
+
+def test_renewals_group_per_product_pack_and_end_date_across_teams(api):
+    pcs = [lic["license_id"] for lic in api.licenses(product="PC")]
+    backend = api.post(f"{ACME}/teams", json={"name": "Backend"}).get_json()["team_id"]
+    source = api.licenses(product="PC")[0]["team_id"]
+    moved = api.post(
+        f"{ACME}/teams/{source}/transfer", json={"license_ids": pcs[:1], "to_team_id": backend}
+    )
+    assert moved.status_code == 200
+    [pc] = [r for r in renewals(api) if r["product"] == "PC"]
+    assert sorted(pc["license_ids"]) == sorted(pcs)
+    assert pc["team_id"] is None
+
+    place(
+        api.service,
+        order_placed(
+            lines=[
+                {"product": "WS", "quantity": 1},
+                {
+                    "product": "WS",
+                    "quantity": 2,
+                    "end_date": (TODAY + dt.timedelta(days=500)).isoformat(),
+                },
+            ]
+        ),
+    )
+    ws = [r for r in renewals(api) if r["product"] == "WS"]
+    assert sorted(r["quantity"] for r in ws) == [1, 2]
