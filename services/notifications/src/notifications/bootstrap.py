@@ -1,0 +1,52 @@
+"""The composition root of the notifications service: the one place adapters are chosen."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from notifications import SERVICE, api, handlers
+from notifications.attachments import HttpQuotePdfs
+from notifications.config import NotificationsConfig
+from notifications.models import MESSAGING
+from notifications.sender import send_pending
+from notifications.smtp import SmtpMailer
+from portal_runtime import web
+from portal_runtime.clock import Clock
+from portal_runtime.http import ServiceClient
+from portal_runtime.service import Job, Service
+
+
+def bootstrap(
+    config: NotificationsConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    mail_clock: Clock | None = None,
+    mailer=None,
+    quote_pdfs=None,
+) -> Service:
+    config = config or NotificationsConfig.from_env(SERVICE)
+    settings = handlers.MailSettings(
+        mail_from=config.mail_from, portal_base_url=config.portal_base_url
+    )
+    return Service(
+        config,
+        package="notifications",
+        models=MESSAGING,
+        handlers=handlers.bound_handlers(settings),
+        jobs=(Job("mail-sender", config.send_interval, send_pending),),
+        clock=clock,
+        # Retries and leases run on wall-clock time: a demo clock shifted by CLOCK_OFFSET_DAYS
+        # (which may differ between restarts) must never postpone a retry by days.
+        mail_clock=mail_clock or Clock(offset_days=0),
+        mailer=mailer or SmtpMailer(config.smtp_url, config.smtp_timeout),
+        quote_pdfs=quote_pdfs
+        or HttpQuotePdfs(
+            ServiceClient("cart-quote", SERVICE, config.identity_secret, config.http_timeout)
+        ),
+    )
+
+
+def create_app(service: Service | None = None) -> Flask:
+    app = web.create_app(service or bootstrap())
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,317 @@
+"""Which event makes which email, for whom.
+
+A handler never talks to SMTP. It renders the email and inserts one outgoing-mail row per
+(cause, template, recipient), in the same transaction as the consumer's inbox row; the sender job
+sends it later. The row's Message-ID is derived from that triple and unique, so a redelivered
+event (even one that slipped past the inbox) finds its row and adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import select
+
+from notifications import mail
+from notifications.models import KnownLicense, OutgoingMail, ProductName
+from portal_runtime import logs
+from portal_runtime.consumer import Event
+from portal_runtime.uow import UnitOfWork
+
+log = logs.get("notifications")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mail_from: str
+    portal_base_url: str
+
+    def link(self, path: str) -> str:
+        return f"{self.portal_base_url.rstrip('/')}{path}"
+
+
+# -- the one way an email is queued ---------------------------------------------------------------
+
+
+def queue_mail(
+    uow: UnitOfWork,
+    event: Event,
+    settings: MailSettings,
+    template: str,
+    email: str,
+    context: dict,
+    *,
+    name: str | None = None,
+    attachment: dict | None = None,
+) -> bool:
+    """Render ``template`` for ``email`` and add its row, unless this cause already has it."""
+    message_id = mail.message_id(event.message_id, template, email)
+    if uow.session.scalar(select(OutgoingMail.id).where(OutgoingMail.message_id == message_id)):
+        return False
+    rendered = mail.render(template, dict(context, recipient_email=email, recipient_name=name))
+    uow.session.add(
+        OutgoingMail(
+            message_id=message_id,
+            cause_message_id=event.message_id,
+            cause_type=event.type,
+            correlation_id=event.correlation_id,
+            template=template,
+            recipient=email.strip(),
+            recipient_name=name or None,
+            sender=settings.mail_from,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            attachment=attachment,
+            status="pending",
+            attempts=0,
+            next_attempt_at=None,
+        )
+    )
+    log.info("mail.queued", template=template, message_id=message_id)
+    return True
+
+
+def full_name(person: dict | None) -> str | None:
+    return mail.person(person) or None
+
+
+def product_names(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, str]:
+    """Display names of these product codes (the code itself until the catalog told us)."""
+    codes = set(codes)
+    known = {
+        row.code: row.name
+        for row in uow.session.scalars(select(ProductName).where(ProductName.code.in_(codes)))
+    }
+    return {code: known.get(code, code) for code in codes}
+
+
+def unique_emails(emails: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for address in emails:
+        seen.setdefault(address.strip().lower(), address.strip())
+    return list(seen.values())
+
+
+def order_link(settings: MailSettings, payload: dict) -> str:
+    return payload.get("portal_url") or settings.link(f"/portal/orders/{payload['order_number']}")
+
+
+def account_link(settings: MailSettings, customer_id: str) -> str:
+    return settings.link(f"/portal/customers/{customer_id}/licenses")
+
+
+# -- orders ---------------------------------------------------------------------------------------
+
+
+def email_order_placed(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """The buyer's confirmation; the end user's activation e-mail when the buyer asked for it."""
+    p = event.payload
+    context = dict(
+        p,
+        products=product_names(uow, (line["product"] for line in p["lines"])),
+        licenses=[],
+        portal_url=order_link(settings, p),
+        account_url=account_link(settings, p["customer"]["id"]),
+    )
+    queue_mail(
+        uow, event, settings, "order_confirmation", p["buyer"]["email"], context,
+        name=p["buyer"]["name"],
+    )  # fmt: skip
+    if p["send_activation_email"]:
+        queue_mail(
+            uow, event, settings, "activation", p["end_user"]["email"], context,
+            name=full_name(p["end_user"]),
+        )  # fmt: skip
+
+
+def licenses_of(uow: UnitOfWork, license_ids: list[str]) -> list[dict]:
+    """What we know of these licenses, in the order given; an unknown one is just its id."""
+    known = {
+        row.license_id: row
+        for row in uow.session.scalars(
+            select(KnownLicense).where(KnownLicense.license_id.in_(license_ids))
+        )
+    }
+    names = product_names(uow, (row.product for row in known.values()))
+    result = []
+    for license_id in license_ids:
+        row = known.get(license_id)
+        result.append(
+            {
+                "license_id": license_id,
+                "product": names[row.product] if row else None,
+                "valid_from": row.valid_from if row else None,
+                "valid_until": row.valid_until if row else None,
+                "fallback_version": row.fallback_version if row else None,
+                "subscription_pack": row.subscription_pack if row else None,
+            }
+        )
+    return result
+
+
+def email_activation_requested(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """The activation e-mail again, when the reseller sends it from the order's page."""
+    p = event.payload
+    context = dict(
+        p,
+        lines=None,
+        products={},
+        licenses=licenses_of(uow, p["license_ids"]),
+        account_url=account_link(settings, p["customer"]["id"]),
+    )
+    queue_mail(
+        uow, event, settings, "activation", p["end_user"]["email"], context,
+        name=full_name(p["end_user"]),
+    )  # fmt: skip
+
+
+def email_licenses_resent(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    p = event.payload
+    context = dict(
+        p,
+        licenses=licenses_of(uow, p["license_ids"]),
+        account_url=account_link(settings, p["customer"]["id"]),
+    )
+    queue_mail(
+        uow, event, settings, "license_details", p["end_user"]["email"], context,
+        name=full_name(p["end_user"]),
+    )  # fmt: skip
+
+
+# -- quotes ---------------------------------------------------------------------------------------
+
+
+def email_quote(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """The quote to its buyer, with the PDF attached when it is sent."""
+    p = event.payload
+    context = dict(
+        p,
+        products=product_names(uow, (line["product"] for line in p["lines"])),
+        quote_url=settings.link(f"/portal/quotes/{p['quote_number']}"),
+    )
+    queue_mail(
+        uow, event, settings, "quote", p["buyer"]["email"], context,
+        name=p["buyer"]["name"],
+        attachment={"kind": "quote_pdf", "quote_number": p["quote_number"]},
+    )  # fmt: skip
+
+
+# -- billing --------------------------------------------------------------------------------------
+
+
+def _to_buyer(template: str):
+    def handler(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+        p = event.payload
+        context = dict(
+            p,
+            invoice_url=settings.link(f"/portal/invoices/{p['invoice_number']}"),
+            order_url=settings.link(f"/portal/orders/{p['order_number']}"),
+        )
+        queue_mail(
+            uow, event, settings, template, p["buyer"]["email"], context, name=p["buyer"]["name"]
+        )
+
+    handler.__name__ = f"email_{template}"
+    handler.__doc__ = f"The buyer's {template.replace('_', ' ')} email."
+    return handler
+
+
+email_invoice_issued = _to_buyer("invoice_issued")
+email_invoice_overdue = _to_buyer("invoice_overdue")
+email_payment_failed = _to_buyer("payment_failed")
+email_credit_note = _to_buyer("credit_note")
+
+
+# -- licensing ------------------------------------------------------------------------------------
+
+
+def email_license_assigned(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """The person's license, with its offline activation code."""
+    p = event.payload
+    context = dict(p, product_name=product_names(uow, [p["product"]])[p["product"]])
+    queue_mail(
+        uow, event, settings, "license_assigned", p["assignee"]["email"], context,
+        name=full_name(p["assignee"]),
+    )  # fmt: skip
+
+
+def email_license_revoked(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    p = event.payload
+    context = dict(p, product_name=product_names(uow, [p["product"]])[p["product"]])
+    queue_mail(
+        uow, event, settings, "license_revoked", p["former_assignee"]["email"], context,
+        name=full_name(p["former_assignee"]),
+    )  # fmt: skip
+
+
+def email_invitation_claimed(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """Every admin of the account hears of every claim."""
+    p = event.payload
+    context = dict(
+        p,
+        product_name=product_names(uow, [p["product"]])[p["product"]],
+        account_url=account_link(settings, p["customer_id"]),
+    )
+    for admin in unique_emails(p["admin_emails"]):
+        queue_mail(uow, event, settings, "invitation_claimed", admin, context)
+
+
+# -- catalog --------------------------------------------------------------------------------------
+
+
+def record_product_names(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """Keep the products' display names; replaying a price list writes the same names."""
+    for product in event.payload["products"]:
+        row = uow.session.get(ProductName, product["code"])
+        if row is None:
+            uow.session.add(ProductName(code=product["code"], name=product["name"]))
+        else:
+            row.name = product["name"]
+
+
+# -- licensing facts ------------------------------------------------------------------------------
+
+
+def record_licenses(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """Keep what each issued or renewed license is; a replay writes the same values."""
+    p = event.payload
+    for lic in p["licenses"]:
+        row = uow.session.get(KnownLicense, lic["license_id"])
+        if row is None:
+            row = KnownLicense(license_id=lic["license_id"])
+            uow.session.add(row)
+        row.customer_id = p["customer_id"]
+        row.order_number = p["order_number"]
+        row.product = lic["product"]
+        row.valid_from = lic["valid_from"]
+        row.valid_until = lic["valid_until"]
+        row.fallback_version = lic.get("fallback_version")
+        row.subscription_pack = lic.get("subscription_pack")
+
+
+EVENT_HANDLERS = {
+    "catalog.price_list.published": [record_product_names],
+    "licensing.licenses.issued": [record_licenses],
+    "orders.order.placed": [email_order_placed],
+    "orders.activation_email.requested": [email_activation_requested],
+    "orders.licenses.resend_requested": [email_licenses_resent],
+    "quotes.quote.issued": [email_quote],
+    "billing.invoice.issued": [email_invoice_issued],
+    "billing.invoice.overdue": [email_invoice_overdue],
+    "billing.payment.failed": [email_payment_failed],
+    "billing.credit_note.issued": [email_credit_note],
+    "licensing.license.assigned": [email_license_assigned],
+    "licensing.license.revoked": [email_license_revoked],
+    "licensing.invitation.claimed": [email_invitation_claimed],
+}
+
+
+def bound_handlers(settings: MailSettings) -> dict:
+    """``EVENT_HANDLERS`` with the mail settings given, as the consumer calls them."""
+    return {
+        event_type: [partial(handler, settings=settings) for handler in handlers]
+        for event_type, handlers in EVENT_HANDLERS.items()
+    }

@@ -1,0 +1,178 @@
+"""The sender job: sends pending mail over SMTP, retries with backoff, never drops a message.
+
+Each run claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock
+serialises claims) by pushing their ``next_attempt_at`` a lease ahead and committing, so a second
+sender passes them by; then sends them one by one and marks each row ``sent``. A failure records
+the error and schedules the next attempt ``retry_base * 2**(attempts - 1)`` seconds later (at most
+``retry_cap``); after ``max_attempts`` the row is ``failed`` and an error is logged.
+
+If the process dies after the SMTP server accepted a message and before its row is marked, the
+lease runs out and the same message is sent again, with the same Message-ID. That is accepted:
+mail systems deduplicate by Message-ID, and the alternative (marking first) could lose a mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import time
+
+import structlog
+from sqlalchemy import or_, select
+
+from notifications import attachments, mail
+from notifications.models import FAILED, PENDING, SENT, OutgoingMail
+from portal_runtime import logs
+from portal_runtime.db import is_sqlite
+
+log = logs.get("mail.sender")
+
+# Errors after which the connection is of no more use for the rest of the batch (any other
+# SMTPException is the server refusing one message; plain OSErrors are the network going away).
+CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+
+
+def retry_delay(attempts: int, base: float, cap: float) -> float:
+    """Seconds to wait after the ``attempts``-th failed try."""
+    return min(base * 2 ** (attempts - 1), cap)
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def claim(service, now: dt.datetime) -> list[int]:
+    """Take up to a batch of due rows for this sender; others skip them until the lease ends."""
+    config = service.config
+    query = (
+        select(OutgoingMail)
+        .where(
+            OutgoingMail.status == PENDING,
+            or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
+        )
+        .order_by(OutgoingMail.id)
+        .limit(config.send_batch)
+    )
+    if not is_sqlite(service.engine):
+        query = query.with_for_update(skip_locked=True)
+    lease_until = now + dt.timedelta(seconds=config.send_claim_seconds)
+    with service.sessions() as session, session.begin():
+        rows = list(session.scalars(query))
+        for row in rows:
+            row.next_attempt_at = lease_until
+        return [row.id for row in rows]
+
+
+def release(service, ids: list[int]) -> None:
+    """Hand claimed rows back untouched (this run ran out of time before trying them)."""
+    if not ids:
+        return
+    with service.sessions() as session, session.begin():
+        for row in session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(ids))):
+            if row.status == PENDING:
+                row.next_attempt_at = None
+
+
+def mark_sent(service, mail_id: int) -> None:
+    with service.sessions() as session, session.begin():
+        row = session.get(OutgoingMail, mail_id)
+        row.status = SENT
+        row.attempts += 1
+        row.sent_at = service.mail_clock.now()
+        row.next_attempt_at = None
+        row.last_error = None
+        log.info("mail.sent", attempts=row.attempts, message_id=row.message_id)
+
+
+def permanently_refused(exc: smtplib.SMTPException) -> bool:
+    """The server rejected every recipient with a 5xx code: no retry will change that."""
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _ in exc.recipients.values()
+    )
+
+
+def mark_failed_attempt(service, mail_id: int, error: str, permanent: bool = False) -> None:
+    config = service.config
+    now = service.mail_clock.now()
+    with service.sessions() as session, session.begin():
+        row = session.get(OutgoingMail, mail_id)
+        row.attempts += 1
+        row.last_error = error
+        if permanent or row.attempts >= config.send_max_attempts:
+            row.status = FAILED
+            row.failed_at = now
+            row.next_attempt_at = None
+            log.error(
+                "mail.failed",
+                message_id=row.message_id,
+                attempts=row.attempts,
+                error=error,
+                recipient=row.recipient,
+                cause_type=row.cause_type,
+            )
+        else:
+            delay = retry_delay(row.attempts, config.send_retry_base, config.send_retry_cap)
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)
+            log.warning(
+                "mail.send_failed",
+                message_id=row.message_id,
+                attempts=row.attempts,
+                retry_in=delay,
+                error=error,
+            )
+
+
+def load(service, mail_id: int) -> OutgoingMail:
+    with service.sessions() as session:
+        return session.get(OutgoingMail, mail_id)
+
+
+def send_pending(service) -> int:
+    """One run of the job: send what is due; returns how many mails went out."""
+    ids = claim(service, service.mail_clock.now())
+    if not ids:
+        return 0
+    # Stop well inside the lease, so no other sender takes a row this one is still sending.
+    deadline = time.monotonic() + service.config.send_claim_seconds / 2
+    remaining = list(ids)
+    sent = 0
+    try:
+        with service.mailer.session() as smtp:
+            while remaining:
+                if time.monotonic() > deadline:
+                    release(service, remaining)
+                    remaining = []
+                    break
+                mail_id = remaining.pop(0)
+                row = load(service, mail_id)
+                with structlog.contextvars.bound_contextvars(
+                    message_id=row.message_id,
+                    template=row.template,
+                    correlation_id=row.correlation_id,
+                ):
+                    try:
+                        parts = attachments.resolve(row.attachment, service.quote_pdfs)
+                        smtp.send(mail.build_message(row, parts))
+                    except attachments.AttachmentUnavailable as exc:
+                        mark_failed_attempt(service, mail_id, describe(exc))
+                        continue
+                    except CONNECTION_ERRORS:
+                        remaining.insert(0, mail_id)
+                        raise
+                    except smtplib.SMTPException as exc:
+                        # Refused by the server (this message only): the connection stays usable.
+                        # A recipient refused for good (5xx) fails at once; anything else retries.
+                        mark_failed_attempt(
+                            service, mail_id, describe(exc), permanent=permanently_refused(exc)
+                        )
+                        continue
+                    except OSError:
+                        remaining.insert(0, mail_id)
+                        raise
+                    mark_sent(service, mail_id)
+                    sent += 1
+    except Exception as exc:  # noqa: BLE001 - no connection: every row left counts one failed try
+        error = describe(exc)
+        for mail_id in remaining:
+            mark_failed_attempt(service, mail_id, error)
+    return sent

@@ -1,0 +1,82 @@
+"""The mail port and its SMTP adapter.
+
+``SMTP_URL`` is ``smtp://[user:password@]host:port`` (add ``?starttls=1`` to upgrade the
+connection) or ``smtps://…`` for TLS from the first byte. Credentials in the URL are
+percent-decoded.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class Mailer(Protocol):
+    def session(self) -> Iterator[MailSession]: ...
+
+
+class MailSession(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpSettings:
+    def __init__(self, url: str, timeout: float = 10.0):
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP_URL must be smtp:// or smtps://, not {parts.scheme!r}")
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        query = parse_qs(parts.query)
+        self.starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # never the password
+        return f"SmtpSettings({'smtps' if self.tls else 'smtp'}://{self.host}:{self.port})"
+
+
+class _SmtpSession:
+    def __init__(self, client: smtplib.SMTP):
+        self.client = client
+
+    def send(self, message: EmailMessage) -> None:
+        refused = self.client.send_message(message)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+
+class SmtpMailer:
+    """One SMTP connection per batch; any failure surfaces as an exception to the sender."""
+
+    def __init__(self, url: str, timeout: float = 10.0):
+        self.settings = SmtpSettings(url, timeout)
+
+    @contextmanager
+    def session(self) -> Iterator[_SmtpSession]:
+        s = self.settings
+        if s.tls:
+            client = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            client.ehlo()
+            if s.starttls:
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if s.username:
+                client.login(s.username, s.password or "")
+            yield _SmtpSession(client)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()

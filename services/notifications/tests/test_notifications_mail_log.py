@@ -1,0 +1,84 @@
+"""Operators (and tests) read the mail log: who was sent what, and how sending went."""
+
+from __future__ import annotations
+
+import pytest
+
+import portal_contracts
+from notifications.bootstrap import create_app
+from notifications.sender import send_pending
+from portal_runtime import identity as ids
+from portal_runtime.testing import deliver, event
+
+
+@pytest.fixture
+def client(service):
+    return create_app(service).test_client()
+
+
+def as_service(service) -> dict:
+    return {ids.HEADER: ids.sign(ids.service_identity("ops"), service.config.identity_secret)}
+
+
+def as_reseller(service) -> dict:
+    who = ids.Identity(kind="reseller_user", user_id="U-1", roles=("admin",), reseller_id="RS-1")
+    return {ids.HEADER: ids.sign(who, service.config.identity_secret)}
+
+
+def test_the_mail_log_lists_a_recipients_mail_with_status_and_attempts(service, client, sink):
+    sink.start()
+    deliver(service, event("orders.order.placed", portal_contracts.example("orders.order.placed")))
+    send_pending(service)
+
+    resp = client.get(
+        "/internal/mail?recipient=SALES@demo-reseller.example", headers=as_service(service)
+    )
+
+    assert resp.status_code == 200
+    [item] = resp.json["items"]
+    assert item["status"] == "sent" and item["attempts"] == 1
+    assert item["subject"].startswith("Order O-2026-000042 confirmed")
+    assert item["message_id"] in {m["Message-ID"] for m in sink.mails()}
+    assert resp.json["next_cursor"] is None
+
+
+def test_the_mail_log_filters_by_status_and_pages(service, client):
+    deliver(service, event("orders.order.placed", portal_contracts.example("orders.order.placed")))
+
+    pending = client.get("/internal/mail?status=pending&limit=1", headers=as_service(service))
+    assert len(pending.json["items"]) == 1 and pending.json["next_cursor"]
+    rest = client.get(
+        f"/internal/mail?status=pending&limit=1&cursor={pending.json['next_cursor']}",
+        headers=as_service(service),
+    )
+    assert len(rest.json["items"]) == 1
+    assert rest.json["items"][0]["id"] != pending.json["items"][0]["id"]
+    assert client.get("/internal/mail?status=sent", headers=as_service(service)).json["items"] == []
+    bad = client.get("/internal/mail?status=lost", headers=as_service(service))
+    assert bad.status_code == 422 and "status" in bad.json["errors"]
+
+
+def test_the_mail_log_is_not_for_portal_users_or_strangers(service, client):
+    assert client.get("/internal/mail").status_code == 401
+    assert client.get("/internal/mail", headers=as_reseller(service)).status_code == 403
+
+
+def test_an_operator_can_give_a_failed_mail_another_round(make_service, sink, clock):
+    service = make_service(send_max_attempts=1)
+    client = create_app(service).test_client()
+    deliver(
+        service,
+        event("licensing.license.revoked", portal_contracts.example("licensing.license.revoked")),
+    )
+    send_pending(service)
+    [failed] = client.get("/internal/mail?status=failed", headers=as_service(service)).json["items"]
+
+    sink.start()
+    resp = client.post(f"/internal/mail/{failed['id']}/retry", headers=as_service(service))
+    assert resp.status_code == 202 and resp.json["status"] == "pending"
+    assert send_pending(service) == 1
+    assert [m["Message-ID"] for m in sink.mails()] == [failed["message_id"]]
+
+    again = client.post(f"/internal/mail/{failed['id']}/retry", headers=as_service(service))
+    assert again.status_code == 409
+    assert client.post("/internal/mail/999/retry", headers=as_service(service)).status_code == 404

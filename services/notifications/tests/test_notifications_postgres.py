@@ -1,0 +1,76 @@
+"""The sender on the real PostgreSQL: competing senders never send the same mail twice."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+import portal_contracts
+from notifications import SERVICE
+from notifications.bootstrap import bootstrap
+from notifications.config import NotificationsConfig
+from notifications.models import OutgoingMail
+from notifications.sender import send_pending
+from portal_runtime.testing import deliver, event, postgres_database
+
+pytestmark = pytest.mark.integration
+
+
+def test_two_senders_on_postgresql_send_every_mail_exactly_once(sink, quote_pdfs):
+    sink.start()
+    with postgres_database("notifications") as url:
+        config = NotificationsConfig.from_env(
+            SERVICE,
+            database_url=url,
+            broker_url="memory://",
+            smtp_url=sink.url,
+            send_batch=3,
+        )
+        senders = [bootstrap(config, quote_pdfs=quote_pdfs) for _ in range(2)]
+        senders[0].migrate()
+        try:
+            for number in range(15):
+                payload = dict(
+                    portal_contracts.example("licensing.invitation.claimed"),
+                    license_id=f"L-{number:08d}",
+                    admin_emails=["admin@acme.example", "owner@acme.example"],
+                )
+                deliver(senders[0], event("licensing.invitation.claimed", payload))
+            deliver(
+                senders[1],
+                event("quotes.quote.issued", portal_contracts.example("quotes.quote.issued")),
+            )
+
+            start = threading.Barrier(2)
+            sent = [0, 0]
+
+            def run(index: int) -> None:
+                start.wait()
+                for _ in range(40):
+                    sent[index] += send_pending(senders[index])
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+
+            received = [m["Message-ID"] for m in sink.mails()]
+            assert len(received) == 31
+            assert len(set(received)) == 31
+            assert sum(sent) == 31
+            assert all(sent), "both senders took part"
+            with senders[0].sessions() as session:
+                statuses = dict(
+                    session.execute(
+                        select(OutgoingMail.status, func.count()).group_by(OutgoingMail.status)
+                    ).all()
+                )
+                attempts = set(session.scalars(select(OutgoingMail.attempts)))
+            assert statuses == {"sent": 31}
+            assert attempts == {1}
+        finally:
+            for sender in senders:
+                sender.engine.dispose()

@@ -1,0 +1,263 @@
+"""The sender: every queued email reaches the SMTP server once, even when the server was down."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from structlog.testing import capture_logs
+
+import portal_contracts
+from notifications import SERVICE
+from notifications.bootstrap import bootstrap
+from notifications.config import NotificationsConfig
+from notifications.models import OutgoingMail
+from notifications.sender import claim, retry_delay, send_pending
+from notifications.smtp import SmtpSettings
+from portal_runtime.clock import Clock
+from portal_runtime.testing import deliver, event
+from portal_system.mailsink import MailFolder
+
+
+def example_event(event_type: str, **changes):
+    payload = copy.deepcopy(portal_contracts.example(event_type))
+    payload.update(changes)
+    return event(event_type, payload)
+
+
+def mails(service) -> list[OutgoingMail]:
+    with service.sessions() as session:
+        return list(session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+
+
+def queue_some(service) -> set[str]:
+    """Three causes, five emails."""
+    deliver(service, example_event("orders.order.placed"))
+    deliver(service, example_event("licensing.license.assigned"))
+    deliver(
+        service,
+        example_event(
+            "licensing.invitation.claimed", admin_emails=["a1@acme.example", "a2@acme.example"]
+        ),
+    )
+    return {row.message_id for row in mails(service)}
+
+
+def test_queued_mail_is_sent_over_smtp_and_marked_sent(service, sink):
+    sink.start()
+    expected = queue_some(service)
+
+    assert send_pending(service) == 5
+
+    received = sink.mails()
+    assert {m["Message-ID"] for m in received} == expected
+    assert all(row.status == "sent" and row.attempts == 1 for row in mails(service))
+    confirmation = next(m for m in received if "confirmed" in m["Subject"])
+    assert confirmation["To"] == "Demo Reseller <sales@demo-reseller.example>"
+    assert confirmation.get_body(("plain",)).get_content().startswith("Hello Demo Reseller")
+    assert "<html" in confirmation.get_body(("html",)).get_content()
+    assert send_pending(service) == 0
+    assert len(sink.mails()) == 5
+
+
+def test_the_same_event_delivered_twice_sends_one_email_per_recipient(service, sink):
+    sink.start()
+    placed = example_event("orders.order.placed")
+
+    deliver(service, placed)
+    send_pending(service)
+    deliver(service, placed)
+    send_pending(service)
+
+    recipients = sorted(m["To"].addresses[0].addr_spec for m in sink.mails())
+    assert recipients == ["ada@acme.example", "sales@demo-reseller.example"]
+
+
+def test_smtp_down_for_a_while_every_email_arrives_once_it_is_back_none_twice(service, sink, clock):
+    expected = queue_some(service)
+
+    # The server is down: each run records a failed try and waits longer before the next.
+    assert send_pending(service) == 0
+    assert {(row.status, row.attempts) for row in mails(service)} == {("pending", 1)}
+    assert all("Connection refused" in (row.last_error or "") for row in mails(service))
+    assert send_pending(service) == 0, "not due again before the backoff has passed"
+    clock.advance(seconds=1)
+    send_pending(service)
+    assert {row.attempts for row in mails(service)} == {2}
+    clock.advance(seconds=1)
+    assert send_pending(service) == 0, "the second wait is twice as long"
+
+    sink.start()
+    clock.advance(seconds=1)
+    assert send_pending(service) == 5
+    clock.advance(seconds=60)
+    assert send_pending(service) == 0
+
+    received = sink.mails()
+    assert sorted(m["Message-ID"] for m in received) == sorted(expected)
+    assert {(row.status, row.attempts) for row in mails(service)} == {("sent", 3)}
+
+
+def test_a_send_that_keeps_failing_ends_failed_after_the_configured_attempts(make_service, clock):
+    service = make_service(send_max_attempts=3)
+    deliver(service, example_event("licensing.license.assigned"))
+
+    with capture_logs() as logs:
+        for _ in range(5):
+            send_pending(service)
+            clock.advance(seconds=60)
+
+    [row] = mails(service)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert row.failed_at is not None and row.last_error
+    [failure] = [entry for entry in logs if entry["event"] == "mail.failed"]
+    assert failure["log_level"] == "error"
+    assert failure["recipient"] == "ada@acme.example"
+
+
+def test_the_quote_email_has_its_pdf_attached(service, sink, quote_pdfs):
+    sink.start()
+    deliver(service, example_event("quotes.quote.issued"))
+
+    assert send_pending(service) == 1
+
+    [message] = sink.mails()
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "Q-2026-000123.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    assert message.get_body(("plain",)) is not None
+    assert quote_pdfs.fetched == ["Q-2026-000123"]
+
+
+def test_the_quote_waits_for_its_pdf_and_never_goes_out_without_it(
+    service, sink, quote_pdfs, clock
+):
+    sink.start()
+    quote_pdfs.down = True
+    deliver(service, example_event("quotes.quote.issued"))
+
+    assert send_pending(service) == 0
+    assert sink.mails() == []
+    [row] = mails(service)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "cart-quote" in row.last_error
+
+    quote_pdfs.down = False
+    clock.advance(seconds=1)
+    assert send_pending(service) == 1
+    [message] = sink.mails()
+    assert [a.get_filename() for a in message.iter_attachments()] == ["Q-2026-000123.pdf"]
+
+
+class RefusingFolder(MailFolder):
+    """A server that knows no mailbox called ``bounce@…`` and is short of room for ``full@…``."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.startswith("bounce@"):
+            return "550 5.1.1 No such mailbox"
+        if address.startswith("full@"):
+            return "452 4.2.2 Mailbox full, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_one_refused_recipient_does_not_hold_up_the_others(service, sink, tmp_path):
+    controller = Controller(RefusingFolder(sink.folder), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        deliver(
+            service,
+            example_event(
+                "licensing.invitation.claimed",
+                admin_emails=["bounce@acme.example", "full@acme.example", "admin@acme.example"],
+            ),
+        )
+        with capture_logs() as logs:
+            assert send_pending(service) == 1
+    finally:
+        controller.stop()
+
+    rows = {row.recipient: row for row in mails(service)}
+    assert rows["admin@acme.example"].status == "sent"
+    # No such mailbox: failed at once, and said so; a full mailbox is tried again later.
+    assert (rows["bounce@acme.example"].status, rows["bounce@acme.example"].attempts) == (
+        "failed",
+        1,
+    )
+    assert "No such mailbox" in rows["bounce@acme.example"].last_error
+    assert [e["event"] for e in logs if e.get("log_level") == "error"] == ["mail.failed"]
+    assert rows["full@acme.example"].status == "pending"
+    assert "Mailbox full" in rows["full@acme.example"].last_error
+    assert [m["To"] for m in sink.mails()] == ["admin@acme.example"]
+
+
+def test_backoff_doubles_up_to_the_cap():
+    assert [retry_delay(n, 2.0, 30.0) for n in range(1, 7)] == [2, 4, 8, 16, 30, 30]
+
+
+def test_smtp_url_carries_host_port_and_credentials():
+    settings = SmtpSettings("smtp://mailer%40corp:s%3Acret@mail.corp:2525?starttls=1")
+    assert (settings.host, settings.port) == ("mail.corp", 2525)
+    assert (settings.username, settings.password) == ("mailer@corp", "s:cret")
+    assert settings.starttls and not settings.tls
+    assert "s:cret" not in repr(settings)
+    assert SmtpSettings("smtps://mail.corp").port == 465
+
+
+def test_credentials_in_smtp_url_are_used_to_log_in(make_service, sink):
+    sink.start()
+    service = make_service(smtp_url=f"smtp://user:secret@127.0.0.1:{sink.port}")
+    deliver(service, example_event("licensing.license.revoked"))
+
+    assert send_pending(service) == 1
+    assert len(sink.mails()) == 1
+
+
+def test_a_shifted_demo_clock_does_not_postpone_retries(tmp_path, sink, quote_pdfs):
+    config = NotificationsConfig.from_env(
+        SERVICE,
+        database_url=f"sqlite:///{tmp_path / 'shifted.db'}",
+        broker_url="memory://",
+        smtp_url=sink.url,
+        send_retry_base=0.05,
+    )
+    # The domain clock runs 40 days ahead (CLOCK_OFFSET_DAYS), then the worker restarts without.
+    shifted = bootstrap(config, clock=Clock(offset_days=40), quote_pdfs=quote_pdfs)
+    shifted.migrate()
+    deliver(shifted, example_event("licensing.license.revoked"))
+    assert send_pending(shifted) == 0
+    restarted = bootstrap(config, clock=Clock(offset_days=0), quote_pdfs=quote_pdfs)
+
+    sink.start()
+    deadline = time.monotonic() + 5
+    while not sink.mails() and time.monotonic() < deadline:
+        send_pending(restarted)
+        time.sleep(0.05)
+    assert len(sink.mails()) == 1
+
+
+def test_mail_claimed_by_a_sender_that_died_is_sent_after_its_lease(service, sink, clock):
+    sink.start()
+    deliver(service, example_event("licensing.license.revoked"))
+    assert claim(service, clock.now()), "a sender takes the row, then dies before sending"
+
+    assert send_pending(service) == 0, "another sender leaves it alone while the lease runs"
+    clock.advance(seconds=service.config.send_claim_seconds + 1)
+    assert send_pending(service) == 1
+    assert len(sink.mails()) == 1
+
+
+def test_a_run_out_of_time_hands_its_rows_back_untried(make_service, sink):
+    sink.start()
+    service = make_service(send_claim_seconds=0.0)
+    deliver(service, example_event("orders.order.placed"))
+
+    assert send_pending(service) == 0
+
+    assert sink.mails() == []
+    assert {(row.status, row.attempts, row.next_attempt_at) for row in mails(service)} == {
+        ("pending", 0, None)
+    }
