@@ -1,0 +1,3 @@
+"""The gateway: the one HTTP entry for portal frontends."""
+
+SERVICE = "gateway"

@@ -1,0 +1,151 @@
+"""Passwords (argon2id), bearer tokens (JWT HS256) and the caller behind a request's token.
+
+Tokens carry only the user's id and their lifetime; roles, reseller and the disabled flag are read
+from the database on every request, so disabling a user or changing its roles takes effect at
+once, on tokens already issued too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import request
+from sqlalchemy import select
+
+from gateway.models import PortalUser
+from portal_runtime.identity import Identity
+from portal_runtime.problems import Problem
+
+ALGORITHM = "HS256"
+
+
+class Passwords:
+    """argon2id hashing; verifying an unknown account costs the same as a known one."""
+
+    def __init__(self, time_cost: int, memory_kib: int):
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self._dummy = self.hasher.hash("an account that does not exist")
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash or self._dummy, password) and bool(
+                password_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.hasher.check_needs_rehash(password_hash)
+
+
+def issue_token(user: PortalUser, secret: str, ttl_seconds: int) -> str:
+    now = int(time.time())
+    claims = {"sub": user.public_id, "kind": user.kind, "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def token_subject(token: str, secret: str) -> str | None:
+    """The user id in a valid token; None when forged, expired, malformed or not HS256."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    sub = claims.get("sub")
+    return sub if isinstance(sub, str) else None
+
+
+def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="portal"'})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user of a request, as the gateway knows it."""
+
+    user_id: str
+    kind: str
+    email: str
+    name: str | None
+    roles: tuple[str, ...]
+    reseller_id: str | None
+    reseller_name: str | None
+    customer_id: str | None
+    currency: str | None
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.kind == "reseller_user"
+
+    @property
+    def is_customer_admin(self) -> bool:
+        return self.kind == "customer_admin"
+
+    @property
+    def tenant(self) -> str:
+        return (
+            f"reseller:{self.reseller_id}" if self.is_reseller else f"customer:{self.customer_id}"
+        )
+
+    def identity(self, customer_scope: str | None = None) -> Identity:
+        return Identity(
+            kind=self.kind,
+            user_id=self.user_id,
+            email=self.email,
+            name=self.name,
+            roles=self.roles,
+            reseller_id=self.reseller_id,
+            reseller_name=self.reseller_name,
+            customer_id=self.customer_id,
+            currency=self.currency,
+            customer_scope=customer_scope,
+        )
+
+
+def caller_of(user: PortalUser) -> Caller:
+    reseller = user.reseller
+    return Caller(
+        user_id=user.public_id,
+        kind=user.kind,
+        email=user.email,
+        name=user.name,
+        roles=tuple(user.roles or ()) if user.kind == "reseller_user" else (),
+        reseller_id=user.reseller_id,
+        reseller_name=reseller.name if reseller else None,
+        customer_id=user.customer_id,
+        currency=reseller.currency if reseller else None,
+    )
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(service) -> Caller:
+    """The caller behind this request's bearer token, or a 401 problem."""
+    token = bearer_token()
+    if token is None:
+        raise unauthorized()
+    subject = token_subject(token, service.config.token_secret)
+    if subject is None:
+        raise unauthorized("The bearer token is invalid or has expired.")
+    with service.sessions() as session:
+        user = session.scalar(select(PortalUser).where(PortalUser.public_id == subject))
+        if user is None or user.disabled:
+            raise unauthorized("The bearer token is invalid or has expired.")
+        return caller_of(user)

@@ -1,0 +1,67 @@
+"""The composition root of the gateway: the one place adapters are chosen."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import SERVICE, api
+from gateway.auth import Passwords
+from gateway.config import GatewayConfig
+from gateway.models import MESSAGING
+from gateway.upstream import Upstreams
+from portal_runtime import web
+from portal_runtime.clock import Clock
+from portal_runtime.service import Service
+
+
+def bootstrap(
+    config: GatewayConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    service_urls: dict[str, str] | None = None,
+    upstreams: Upstreams | None = None,
+) -> Service:
+    """The gateway composed: no event handlers, no jobs; a database and the services' URLs."""
+    config = config or GatewayConfig.from_env(SERVICE)
+    return Service(
+        config,
+        package="gateway",
+        models=MESSAGING,
+        handlers={},
+        clock=clock,
+        upstreams=upstreams
+        or Upstreams(
+            config.identity_secret, config.connect_timeout, config.read_timeout, service_urls
+        ),
+        passwords=Passwords(config.argon2_time_cost, config.argon2_memory_kib),
+    )
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+def drop_odd_request_ids(wsgi_app):
+    """A caller's X-Request-ID travels into every service's logs and events: only plain ones
+    are kept; for any other a new one is made up."""
+
+    def middleware(environ, start_response):
+        value = environ.get("HTTP_X_REQUEST_ID")
+        if value is not None and not REQUEST_ID.match(value):
+            del environ["HTTP_X_REQUEST_ID"]
+        return wsgi_app(environ, start_response)
+
+    return middleware
+
+
+def create_app(service: Service | None = None) -> Flask:
+    service = service or bootstrap()
+    app = web.create_app(service)
+    app.wsgi_app = drop_odd_request_ids(app.wsgi_app)
+    if service.config.trusted_proxies:
+        # The client's address (sign-in limits) from the trusted proxies' X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=service.config.trusted_proxies)
+    api.register(app)
+    return app

@@ -1,0 +1,88 @@
+"""A customer's cart, Get Quote and checkout (cart-quote; checkout is served by orders)."""
+
+from gateway.routes import SALES, Route
+from gateway.routes._schemas import contract
+
+TAG = "Cart"
+CART = contract("carts", "CartSchema")
+
+ROUTES = [
+    Route(
+        "GET",
+        "/customers/{customer_id}/cart",
+        "cart-quote",
+        "The customer's cart",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        response=CART,
+    ),
+    Route(
+        "POST",
+        "/customers/{customer_id}/cart/items",
+        "cart-quote",
+        "Add a line: new subscription, renewal, upgrade or downgrade",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        body=contract("carts", "CartItemRequest"),
+        response=CART,
+        status=201,
+    ),
+    Route(
+        "PATCH",
+        "/customers/{customer_id}/cart/items/{item_id}",
+        "cart-quote",
+        "Change a line: quantity, end date (null: Set Default), team, subscription pack",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        body=contract("carts", "CartItemUpdateRequest"),
+        response=CART,
+        int_params=("item_id",),
+    ),
+    Route(
+        "DELETE",
+        "/customers/{customer_id}/cart/items/{item_id}",
+        "cart-quote",
+        "Remove a line",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        response=CART,
+        int_params=("item_id",),
+    ),
+    Route(
+        "POST",
+        "/customers/{customer_id}/cart/quote",
+        "cart-quote",
+        "Get Quote: freeze the cart into a quote",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        body=contract("quotes", "GetQuoteRequest"),
+        response=contract("quotes", "QuoteSchema"),
+        status=201,
+        errors=(409,),
+    ),
+    Route(
+        "POST",
+        "/customers/{customer_id}/cart/checkout",
+        "orders",
+        "Check out the cart with a stored payment method (Idempotency-Key)",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        body=contract("orders", "CheckoutRequest"),
+        response=contract("orders", "OrderSchema"),
+        status=201,
+        rate_limit="checkout",
+        errors=(409,),
+    ),
+]

@@ -1,0 +1,39 @@
+"""Entering a customer and the reseller's customers (served by the gateway itself)."""
+
+from gateway import customer_access
+from gateway.routes import SALES, Route
+from portal_contracts.api.customers import (
+    CustomerAccessRequest,
+    CustomerAccessSchema,
+    CustomerListArgs,
+    CustomerPageSchema,
+)
+
+TAG = "Customers"
+
+ROUTES = [
+    Route(
+        "POST",
+        "/customer-access",
+        "gateway",
+        "Enter a customer by customer ID, contact email, subscription pack or quote",
+        TAG,
+        roles=SALES,
+        body=CustomerAccessRequest,
+        response=CustomerAccessSchema,
+        handler=customer_access.enter_customer,
+        errors=(404, 429, 503),
+    ),
+    Route(
+        "GET",
+        "/customers",
+        "gateway",
+        "Managed accounts and customers entered recently",
+        TAG,
+        roles=SALES,
+        query=CustomerListArgs,
+        response=CustomerPageSchema,
+        handler=customer_access.list_customers,
+        errors=(503,),
+    ),
+]

@@ -1,0 +1,83 @@
+"""Signing in (``POST /auth/token``, rate limited per account and per address) and ``GET /me``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gateway import ratelimit
+from gateway.auth import issue_token, unauthorized
+from gateway.call import Call
+from gateway.models import PortalUser
+from gateway.ratelimit import Limit
+from gateway.views import me_view
+from portal_runtime.problems import invalid
+
+
+def login_limits(config, email: str, address: str) -> list[Limit]:
+    window = config.login_window_seconds
+    return [
+        Limit(f"login:account:{email}", config.login_failures_per_account, window),
+        Limit(f"login:address:{address}", config.login_failures_per_address, window),
+    ]
+
+
+def create_token(call: Call):
+    service = call.service
+    config = service.config
+    email = call.body["email"].strip().lower()
+    limits = login_limits(config, email, call.client_address)
+    now = service.clock.now()
+    with service.sessions() as session:
+        ratelimit.check(session, limits, now, "Too many failed sign-ins; try again later.")
+        user = session.scalar(select(PortalUser).where(PortalUser.email == email))
+    # Hash verification is slow on purpose: no transaction is held open meanwhile.
+    password = call.body["password"]
+    ok = service.passwords.verify(user.password_hash if user else None, password)
+    with service.sessions() as session:
+        if not ok or user is None or user.disabled:
+            ratelimit.hit(session, limits, now)
+            session.commit()
+            # One answer for an unknown account, a wrong password and a disabled user.
+            raise unauthorized("Wrong email or password.")
+        ratelimit.clear(session, limits[0].key)
+        if service.passwords.needs_rehash(user.password_hash):
+            stored = session.get(PortalUser, user.id)
+            stored.password_hash = service.passwords.hash(password)
+        session.commit()
+    token = issue_token(user, config.token_secret, config.token_ttl_seconds)
+    body = {"access_token": token, "token_type": "Bearer", "expires_in": config.token_ttl_seconds}
+    return body, 200, {"Cache-Control": "no-store"}
+
+
+def me(call: Call):
+    return me_view(call.caller), 200, {}
+
+
+def change_password(call: Call):
+    """The signed-in user replaces its password; wrong current passwords are limited per user
+    (apart from sign-in, so a stolen token cannot lock its owner out of signing in)."""
+    service = call.service
+    config = service.config
+    limits = [
+        Limit(
+            f"password:user:{call.caller.user_id}",
+            config.login_failures_per_account,
+            config.login_window_seconds,
+        )
+    ]
+    now = service.clock.now()
+    with service.sessions() as session:
+        ratelimit.check(session, limits, now, "Too many failed attempts; try again later.")
+        user = session.scalar(select(PortalUser).where(PortalUser.public_id == call.caller.user_id))
+    if not service.passwords.verify(user.password_hash, call.body["current_password"]):
+        with service.sessions() as session:
+            ratelimit.hit(session, limits, now)
+            session.commit()
+        raise invalid({"current_password": ["This is not your current password."]})
+    if call.body["new_password"] == call.body["current_password"]:
+        raise invalid({"new_password": ["Choose a password different from the current one."]})
+    new_hash = service.passwords.hash(call.body["new_password"])
+    with service.sessions() as session:
+        session.get(PortalUser, user.id).password_hash = new_hash
+        session.commit()
+    return {}, 204, {}
