@@ -1,0 +1,1 @@
+"""Running the whole portal on one machine: launcher, mail sink, benchmark."""

@@ -1,0 +1,284 @@
+"""The whole portal as processes on one machine: what ``make run`` and the end-to-end tests start.
+
+Every service runs as a ``web`` process (gunicorn) and a ``worker`` process (consumer, relay and
+jobs); the gateway has only a web process. Infrastructure comes from the environment: with no
+``BROKER_URL``, database URLs or ``SMTP_URL`` set, the embedded default is used (SQLite files and
+the filesystem bus under the var folder, and a local mail sink writing ``.eml`` files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from portal_runtime.config import SERVICE_PORTS, env_name
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    package: str
+    worker: bool = True
+
+
+SERVICES = (
+    ServiceSpec("license-assign", "license_assign"),
+    ServiceSpec("catalog", "catalog"),
+    ServiceSpec("cart-quote", "cart_quote"),
+    ServiceSpec("orders", "orders"),
+    ServiceSpec("billing", "billing"),
+    ServiceSpec("notifications", "notifications"),
+    ServiceSpec("gateway", "gateway", worker=False),
+)
+
+MAIL_SINK_PORT = 1025
+
+
+class System:
+    """Start, watch and stop the portal's processes."""
+
+    def __init__(
+        self, env: dict[str, str] | None = None, var_dir: Path | str = "var", port_offset: int = 0
+    ):
+        self.var_dir = Path(var_dir).resolve()
+        self.port_offset = port_offset
+        self.env = self._environment(dict(os.environ if env is None else env))
+        self.log_dir = self.var_dir / "log"
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def port(self, service: str) -> int:
+        return SERVICE_PORTS[service] + self.port_offset
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.url("gateway") + "/api/v1"
+
+    @property
+    def embedded_mail(self) -> bool:
+        return self._own_sink
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def _environment(self, env: dict[str, str]) -> dict[str, str]:
+        env["PORTAL_VAR_DIR"] = str(self.var_dir)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        for spec in SERVICES:
+            env[f"{env_name(spec.name)}_PORT"] = str(self.port(spec.name))
+            env[f"{env_name(spec.name)}_URL"] = self.url(spec.name)
+        env["GATEWAY_PORT"] = str(self.port("gateway"))
+        env.setdefault("PORTAL_BASE_URL", self.url("gateway"))
+        self._own_sink = "SMTP_URL" not in env
+        if self._own_sink:
+            env["SMTP_URL"] = f"smtp://127.0.0.1:{MAIL_SINK_PORT + self.port_offset}"
+        return env
+
+    def describe(self) -> dict[str, str]:
+        """Where things run, for the banner and the README."""
+        return {
+            "gateway": self.gateway_url,
+            "openapi": self.gateway_url + "/openapi.json",
+            "docs": self.gateway_url + "/docs",
+            "broker": self.env.get("BROKER_URL", f"filesystem://{self.var_dir / 'bus'}"),
+            "databases": (self.env.get("ORDERS_DATABASE_URL") and "PostgreSQL (per service)")
+            or f"SQLite files in {self.var_dir}",
+            "mail": f"{self.mail_dir} (.eml files)" if self._own_sink else self.env["SMTP_URL"],
+            "logs": str(self.log_dir),
+        }
+
+    # -- one-off commands ---------------------------------------------------------------------
+
+    def _run_all(self, command: str) -> None:
+        """Run ``python -m <pkg> <command>`` for every service, in parallel, failing loudly."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        running = {
+            spec.name: subprocess.Popen(
+                [sys.executable, "-m", spec.package, command],
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for spec in SERVICES
+        }
+        failed = []
+        for name, proc in running.items():
+            output, _ = proc.communicate(timeout=300)
+            if proc.returncode != 0:
+                failed.append(f"--- {name} {command} failed ({proc.returncode}):\n{output[-3000:]}")
+        if failed:
+            raise RuntimeError("\n".join(failed))
+
+    def migrate(self) -> None:
+        self._run_all("migrate")
+
+    def seed(self) -> None:
+        self._run_all("seed")
+
+    # -- processes ----------------------------------------------------------------------------
+
+    def process_names(self) -> list[str]:
+        names = ["mailsink"] if self._own_sink else []
+        for spec in SERVICES:
+            names.append(f"{spec.name}-web")
+            if spec.worker:
+                names.append(f"{spec.name}-worker")
+        return names
+
+    def command(self, name: str) -> list[str]:
+        if name == "mailsink":
+            return [
+                sys.executable,
+                "-m",
+                "portal_system.mailsink",
+                "--dir",
+                str(self.mail_dir),
+                "--port",
+                str(MAIL_SINK_PORT + self.port_offset),
+            ]
+        service, _, kind = name.rpartition("-")
+        spec = next(s for s in SERVICES if s.name == service)
+        return [sys.executable, "-m", spec.package, kind]
+
+    def start_process(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        self.processes[name] = subprocess.Popen(
+            self.command(name),
+            env={**self.env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return None if proc is None else proc.returncode
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            return proc.wait(timeout=5)
+
+    def ports(self) -> list[int]:
+        ports = [self.port(spec.name) for spec in SERVICES]
+        return ports + ([MAIL_SINK_PORT + self.port_offset] if self._own_sink else [])
+
+    def start(self) -> None:
+        # A port already taken means another system is running there: its health checks would
+        # answer for ours, so refuse instead of talking to the wrong system.
+        busy = [port for port in self.ports() if _port_in_use(port)]
+        if busy:
+            raise RuntimeError(f"ports already in use (another portal running?): {busy}")
+        for name in self.process_names():
+            self.start_process(name)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Wait until every web process answers ``/healthz``; fail naming a process that died."""
+        deadline = time.monotonic() + timeout
+        pending = {spec.name for spec in SERVICES}
+        while pending:
+            self.check_alive()
+            for service in list(pending):
+                try:
+                    if requests.get(self.url(service) + "/healthz", timeout=1).status_code == 200:
+                        pending.discard(service)
+                except requests.RequestException:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not answering after {timeout}s: {sorted(pending)}")
+            if pending:
+                time.sleep(0.3)
+
+    def check_alive(self) -> None:
+        dead = {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
+        if dead:
+            tails = "\n".join(f"--- {n} exited {rc}:\n{self.log_tail(n)}" for n, rc in dead.items())
+            raise RuntimeError(f"processes exited: {sorted(dead)}\n{tails}")
+
+    def log_tail(self, name: str, chars: int = 3000) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+    def stop(self) -> None:
+        # Web processes first (no new work), then workers, then the mail sink.
+        order = sorted(self.processes, key=lambda n: (n.endswith("-worker"), n == "mailsink"))
+        for name in order:
+            self.stop_process(name)
+
+
+def free_port_offset(first: int, step: int = 100, tries: int = 50) -> int:
+    """The first offset from ``first`` (in ``step``s) whose ports are all free, so that several
+    systems (test runs, a benchmark, ``make run``) can run side by side on one machine."""
+    for offset in range(first, first + step * tries, step):
+        ports = [SERVICE_PORTS[s.name] + offset for s in SERVICES] + [MAIL_SINK_PORT + offset]
+        if not any(_port_in_use(port) for port in ports):
+            return offset
+    raise RuntimeError(f"no free block of ports from offset {first}")
+
+
+def _port_in_use(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def on_real_infrastructure(var_dir: Path, port_offset: int, extra_env: dict | None = None):
+    # ``port_offset`` is where to start looking for a free block of ports.
+    """A system on the real RabbitMQ (a fresh bus prefix) and PostgreSQL (a fresh database per
+    service), torn down afterwards: for the end-to-end tests and the benchmark."""
+    from portal_runtime.testing import broker_url, bus_prefix, delete_bus, postgres_database
+
+    url, prefix = broker_url(), bus_prefix()
+    with contextlib.ExitStack() as stack:
+        env = clean_environment()
+        env.update({"BROKER_URL": url, "BUS_PREFIX": prefix, **(extra_env or {})})
+        for spec in SERVICES:
+            env[f"{env_name(spec.name)}_DATABASE_URL"] = stack.enter_context(
+                postgres_database(spec.name)
+            )
+        stack.callback(delete_bus, url, prefix)
+        yield System(env, var_dir, free_port_offset(port_offset))
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment less anything that would point a system elsewhere."""
+    env = dict(os.environ)
+    for key in list(env):
+        if key.endswith(("_DATABASE_URL", "_URL", "_PORT")) or key in ("BROKER_URL", "BUS_PREFIX"):
+            env.pop(key)
+    return env
+
+
+@contextlib.contextmanager
+def running(system: System, ready_timeout: float = 120):
+    """Migrate, seed, start and wait for ``system``; stop it on the way out."""
+    try:
+        system.migrate()
+        system.seed()
+        system.start()
+        system.wait_ready(ready_timeout)
+        yield system
+    finally:
+        system.stop()
