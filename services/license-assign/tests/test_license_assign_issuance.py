@@ -252,6 +252,36 @@ def test_a_failed_payment_suspends_after_grace_and_payment_reinstates(api, clock
     assert api.license(lid)["grace_until"] is None
 
 
+def test_a_payment_failure_seen_before_its_order_still_suspends_after_grace(api, clock):
+    grace = TODAY + dt.timedelta(days=7)
+    failed = dict(
+        example("billing.payment.failed"),
+        order_number="O-2026-000100",
+        grace_until=grace.isoformat(),
+    )
+    send(api.service, "billing.payment.failed", failed)
+    place(api.service, order_placed(lines=[{"quantity": 2}]))
+    issued = new_licenses(api, "O-2026-000100")
+    assert [api.license(lic["license_id"])["grace_until"] for lic in issued] == [
+        grace.isoformat()
+    ] * 2
+
+    clock.advance(days=8)
+    enforce_grace_and_downgrades(api.service)
+    assert {api.license(lic["license_id"])["status"] for lic in issued} == {"suspended"}
+
+
+def test_a_payment_captured_before_its_order_arrives_leaves_the_licenses_in_good_standing(api):
+    failed = dict(example("billing.payment.failed"), order_number="O-2026-000100")
+    send(api.service, "billing.payment.failed", failed)
+    captured = dict(example("billing.payment.captured"), order_number="O-2026-000100")
+    send(api.service, "billing.payment.captured", captured)
+    place(api.service, order_placed(lines=[{"quantity": 1}]))
+    lid = new_licenses(api, "O-2026-000100")[0]["license_id"]
+    assert api.license(lid)["grace_until"] is None
+    assert api.license(lid)["status"] == "available"
+
+
 def test_every_consumed_example_is_accepted(api):
     for event_type in api.service.handlers:
         assert send(api.service, event_type, example(event_type)) is True

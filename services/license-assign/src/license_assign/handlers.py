@@ -21,7 +21,14 @@ from sqlalchemy import select
 from license_assign import accounts
 from license_assign.assignments import Licensing, issue_code, publish_assigned, revoke
 from license_assign.fallback import refresh_fallback
-from license_assign.models import ALL_PRODUCTS, Customer, License, LicenseOrder, OrderRecord
+from license_assign.models import (
+    ALL_PRODUCTS,
+    Customer,
+    EarlyPaymentNotice,
+    License,
+    LicenseOrder,
+    OrderRecord,
+)
 from portal_runtime import logs
 from portal_runtime.consumer import Event
 from portal_runtime.uow import UnitOfWork
@@ -64,6 +71,11 @@ def handle_order_placed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
                 "licenses": [issued_view(lic, ctx.today()) for lic in licenses],
             },
         )
+    notice = session.get(EarlyPaymentNotice, order["order_number"])
+    if notice is not None:
+        for lic in order_licenses(session, order["order_number"]):
+            lic.grace_until = notice.grace_until
+        session.delete(notice)
 
 
 def issued_view(lic: License, today: dt.date) -> dict:
@@ -274,16 +286,28 @@ def order_licenses(session, order_number: str) -> list[License]:
 
 
 def handle_payment_failed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
-    licenses = order_licenses(uow.session, event.payload["order_number"])
-    if not licenses:
-        log.warning("payment_failed.unknown_order", order=event.payload["order_number"])
-    for lic in licenses:
+    number, grace_until = event.payload["order_number"], event.payload["grace_until"]
+    session = uow.session
+    if session.get(OrderRecord, number) is None:
+        # Billing was faster than our copy of the order: keep the notice for when it arrives.
+        notice = session.get(EarlyPaymentNotice, number)
+        if notice is None:
+            session.add(EarlyPaymentNotice(order_number=number, grace_until=grace_until))
+        else:
+            notice.grace_until = grace_until
+        log.info("payment_failed.order_not_seen_yet", order=number)
+        return
+    for lic in order_licenses(session, number):
         # They stay usable until then; the grace job suspends them afterwards.
-        lic.grace_until = event.payload["grace_until"]
+        lic.grace_until = grace_until
 
 
 def handle_payment_captured(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
-    for lic in order_licenses(uow.session, event.payload["order_number"]):
+    number = event.payload["order_number"]
+    notice = uow.session.get(EarlyPaymentNotice, number)
+    if notice is not None:
+        uow.session.delete(notice)
+    for lic in order_licenses(uow.session, number):
         lic.grace_until = None
         lic.suspended = False
 

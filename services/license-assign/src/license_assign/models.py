@@ -179,6 +179,21 @@ class OrderRecord(Base):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class EarlyPaymentNotice(Base):
+    """A payment failure billing reported for an order whose licenses are not issued yet.
+
+    Billing and license-assign both consume ``orders.order.placed``; billing's
+    ``billing.payment.failed`` can reach this service first. The notice waits here and is applied
+    to the licenses when the order arrives; a later ``captured`` removes it.
+    """
+
+    __tablename__ = "early_payment_notices"
+
+    order_number: Mapped[str] = mapped_column(String(30), primary_key=True)
+    grace_until: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class LicenseOrder(Base):
     """Which order line issued, renewed or changed a license; and what it was before."""
 
