@@ -1,6 +1,8 @@
 """Read-side helpers for search routes: partial matches and cursor pagination.
 
-Lists take ``limit`` (default 50, at most 100) and an opaque ``cursor``, newest first.
+Lists take ``limit`` (default 50, at most 100) and an opaque ``cursor``: search results come
+newest first; an account's own short lists (teams, links) oldest first; lists built by grouping
+rows (people, packs) page over their sorted keys.
 """
 
 from __future__ import annotations
@@ -28,27 +30,55 @@ def parse_limit(raw: str | None) -> int:
     return value
 
 
+def _decode_text(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+    except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+        raise invalid({"cursor": ["Not a cursor this list gave out."]})
+
+
 def _decode(cursor: str) -> int:
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        return int(_decode_text(cursor))
     except ValueError:
         raise invalid({"cursor": ["Not a cursor this list gave out."]})
 
 
-def _encode(key: int) -> str:
+def _encode(key) -> str:
     return base64.urlsafe_b64encode(str(key).encode()).rstrip(b"=").decode()
 
 
 def page(
-    session: Session, query: Select, key_column, limit_raw: str | None, cursor: str | None
+    session: Session,
+    query: Select,
+    key_column,
+    limit_raw: str | None,
+    cursor: str | None,
+    *,
+    oldest_first: bool = False,
 ) -> tuple[list, str | None]:
-    """Rows newest first by ``key_column`` (an integer key), and the cursor of the next page."""
+    """Rows by ``key_column`` (an integer key), newest first unless ``oldest_first``, and the
+    cursor of the next page."""
     limit = parse_limit(limit_raw)
     if cursor:
-        query = query.where(key_column < _decode(cursor))
-    rows = list(session.scalars(query.order_by(key_column.desc()).limit(limit + 1)))
+        after = _decode(cursor)
+        query = query.where(key_column > after if oldest_first else key_column < after)
+    order = key_column.asc() if oldest_first else key_column.desc()
+    rows = list(session.scalars(query.order_by(order).limit(limit + 1)))
     next_cursor = _encode(getattr(rows[limit - 1], key_column.key)) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def page_items(
+    items: list[dict], key: str, limit_raw: str | None, cursor: str | None
+) -> tuple[list[dict], str | None]:
+    """One page of a list already built and sorted by the unique text field ``key``."""
+    limit = parse_limit(limit_raw)
+    if cursor:
+        after = _decode_text(cursor)
+        items = [item for item in items if str(item[key]) > after]
+    next_cursor = _encode(items[limit - 1][key]) if len(items) > limit else None
+    return items[:limit], next_cursor
 
 
 def contains(column, text: str):

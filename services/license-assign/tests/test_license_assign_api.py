@@ -310,3 +310,56 @@ def test_a_renewal_gives_a_new_code_and_the_old_one_is_superseded_online(api):
     answer = api.post("/activation-codes/verify", None, json={"code": old}).get_json()
     assert answer["valid"] is False and "newer" in answer["reason"]
     assert RESELLER.customer_scope == demo.ACME_ID
+
+
+# -- lists page like every other list ------------------------------------------------------------
+
+
+def walk(api, path: str, limit: int) -> list[list[dict]]:
+    """Every page of a list, following ``next_cursor``."""
+    pages, cursor = [], None
+    while True:
+        query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        resp = api.get(path, query_string=query)
+        assert resp.status_code == 200, resp.get_json()
+        body = resp.get_json()
+        assert len(body["items"]) <= limit
+        pages.append(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_people_teams_packs_and_links_come_in_pages_that_add_up_to_the_whole(api):
+    add_pc_seats(api, 5)
+    people = [person(n) for n in range(5)]
+    assigned = api.post(f"{ACME}/assignments", json={"product": "PC", "assignees": people})
+    assert len(assigned.get_json()["assigned"]) == 5
+    for name in ("Backend", "Frontend", "Data"):
+        assert api.post(f"{ACME}/teams", json={"name": name}).status_code == 201
+    teams = api.get(f"{ACME}/teams").get_json()["items"]
+    for _ in range(3):
+        link = {"product": "PC", "team_id": teams[0]["team_id"]}
+        assert api.post(f"{ACME}/invitation-links", json=link).status_code == 201
+
+    for path, key in [
+        ("users", "email"),
+        ("teams", "team_id"),
+        ("subscription-packs", "number"),
+        ("invitation-links", "id"),
+    ]:
+        whole = api.get(f"{ACME}/{path}").get_json()
+        assert whole["next_cursor"] is None
+        pages = walk(api, f"{ACME}/{path}", limit=2)
+        assert len(pages) == -(-len(whole["items"]) // 2), path
+        assert [item[key] for page in pages for item in page] == [
+            item[key] for item in whole["items"]
+        ], path
+    assert len(api.get(f"{ACME}/users").get_json()["items"]) >= 5
+
+
+def test_a_cursor_that_the_list_did_not_give_out_is_refused(api):
+    resp = api.get(f"{ACME}/teams", query_string={"cursor": "not-a-cursor!"})
+    assert resp.status_code == 422
+    assert "cursor" in resp.get_json()["errors"]
+    assert api.get(f"{ACME}/users", query_string={"limit": 101}).status_code == 422

@@ -55,7 +55,7 @@ from portal_contracts.api.licenses import (
 )
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, conflict, invalid, not_found
-from portal_runtime.queries import equals_ci, page
+from portal_runtime.queries import equals_ci, page, page_items
 from portal_runtime.web import (
     current_identity,
     current_service,
@@ -78,6 +78,11 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise invalid({"_body": ["A JSON object is required."]})
     return body
+
+
+def list_args() -> tuple[str | None, str | None]:
+    """The ``limit`` and ``cursor`` a list route was asked for."""
+    return request.args.get("limit"), request.args.get("cursor")
 
 
 def acting_on(customer_id: str) -> Identity:
@@ -315,7 +320,9 @@ def list_users(customer_id: str):
         query = query.where(equals_ci(License.assignee_email, email))
     with current_service().sessions() as session:
         rows = list(session.scalars(query.order_by(License.id)))
-        return {"items": views.user_views(rows, ctx().today()), "next_cursor": None}
+        people = views.user_views(rows, ctx().today())
+    items, next_cursor = page_items(people, "email", *list_args())
+    return {"items": items, "next_cursor": next_cursor}
 
 
 # -- teams --------------------------------------------------------------------------------------
@@ -333,12 +340,16 @@ def list_teams(customer_id: str):
                 .group_by(License.team_pk)
             ).all()
         )
-        teams = session.scalars(
-            select(Team).where(Team.customer_id == customer_id).order_by(Team.id)
+        teams, next_cursor = page(
+            session,
+            select(Team).where(Team.customer_id == customer_id),
+            Team.id,
+            *list_args(),
+            oldest_first=True,
         )
         return {
             "items": [views.team_view(t, counts.get(t.id, 0)) for t in teams],
-            "next_cursor": None,
+            "next_cursor": next_cursor,
         }
 
 
@@ -416,8 +427,9 @@ def list_packs(customer_id: str):
     with current_service().sessions() as session:
         accounts.require_customer(session, customer_id)
         rows = list(session.scalars(live_licenses(customer_id).order_by(License.id)))
-        items = views.pack_views(rows, orders_by_license(session, [r.id for r in rows]))
-        return {"items": items, "next_cursor": None}
+        packs = views.pack_views(rows, orders_by_license(session, [r.id for r in rows]))
+    items, next_cursor = page_items(packs, "number", *list_args())
+    return {"items": items, "next_cursor": next_cursor}
 
 
 # -- licensing report ---------------------------------------------------------------------------
@@ -553,12 +565,14 @@ def find_link(session, customer_id: str, link_id: str) -> InvitationLink:
 def list_links(customer_id: str):
     acting_on(customer_id)
     with current_service().sessions() as session:
-        links = session.scalars(
-            select(InvitationLink)
-            .where(InvitationLink.customer_id == customer_id)
-            .order_by(InvitationLink.id)
+        links, next_cursor = page(
+            session,
+            select(InvitationLink).where(InvitationLink.customer_id == customer_id),
+            InvitationLink.id,
+            *list_args(),
+            oldest_first=True,
         )
-        return {"items": [views.link_view(link) for link in links], "next_cursor": None}
+        return {"items": [views.link_view(link) for link in links], "next_cursor": next_cursor}
 
 
 @bp.post("/customers/<customer_id>/invitation-links")
