@@ -21,6 +21,7 @@ ERROR_TEXT = {
     403: "The caller's role does not allow this",
     404: "No such object, or not the caller's",
     409: "The object's state does not allow this",
+    410: "It existed but has expired",
     413: "The request body is larger than 1 MiB",
     422: "Invalid fields (per-field `errors`)",
     429: "Rate limited; see Retry-After",

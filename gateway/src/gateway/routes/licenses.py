@@ -145,7 +145,7 @@ ROUTES = [
         body=contract("licenses", "ClaimRequest"),
         response=contract("licenses", "AssignedSchema"),
         status=201,
-        errors=(404, 409),
+        errors=(404, 409, 410),
     ),
     Route(
         "POST",
