@@ -121,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seats", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for effects")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="orders/s to offer (0: as fast as the gateway accepts them); below the system's "
+        "capacity the latency is the pipeline's own, above it the backlog's",
+    )
     args = parser.parse_args(argv)
 
     var_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
@@ -133,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         tracker = Tracker(system, args.seats)
         errors: list[str] = []
 
-        def place(_: int) -> None:
+        def place(n: int) -> None:
+            if args.rate:
+                time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
             tag = uuid.uuid4().hex[:12]
             end_user = f"bench.{tag}@acme.example"
             resp = client.place_order(
@@ -161,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        started = time.monotonic()
+        started = time.monotonic()  # read by place()
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(place, range(args.orders)))
         placed_in = time.monotonic() - started
@@ -180,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         f"orders           {args.orders} placed, {accepted} accepted, {len(errors)} refused, "
         f"{len(tracker.done)} with every effect; {args.seats} seat(s) each; "
         f"concurrency {args.concurrency}"
+        + (f", offered at {args.rate:g} orders/s" if args.rate else "")
     )
     print(f"accepting        {accepted / placed_in:.1f} orders/s ({placed_in:.1f} s)")
     if latencies:
