@@ -14,6 +14,7 @@ import requests
 
 from portal_contracts import demo
 from portal_runtime import identity as ids
+from portal_runtime.config import DEV_IDENTITY_SECRET
 from portal_system.client import wait_for
 from portal_system.testing import login, mails_to, text_of
 
@@ -33,7 +34,7 @@ def order_body(tag: str) -> dict:
 
 
 def mail_log(system, recipient: str) -> list[dict]:
-    secret = system.env.get("IDENTITY_SECRET", "dev-identity-secret-change-me")
+    secret = system.env.get("IDENTITY_SECRET", DEV_IDENTITY_SECRET)
     resp = requests.get(
         system.url("notifications") + "/internal/mail",
         params={"recipient": recipient},

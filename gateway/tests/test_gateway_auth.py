@@ -3,6 +3,7 @@
 import base64
 import json
 
+import pytest
 from gateway_testkit import (
     ACME_ADMIN,
     DEMO,
@@ -13,6 +14,7 @@ from gateway_testkit import (
     make_gateway,
 )
 
+from gateway.config import GatewayConfig
 from gateway.seed import seed_user_id
 from portal_contracts import demo
 
@@ -154,3 +156,16 @@ def test_behind_a_trusted_proxy_the_limit_is_per_forwarded_client(tmp_path, cloc
     assert limited.status_code == 429
     other = login(gw, DEMO, environ_base=proxy, headers={"X-Forwarded-For": "5.6.7.8"})
     assert other.status_code == 200
+
+
+def test_a_placeholder_signing_secret_stops_the_gateway_at_start(monkeypatch):
+    monkeypatch.setenv("GATEWAY_TOKEN_SECRET", "CHANGE-ME")
+    with pytest.raises(ValueError, match="GATEWAY_TOKEN_SECRET must be at least 32 characters"):
+        GatewayConfig.from_env()
+    monkeypatch.setenv("GATEWAY_TOKEN_SECRET", "x" * 32)
+    monkeypatch.setenv("IDENTITY_SECRET", "short")
+    with pytest.raises(ValueError, match="IDENTITY_SECRET must be at least 32 characters"):
+        GatewayConfig.from_env()
+    monkeypatch.setenv("IDENTITY_SECRET", "y" * 40)
+    config = GatewayConfig.from_env()
+    assert (config.token_secret, config.identity_secret) == ("x" * 32, "y" * 40)

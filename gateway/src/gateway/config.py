@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from portal_runtime.config import Config
+from portal_runtime.config import Config, secret
 
 DEV_TOKEN_SECRET = "dev-gateway-token-secret-change-me-please"
 
@@ -47,7 +47,7 @@ class GatewayConfig(Config):
     def from_env(cls, service: str = "gateway", **overrides) -> GatewayConfig:
         env = os.environ
         values = dict(
-            token_secret=env.get("GATEWAY_TOKEN_SECRET", DEV_TOKEN_SECRET),
+            token_secret=secret("GATEWAY_TOKEN_SECRET", DEV_TOKEN_SECRET),
             token_ttl_seconds=int(env.get("GATEWAY_TOKEN_TTL_SECONDS", 3600)),
             grant_hours=float(env.get("GATEWAY_GRANT_HOURS", 8)),
             connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", 2.0)),

@@ -41,6 +41,27 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+MIN_SECRET_LENGTH = 32
+DEV_IDENTITY_SECRET = "dev-identity-secret-change-me"
+
+
+def secret(name: str, development_default: str) -> str:
+    """A signing key from the environment; unset, the development default.
+
+    A key that is set but short (a placeholder such as ``CHANGE-ME``) stops the process at start
+    with a message saying so, rather than signing tokens anyone could forge.
+    """
+    value = os.environ.get(name)
+    if value is None:
+        return development_default
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"{name} must be at least {MIN_SECRET_LENGTH} characters of random data (it is "
+            f"{len(value)}); python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
+        )
+    return value
+
+
 def service_url(service: str) -> str:
     """Base URL of a service's web process, e.g. ``ORDERS_URL``."""
     default = f"http://127.0.0.1:{SERVICE_PORTS[service]}"
@@ -81,7 +102,7 @@ class Config:
             ),
             broker_url=os.environ.get("BROKER_URL", f"filesystem://{base / 'bus'}"),
             bus_prefix=os.environ.get("BUS_PREFIX", ""),
-            identity_secret=os.environ.get("IDENTITY_SECRET", "dev-identity-secret-change-me"),
+            identity_secret=secret("IDENTITY_SECRET", DEV_IDENTITY_SECRET),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             handler_attempts=_int("HANDLER_ATTEMPTS", 3),
             handler_retry_delay=_float("HANDLER_RETRY_DELAY", 0.5),
