@@ -61,6 +61,9 @@ def main(
                 "30",
                 "--graceful-timeout",
                 "5",
+                # Idle keep-alive connections stay open longer than callers usually pause.
+                "--keep-alive",
+                os.environ.get("WEB_KEEPALIVE", "15"),
                 "--log-level",
                 "warning",
                 f"{package}.bootstrap:create_app()",

@@ -7,10 +7,46 @@ A service that does not answer in time becomes a clear 503 problem, never a hung
 from __future__ import annotations
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
+from urllib3.util.retry import Retry
 
 from portal_runtime import identity as ids
 from portal_runtime.config import service_url
 from portal_runtime.problems import Problem
+
+
+class _RetryDroppedConnections(Retry):
+    """Retries a request the server dropped unanswered, but not one it was slow to answer: a
+    timeout is already the caller's whole patience."""
+
+    def _is_read_error(self, err: Exception) -> bool:
+        return isinstance(err, ProtocolError)
+
+
+def session_with_retries() -> requests.Session:
+    """A pooled HTTP session that survives the server closing an idle keep-alive connection.
+
+    A request that could not be sent at all (connection refused or reset before sending) is
+    tried again for every method; one that was sent and dropped unanswered only for idempotent
+    methods (GET, PUT, DELETE, ...): a POST is never sent twice behind the caller's back.
+    """
+    retry = _RetryDroppedConnections(
+        total=2,
+        connect=2,
+        read=1,
+        status=0,
+        other=0,
+        redirect=0,
+        backoff_factor=0.05,
+        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class ServiceUnavailable(Problem):
@@ -37,7 +73,7 @@ class ServiceClient:
         self.secret = secret
         self.timeout = timeout
         self.base_url = base_url or service_url(service)
-        self.session = requests.Session()
+        self.session = session_with_retries()
 
     def request(
         self,

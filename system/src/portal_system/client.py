@@ -9,6 +9,8 @@ from typing import TypeVar
 
 import requests
 
+from portal_runtime.http import session_with_retries
+
 T = TypeVar("T")
 
 
@@ -17,7 +19,7 @@ class PortalClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = session_with_retries()
 
     @classmethod
     def login(cls, base_url: str, email: str, password: str) -> PortalClient:
