@@ -2,7 +2,7 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from portal_contracts.api.common import LINE_KINDS, Money, Strict
+from portal_contracts.api.common import LINE_KINDS, Money, PricedLineSchema, Strict
 
 MAX_QUANTITY = 10_000
 MAX_LICENSES = 10_000
@@ -70,7 +70,7 @@ class CartItemUpdateRequest(Strict):
             )
 
 
-class CartItemSchema(Strict):
+class CartItemSchema(PricedLineSchema):
     """A priced cart line (items of GET /customers/{customer_id}/cart).
 
     Carries every field of an ``orders.order.placed`` line, plus ``id``, ``default_end_date``
@@ -78,23 +78,9 @@ class CartItemSchema(Strict):
     """
 
     id = fields.Integer(dump_only=True)
-    line_no = fields.Integer(dump_only=True)
-    kind = fields.String(dump_only=True)
-    product = fields.String(dump_only=True)
     product_name = fields.String(dump_only=True)
-    quantity = fields.Integer(dump_only=True)
-    term_years = fields.Integer(dump_only=True, allow_none=True)
-    start_date = fields.Date(dump_only=True)
-    end_date = fields.Date(dump_only=True)
     default_end_date = fields.Date(dump_only=True)
     custom_end_date = fields.Boolean(dump_only=True)
-    fallback_eligible = fields.Boolean(dump_only=True)
-    team_id = fields.String(dump_only=True, allow_none=True)
-    team_name = fields.String(dump_only=True, allow_none=True)
-    subscription_pack = fields.String(dump_only=True, allow_none=True)
-    license_ids = fields.List(fields.String(), dump_only=True)
-    unit_price = Money(dump_only=True)
-    amount = Money(dump_only=True)
 
 
 class CartSchema(Strict):

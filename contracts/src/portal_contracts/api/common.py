@@ -40,3 +40,23 @@ def page_of(item_schema, name: str):
 
 
 LINE_KINDS = ["new", "renewal", "upgrade", "downgrade"]
+
+
+class PricedLineSchema(Strict):
+    """The fields every priced line shows, in a cart, a quote or an order: those of an
+    ``orders.order.placed`` line."""
+
+    line_no = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True)
+    product = fields.String(dump_only=True)
+    quantity = fields.Integer(dump_only=True)
+    term_years = fields.Integer(dump_only=True, allow_none=True)
+    start_date = fields.Date(dump_only=True)
+    end_date = fields.Date(dump_only=True)
+    fallback_eligible = fields.Boolean(dump_only=True)
+    team_id = fields.String(dump_only=True, allow_none=True)
+    team_name = fields.String(dump_only=True, allow_none=True)
+    subscription_pack = fields.String(dump_only=True, allow_none=True)
+    license_ids = fields.List(fields.String(), dump_only=True)
+    unit_price = Money(dump_only=True)
+    amount = Money(dump_only=True)

@@ -8,6 +8,7 @@ from portal_contracts.api.common import (
     ListArgs,
     Money,
     PersonSchema,
+    PricedLineSchema,
     Strict,
     page_of,
 )
@@ -123,23 +124,8 @@ class ActionAcceptedSchema(Strict):
     recipient = fields.String(dump_only=True)
 
 
-class OrderLineSchema(Strict):
+class OrderLineSchema(PricedLineSchema):
     """A line of an order (GET /orders/{number})."""
-
-    line_no = fields.Integer(dump_only=True)
-    kind = fields.String(dump_only=True)
-    product = fields.String(dump_only=True)
-    quantity = fields.Integer(dump_only=True)
-    term_years = fields.Integer(dump_only=True, allow_none=True)
-    start_date = fields.Date(dump_only=True)
-    end_date = fields.Date(dump_only=True)
-    fallback_eligible = fields.Boolean(dump_only=True)
-    team_id = fields.String(dump_only=True, allow_none=True)
-    team_name = fields.String(dump_only=True, allow_none=True)
-    subscription_pack = fields.String(dump_only=True, allow_none=True)
-    license_ids = fields.List(fields.String(), dump_only=True)
-    unit_price = Money(dump_only=True)
-    amount = Money(dump_only=True)
 
 
 class OrderLicenseSchema(Strict):

@@ -7,6 +7,7 @@ from portal_contracts.api.common import (
     ListArgs,
     Money,
     PersonSchema,
+    PricedLineSchema,
     Strict,
     page_of,
 )
@@ -36,24 +37,10 @@ class GetQuoteRequest(Strict):
     po_number = fields.String(allow_none=True, validate=validate.Length(min=1, max=60))
 
 
-class QuoteLineSchema(Strict):
+class QuoteLineSchema(PricedLineSchema):
     """A frozen, priced line of a quote (GET /quotes/{number}); the fields of an order line."""
 
-    line_no = fields.Integer(dump_only=True)
-    kind = fields.String(dump_only=True)
-    product = fields.String(dump_only=True)
     product_name = fields.String(dump_only=True)
-    quantity = fields.Integer(dump_only=True)
-    term_years = fields.Integer(dump_only=True, allow_none=True)
-    start_date = fields.Date(dump_only=True)
-    end_date = fields.Date(dump_only=True)
-    fallback_eligible = fields.Boolean(dump_only=True)
-    team_id = fields.String(dump_only=True, allow_none=True)
-    team_name = fields.String(dump_only=True, allow_none=True)
-    subscription_pack = fields.String(dump_only=True, allow_none=True)
-    license_ids = fields.List(fields.String(), dump_only=True)
-    unit_price = Money(dump_only=True)
-    amount = Money(dump_only=True)
 
 
 class QuoteSchema(Strict):
