@@ -7,6 +7,7 @@ owning service with a signed identity and relay its answer.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 import requests
@@ -15,13 +16,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from gateway import customer_access, ratelimit
-from gateway.auth import Caller, authenticate
+from gateway.auth import authenticate
 from gateway.call import Call
 from gateway.openapi import PREFIX, GatewayApi, configure, new_api, operation
 from gateway.ratelimit import Limit
 from gateway.routes import Route, all_routes
 from gateway.upstream import FORWARDED_REQUEST_HEADERS
 from portal_runtime import logs
+from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, invalid, not_found
 from portal_runtime.web import current_service, request_id
 
@@ -39,7 +41,7 @@ BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MAX_URL_BYTES = 8192
 
 
-def check_role(route: Route, caller: Caller) -> None:
+def check_role(route: Route, caller: Identity) -> None:
     if caller.is_customer_admin:
         if not route.customer_admin:
             raise Problem(403, "This route is for resellers' users.")
@@ -60,7 +62,7 @@ def named_customer(route: Route, path: dict) -> str | None:
     return None
 
 
-def check_rate(route: Route, caller: Caller) -> None:
+def check_rate(route: Route, caller: Identity) -> None:
     service = current_service()
     config = service.config
     if route.rate_limit == "checkout" and config.checkout_per_tenant > 0:
@@ -138,7 +140,7 @@ def relay(route: Route, resp: requests.Response) -> Response:
 
 
 def forward(
-    route: Route, caller: Caller | None, customer_id: str | None, path_params: dict
+    route: Route, caller: Identity | None, customer_id: str | None, path_params: dict
 ) -> Response:
     service = current_service()
     # The service's path is the route's, each parameter quoted as one segment.
@@ -147,7 +149,7 @@ def forward(
     body = request.get_data() if request.method in BODY_METHODS else None
     identity = None
     if caller is not None:
-        identity = caller.identity(customer_scope=customer_id)
+        identity = replace(caller, customer_scope=customer_id)
     resp = service.upstreams.forward(
         route.service,
         request.method,

@@ -8,7 +8,6 @@ once, on tokens already issued too.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import jwt
 from argon2 import PasswordHasher
@@ -70,52 +69,10 @@ def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="portal"'})
 
 
-@dataclass(frozen=True)
-class Caller:
-    """The authenticated user of a request, as the gateway knows it."""
-
-    user_id: str
-    kind: str
-    email: str
-    name: str | None
-    roles: tuple[str, ...]
-    reseller_id: str | None
-    reseller_name: str | None
-    customer_id: str | None
-    currency: str | None
-
-    @property
-    def is_reseller(self) -> bool:
-        return self.kind == "reseller_user"
-
-    @property
-    def is_customer_admin(self) -> bool:
-        return self.kind == "customer_admin"
-
-    @property
-    def tenant(self) -> str:
-        return (
-            f"reseller:{self.reseller_id}" if self.is_reseller else f"customer:{self.customer_id}"
-        )
-
-    def identity(self, customer_scope: str | None = None) -> Identity:
-        return Identity(
-            kind=self.kind,
-            user_id=self.user_id,
-            email=self.email,
-            name=self.name,
-            roles=self.roles,
-            reseller_id=self.reseller_id,
-            reseller_name=self.reseller_name,
-            customer_id=self.customer_id,
-            currency=self.currency,
-            customer_scope=customer_scope,
-        )
-
-
-def caller_of(user: PortalUser) -> Caller:
+def caller_of(user: PortalUser) -> Identity:
+    """The authenticated user of a request, as the services will see it (unscoped)."""
     reseller = user.reseller
-    return Caller(
+    return Identity(
         user_id=user.public_id,
         kind=user.kind,
         email=user.email,
@@ -136,7 +93,7 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def authenticate(service) -> Caller:
+def authenticate(service) -> Identity:
     """The caller behind this request's bearer token, or a 401 problem."""
     token = bearer_token()
     if token is None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gateway.auth import Caller
+from portal_runtime.identity import Identity
 
 
 @dataclass(frozen=True)
 class Call:
     service: object
-    caller: Caller | None
+    caller: Identity | None
     request_id: str
     client_address: str
     body: dict | None = None

@@ -13,11 +13,11 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from gateway import ratelimit
-from gateway.auth import Caller
 from gateway.call import Call
 from gateway.models import AccessGrant
 from gateway.ratelimit import Limit
 from portal_runtime import logs
+from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, invalid, not_found
 
 MAX_CUSTOMER_ID = 40
@@ -44,7 +44,7 @@ def has_live_grant(service, reseller_id: str, customer_id: str, now: dt.datetime
         )
 
 
-def may_act_on(service, caller: Caller, customer_id: str, request_id: str | None = None) -> bool:
+def may_act_on(service, caller: Identity, customer_id: str, request_id: str | None = None) -> bool:
     if not customer_id or len(customer_id) > MAX_CUSTOMER_ID:
         return False
     if caller.is_customer_admin:
@@ -57,7 +57,7 @@ def may_act_on(service, caller: Caller, customer_id: str, request_id: str | None
     return bool(account) and caller.reseller_id in (account.get("managing_reseller_ids") or [])
 
 
-def require_access(service, caller: Caller, customer_id: str, request_id: str | None) -> None:
+def require_access(service, caller: Identity, customer_id: str, request_id: str | None) -> None:
     if not may_act_on(service, caller, customer_id, request_id):
         raise not_found("customer")
 
@@ -140,7 +140,7 @@ def enter_customer(call: Call):
     return body, 200, {}
 
 
-def lookup(service, caller: Caller, by: str, value: str, email: str, request_id: str):
+def lookup(service, caller: Identity, by: str, value: str, email: str, request_id: str):
     """The account (or, by email, the accounts) the details point to; None for any failure."""
     upstreams = service.upstreams
     if by == "email":
@@ -150,7 +150,7 @@ def lookup(service, caller: Caller, by: str, value: str, email: str, request_id:
     if by in ("customer_id", "subscription_pack"):
         found = upstreams.verify_access(by, value, email, request_id=request_id)
     else:
-        found = upstreams.claim_quote(value, email, caller.identity(), request_id=request_id)
+        found = upstreams.claim_quote(value, email, caller, request_id=request_id)
     if not found or not found.get("customer_id"):
         return None
     return found

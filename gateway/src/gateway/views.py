@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.auth import Caller
 from gateway.models import PortalUser
+from portal_runtime.identity import Identity
 
 
-def me_view(caller: Caller) -> dict:
+def me_view(caller: Identity) -> dict:
     body = {
         "kind": caller.kind,
         "user_id": caller.user_id,
