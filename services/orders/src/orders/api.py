@@ -436,13 +436,11 @@ def _act(number: str, action) -> tuple[Order, object]:
     return view, result
 
 
-@bp.post("/orders/<number>/resend-licenses")
-def resend_licenses(number: str):
-    """Email the order's licenses again (asynchronous: 202)."""
+def _email_requested(number: str, request_email) -> tuple[dict, int]:
+    """Ask for an order's email to go out (again); notifications sends it, hence 202."""
     json_body(optional=True)
     view, license_ids = _act(
-        number,
-        lambda order, uow, _, service: request_license_resend(order, uow, service.clock.now()),
+        number, lambda order, uow, _, service: request_email(order, uow, service.clock.now())
     )
     return {
         "order_number": view["number"],
@@ -450,22 +448,18 @@ def resend_licenses(number: str):
         "license_ids": license_ids,
         "recipient": view["end_user"]["email"],
     }, 202
+
+
+@bp.post("/orders/<number>/resend-licenses")
+def resend_licenses(number: str):
+    """Email the order's licenses again (asynchronous: 202)."""
+    return _email_requested(number, request_license_resend)
 
 
 @bp.post("/orders/<number>/activation-email")
 def activation_email(number: str):
     """Send the customer its activation e-mail (asynchronous: 202)."""
-    json_body(optional=True)
-    view, license_ids = _act(
-        number,
-        lambda order, uow, _, service: request_activation_email(order, uow, service.clock.now()),
-    )
-    return {
-        "order_number": view["number"],
-        "status": "accepted",
-        "license_ids": license_ids,
-        "recipient": view["end_user"]["email"],
-    }, 202
+    return _email_requested(number, request_activation_email)
 
 
 @bp.post("/orders/<number>/cancel")
