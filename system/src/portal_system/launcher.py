@@ -168,17 +168,31 @@ class System:
         log.close()
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
-        proc = self.processes.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return None if proc is None else proc.returncode
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            return proc.wait(timeout=5)
+        return self.stop_processes([name], sig, timeout).get(name)
+
+    def stop_processes(
+        self, names: list[str], sig: int = signal.SIGTERM, timeout: float = 15
+    ) -> dict[str, int | None]:
+        """Signal every named process at once, then wait for all of them together; one still
+        running after ``timeout`` seconds is killed. Their exit codes, by name."""
+        procs = {name: self.processes.pop(name, None) for name in names}
+        for proc in procs.values():
+            if proc is not None and proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, sig)
+        deadline = time.monotonic() + timeout
+        codes: dict[str, int | None] = {}
+        for name, proc in procs.items():
+            if proc is None:
+                codes[name] = None
+                continue
+            try:
+                codes[name] = proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                codes[name] = proc.wait(timeout=5)
+        return codes
 
     def ports(self) -> list[int]:
         ports = [self.port(spec.name) for spec in SERVICES]
@@ -221,10 +235,12 @@ class System:
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def stop(self) -> None:
-        # Web processes first (no new work), then workers, then the mail sink.
-        order = sorted(self.processes, key=lambda n: (n.endswith("-worker"), n == "mailsink"))
-        for name in order:
-            self.stop_process(name)
+        # Web processes first (no new work), then workers, then the mail sink; each kind at once.
+        names = list(self.processes)
+        webs = [n for n in names if not n.endswith("-worker") and n != "mailsink"]
+        workers = [n for n in names if n.endswith("-worker")]
+        for group in (webs, workers, [n for n in names if n == "mailsink"]):
+            self.stop_processes(group)
 
 
 def free_port_offset(first: int, step: int = 100, tries: int = 50) -> int:
