@@ -70,6 +70,7 @@ Ctrl-C stops everything.
     finally:
         print("Stopping ...", flush=True)
         system.stop()
+        print("Stopped.", flush=True)
     return 0
 
 
