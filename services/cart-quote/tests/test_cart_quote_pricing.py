@@ -72,10 +72,24 @@ def test_two_year_term_costs_the_two_year_price_until_co_termed():
     co_termed = price_line(
         line(term_years=2, custom_end_date=START + dt.timedelta(days=500)), list_price, Decimal(0)
     )
-    assert co_termed.unit_price == Decimal("136.99")  # 100 * 500 / 365
+    assert co_termed.unit_price == Decimal("123.29")  # the two-year rate: 90 * 500 / 365
     # Setting the custom date to the default end is no co-terming at all.
     same = price_line(line(term_years=2, custom_end_date=dt.date(2028, 11, 22)), list_price, 0)
     assert same.custom_end_date is False and same.unit_price == Decimal("180.00")
+
+
+def test_co_terming_a_line_shorter_never_costs_more_than_its_default_term():
+    for term in (1, 2):
+        for kind in ("new", "renewal"):
+            default = price_line(line(kind=kind, term_years=term), list_price, Decimal(15))
+            for days_short in (1, 30, 200):
+                shorter = default.default_end_date - dt.timedelta(days=days_short)
+                co_termed = price_line(
+                    line(kind=kind, term_years=term, custom_end_date=shorter),
+                    list_price,
+                    Decimal(15),
+                )
+                assert co_termed.unit_price <= default.unit_price, (term, kind, days_short)
 
 
 def test_renewal_uses_the_continuity_price():

@@ -5,14 +5,14 @@
   ``renewal`` for renewals and downgrades (the continuity price).
 - **Default end** = start + term (1 or 2 years; 29 February becomes 28 February).
 - **Co-terming** ("Set Custom"): a line whose end date is set to any other later date is priced by
-  the day against the *yearly* price of its kind: ``round_half_up(yearly * days / 365)`` per seat,
-  where ``yearly`` is the discounted 1-year price and ``days`` the days from start to end. One seat
-  at a yearly 100.00 co-termed to 84 days costs 23.01.
-- **Two-year terms and co-terming**: a two-year line that is *not* co-termed costs the two-year list
-  price (which carries the vendor's multi-year rate). Once its end date is set custom, the term no
-  longer decides the price: the covered days are priced against the 1-year price, whatever the
-  term was, so a two-year line co-termed to 500 days costs ``yearly * 500 / 365`` per seat, and
-  one co-termed to exactly two years (the default end) is not custom at all.
+  the day against the *yearly* price of its kind and term: ``round_half_up(yearly * days / 365)``
+  per seat, where ``yearly`` is the discounted price of the line's term divided by its years and
+  ``days`` the days from start to end. One seat at a yearly 100.00 co-termed to 84 days costs
+  23.01.
+- **Two-year terms and co-terming**: a two-year line keeps the vendor's multi-year rate when it is
+  co-termed: at a two-year price of 180.00 its yearly rate is 90.00, so co-termed to 500 days it
+  costs ``90 * 500 / 365`` per seat. A co-termed line therefore never costs more than the same line
+  left at its default, longer, end; one co-termed to exactly its default end is not custom at all.
 - **Upgrade** (a single product to the All Products Pack while the licenses are active) runs from
   today to the licenses' ``valid_until`` and costs the difference of the two yearly new-subscription
   prices for the remaining days: ``round_half_up((yearly_ALL - yearly_product) * days / 365)``
@@ -127,7 +127,7 @@ def price_line(line: LineTerms, list_price: ListPrices, percent: Decimal) -> Pri
         custom = line.custom_end_date is not None and line.custom_end_date != default_end
         if custom:
             end = line.custom_end_date
-            yearly = discounted(list_price(line.product, 1, kind), percent)
+            yearly = discounted(list_price(line.product, term, kind), percent) / term
             unit = prorated(yearly, (end - start).days)
         else:
             end = default_end
