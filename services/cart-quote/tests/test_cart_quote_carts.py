@@ -244,6 +244,22 @@ def test_what_the_rules_forbid_is_refused(demo_client, licenses):
         assert field in resp.get_json()["errors"], body
 
 
+def test_a_license_goes_into_one_line_of_a_cart_only(demo_client, licenses):
+    licenses.add(demo.ACME_ID, "L-1", "II", "2027-01-31")
+    licenses.add(demo.ACME_ID, "L-2", "II", "2027-01-31")
+    assert add(demo_client, kind="renewal", license_ids=["L-1", "L-2"]).status_code == 201
+    for body in (
+        {"kind": "renewal", "license_ids": ["L-1"]},
+        {"kind": "upgrade", "license_ids": ["L-2"], "product": "ALL"},
+    ):
+        again = add(demo_client, **body)
+        assert again.status_code == 422, body
+        assert "L-" in again.get_json()["errors"]["license_ids"][0]
+    cart = demo_client.get(CART).get_json()
+    assert [i["license_ids"] for i in cart["items"]] == [["L-1", "L-2"]]
+    assert cart["total"] == "144.00"  # charged once: 2 x 72.00
+
+
 # -- pricing for orders, and closing on order placed ---------------------------------------------
 
 
@@ -276,6 +292,23 @@ def test_internal_pricing_answers_order_placed_lines(demo_client):
     assert "product" in bad.get_json()["errors"]["lines"]["0"]
     foreign = demo_client.post("/internal/pricing", json={**body, "customer_id": demo.GLOBEX_ID})
     assert foreign.status_code == 404
+
+
+def test_internal_pricing_refuses_a_license_in_two_lines(demo_client, licenses):
+    licenses.add(demo.ACME_ID, "L-1", "II", "2027-01-31")
+    twice = demo_client.post(
+        "/internal/pricing",
+        json={
+            "customer_id": demo.ACME_ID,
+            "lines": [
+                {"kind": "renewal", "license_ids": ["L-1"]},
+                {"kind": "renewal", "license_ids": ["L-1"], "term_years": 2},
+            ],
+        },
+    )
+    assert twice.status_code == 422
+    assert list(twice.get_json()["errors"]["lines"]) == ["1"]
+    assert "license_ids" in twice.get_json()["errors"]["lines"]["1"]
 
 
 def placed(source: dict, order_number="O-2026-000042") -> dict:

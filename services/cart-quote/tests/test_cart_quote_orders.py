@@ -70,6 +70,11 @@ def test_renew_puts_renewals_of_the_orders_licenses_grouped_by_product(
     ]
     assert (items[0]["start_date"], items[0]["end_date"]) == ("2028-11-22", "2030-11-22")
     assert items[1]["unit_price"] == "36.00"
+    # Renewing the same order again would charge its licenses twice: refused, cart unchanged.
+    again = demo_client.post("/orders/O-2026-000042/renew")
+    assert again.status_code == 422
+    assert "license_ids" in again.get_json()["errors"]
+    assert len(demo_client.get(CART).get_json()["items"]) == 2
 
 
 def test_someone_elses_order_is_404(orders, other_client, demo_client):

@@ -19,7 +19,7 @@ from cart_quote.handlers import (
     issue_quote,
     open_cart,
 )
-from cart_quote.lines import order_line, priced, resolve, set_end_date
+from cart_quote.lines import order_line, priced, refuse_licenses_twice, resolve, set_end_date
 from cart_quote.models import Cart, CartItem, Quote
 from cart_quote.pdf import render_quote
 from cart_quote.price_book import book_for
@@ -340,6 +340,7 @@ def fill_cart(identity: Identity, customer_id: str, requests: list[dict], status
             cart = cart_for_update(
                 uow.session, identity.tenant, customer_id, now, service.config.cart_idle_days
             )
+            refuse_licenses_twice(specs, {lid for i in cart.items for lid in i.license_ids or []})
             items = [add_item(cart, spec) for spec in specs]
             try:
                 uow.session.flush()
@@ -429,9 +430,12 @@ def price_lines():
     errors = {}
     with service.sessions() as session:
         book = book_for(session, identity, service.config.default_currency)
+        earlier = []
         for index, request_line in enumerate(data["lines"]):
             try:
                 spec = resolve(request_line, customer_id, book, service.licenses, today)
+                refuse_licenses_twice([spec], {lid for s in earlier for lid in s.license_ids})
+                earlier.append(spec)
                 lines.append(order_line(priced(spec, book, today, index + 1)))
             except Problem as exc:
                 if exc.status != 422:

@@ -59,6 +59,19 @@ def _licenses(licenses: Licenses, customer_id: str, ids: list[str]) -> list[dict
     return [found[lid] for lid in unique]
 
 
+def refuse_licenses_twice(specs: list, already: set[str] | frozenset = frozenset()) -> None:
+    """A license is renewed, upgraded or downgraded by one line of a cart or order at most: a
+    second line would charge for it again. 422 naming the licenses otherwise."""
+    seen = set(already)
+    for spec in specs:
+        twice = [lid for lid in spec.license_ids or [] if lid in seen]
+        if twice:
+            raise invalid(
+                {"license_ids": [f"Already in another line: {', '.join(sorted(set(twice)))}."]}
+            )
+        seen.update(spec.license_ids or [])
+
+
 def _shared(items: list[dict], key: str, what: str):
     values = {str(item[key]) for item in items}
     if len(values) != 1:
