@@ -120,6 +120,17 @@ class FakeOrders:
             return None
         return order
 
+    def of_quote(self, identity, quote_number):
+        return next(
+            (
+                order
+                for order in self.orders.values()
+                if order["reseller_id"] == identity.reseller_id
+                and (order.get("source") or {}).get("reference") == quote_number
+            ),
+            None,
+        )
+
 
 @pytest.fixture
 def clock():

@@ -217,6 +217,34 @@ def test_order_placed_from_a_quote_marks_it_ordered(cart_quote, demo_client):
 # -- direct quotes -------------------------------------------------------------------------------
 
 
+def test_a_quote_just_ordered_cannot_be_cancelled_before_the_event_arrives(orders, demo_client):
+    number = issue(demo_client).get_json()["number"]
+    # Orders has placed the order; its event has not reached cart-quote yet.
+    orders.orders["O-2026-000050"] = {
+        "number": "O-2026-000050",
+        "reseller_id": "RS-1001",
+        "source": {"kind": "quote", "reference": number},
+    }
+    resp = demo_client.post(f"/quotes/{number}/cancel")
+    assert resp.status_code == 409
+    assert "O-2026-000050" in resp.get_json()["detail"]
+    assert demo_client.get(f"/quotes/{number}").get_json()["status"] == "open"
+
+
+def test_an_order_for_a_quote_cancelled_meanwhile_makes_it_ordered(cart_quote, demo_client):
+    number = issue(demo_client).get_json()["number"]
+    assert demo_client.post(f"/quotes/{number}/cancel").status_code == 200
+    payload = {
+        **portal_contracts.example("orders.order.placed"),
+        "source": {"kind": "quote", "reference": number},
+    }
+    deliver(cart_quote, event("orders.order.placed", payload))
+    quote = demo_client.get(f"/quotes/{number}").get_json()
+    assert (quote["status"], quote["order_number"]) == ("ordered", "O-2026-000042")
+    found = demo_client.get("/quotes?status=ordered").get_json()["items"]
+    assert [q["number"] for q in found] == [number]
+
+
 @pytest.fixture
 def seeded(cart_quote):
     seed(cart_quote)

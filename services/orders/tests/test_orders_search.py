@@ -82,3 +82,11 @@ def test_search_pages_with_a_cursor(api, placed):
 
 def test_unknown_search_parameters_are_refused(api, placed):
     assert api.get("/orders", RESELLER, colour="red").status_code == 422
+
+
+def test_the_order_of_a_quote_is_found_by_the_quote_number(api, fakes, placed):
+    fakes.carts.issue_quote(RESELLER, number="Q-2026-000123")
+    ordered = api.call("POST", "/quotes/Q-2026-000123/order", RESELLER, key="q-1").json
+    assert numbers(api, RESELLER, quote_number="q-2026-000123") == [ordered["number"]]
+    assert numbers(api, RESELLER, quote_number="Q-2026-000999") == []
+    assert numbers(api, OTHER_RESELLER, quote_number="Q-2026-000123") == []

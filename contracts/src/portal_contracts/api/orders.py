@@ -185,6 +185,8 @@ class OrderSearchArgs(ListArgs):
     customer_name = fields.String()
     customer_email = fields.String()
     customer_id = fields.String()
+    # The order placed from this quote, if any (an ordered quote also shows its order number).
+    quote_number = fields.String()
     # `from` is a Python keyword: the attribute differs, the query parameter does not.
     from_ = fields.Date(data_key="from")
     to = fields.Date()

@@ -306,6 +306,12 @@ def cancel(number: str):
     identity = current_identity()
     require_role(identity, *BUYING_ROLES)
     now, today = now_and_today()
+    with current_service().sessions() as session:
+        find_quote(session, identity, number)  # 404 before asking anyone else
+    # Ordering a quote reaches us as an event a moment later; orders knows at once.
+    order = current_service().orders.of_quote(identity, number)
+    if order is not None:
+        raise conflict(f"This quote has been ordered ({order['number']}); it cannot be cancelled.")
     with unit_of_work() as uow:
         quote = find_quote(uow.session, identity, number)
         try:

@@ -26,9 +26,12 @@ from cart_quote.models import (
     QuoteLine,
 )
 from cart_quote.pricing import total
+from portal_runtime import logs
 from portal_runtime.consumer import Event
 from portal_runtime.identity import Identity
 from portal_runtime.uow import UnitOfWork
+
+log = logs.get("cart_quote.handlers")
 
 # -- carts ---------------------------------------------------------------------------------------
 
@@ -343,7 +346,12 @@ def close_ordered(event: Event, uow: UnitOfWork) -> None:
     now = payload["placed_at"]
     if source["kind"] == "quote" and source.get("reference"):
         quote = session.scalar(select(Quote).where(Quote.number == source["reference"]))
-        if quote is not None and quote.status == "open":
+        if quote is not None and quote.status == "cancelled":
+            # Cancelled in the moment between its order and this event: the order stands
+            # (it is invoiced and licensed), so the quote is ordered, not cancelled.
+            log.warning("quote.ordered_after_cancel", quote=quote.number)
+            quote.cancelled_at = None
+        if quote is not None and quote.status in ("open", "cancelled"):
             quote.status = "ordered"
             quote.ordered_at = now
             quote.order_number = payload["order_number"]

@@ -23,6 +23,8 @@ class Licenses(Protocol):
 class Orders(Protocol):
     def get(self, identity: Identity, number: str) -> dict | None: ...
 
+    def of_quote(self, identity: Identity, quote_number: str) -> dict | None: ...
+
 
 class HttpCustomers:
     """license-assign's customer directory: ``{id, name, email, ...}`` of an account."""
@@ -61,3 +63,13 @@ class HttpOrders:
         if resp.status_code != 200:
             raise ServiceUnavailable("orders")
         return resp.json()
+
+    def of_quote(self, identity: Identity, quote_number: str) -> dict | None:
+        """The order placed from this quote, if orders has one (it may not have told us yet)."""
+        resp = self.client.request(
+            "GET", "/orders", identity=identity, params={"quote_number": quote_number, "limit": 1}
+        )
+        if resp.status_code != 200:
+            raise ServiceUnavailable("orders")
+        items = resp.json().get("items") or []
+        return items[0] if items else None

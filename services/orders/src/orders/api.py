@@ -392,6 +392,10 @@ def search_orders():
         )
     if args.get("customer_id"):
         query = query.where(Order.customer_id == args["customer_id"])
+    if args.get("quote_number"):
+        query = query.where(
+            Order.source_kind == "quote", equals_ci(Order.source_reference, args["quote_number"])
+        )
     if args.get("status"):
         query = query.where(Order.status == args["status"])
     # A date range is whole days in UTC: `to` includes that day's orders.
