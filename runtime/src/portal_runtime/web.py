@@ -8,21 +8,35 @@ from functools import wraps
 
 import structlog
 from flask import Flask, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 
 from portal_runtime import identity as ids
 from portal_runtime import logs, problems
-from portal_runtime.problems import Problem
+from portal_runtime.problems import Problem, invalid
 from portal_runtime.topology import connect
 
 MAX_BODY_BYTES = 1 * 1024 * 1024
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, keeping keys in the order we wrote them, and taking a body nested too deeply
+    to parse (``[[[[...``) as the invalid JSON it is instead of a server error."""
+
+    sort_keys = False
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def create_app(service, name: str | None = None) -> Flask:
     """A Flask app bound to a composed service (see ``portal_runtime.service``)."""
     app = Flask(name or service.config.service)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False
+    app.json = JSONProvider(app)
     app.extensions["portal.service"] = service
     logs.configure(service.config.service, service.config.log_level)
     problems.register(app)
@@ -33,6 +47,16 @@ def create_app(service, name: str | None = None) -> Flask:
 
 def current_service():
     return current_app.extensions["portal.service"]
+
+
+def json_body(optional: bool = False) -> dict:
+    """The request's JSON object; ``{}`` for an empty body when ``optional``; 422 otherwise."""
+    body = request.get_json(silent=True)
+    if body is None and optional and not request.get_data():
+        return {}
+    if not isinstance(body, dict):
+        raise invalid({"_body": ["A JSON object is required."]})
+    return body
 
 
 def request_id() -> str:

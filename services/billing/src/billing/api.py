@@ -21,18 +21,17 @@ from portal_contracts.api.payment_methods import CreatePaymentMethodRequest, Pay
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, conflict, invalid, not_found
 from portal_runtime.queries import contains, equals_ci, page
-from portal_runtime.web import current_identity, current_service, require_role, unit_of_work
+from portal_runtime.web import (
+    current_identity,
+    current_service,
+    json_body,
+    require_role,
+    unit_of_work,
+)
 
 bp = Blueprint("billing", __name__)
 
 BILLING_ROLES = ("admin", "billing")
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise invalid({"_body": ["A JSON object is required."]})
-    return body
 
 
 def billing_caller() -> Identity:

@@ -14,7 +14,7 @@ from billing.handlers import complete_paypal
 from billing.sandbox import CardRejected
 from portal_contracts.api.vault import VaultCardRequest
 from portal_runtime.problems import invalid, not_found
-from portal_runtime.web import current_service, unit_of_work
+from portal_runtime.web import current_service, json_body, unit_of_work
 
 bp = Blueprint("sandbox", __name__)
 
@@ -23,9 +23,7 @@ bp = Blueprint("sandbox", __name__)
 def vault_card():
     # Tokens are bound to the tenant of a user who may manage its payment methods.
     identity = method_manager()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise invalid({"_body": ["A JSON object is required."]})
+    body = json_body()
     errors = VaultCardRequest().validate(body)
     if errors:
         # Field names and messages only: marshmallow's messages never contain the values.

@@ -40,6 +40,7 @@ from portal_runtime.web import (
     current_identity,
     current_service,
     customer_access,
+    json_body,
     require_role,
     unit_of_work,
 )
@@ -48,15 +49,6 @@ bp = Blueprint("cart_quote", __name__)
 
 BUYING_ROLES = ("admin", "sales")
 READING_ROLES = ("admin", "sales", "billing")
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None and not request.get_data():
-        return {}
-    if not isinstance(body, dict):
-        raise invalid({"_body": ["A JSON object is required."]})
-    return body
 
 
 def buyer_on(customer_id: str) -> Identity:
@@ -100,7 +92,7 @@ def get_cart(customer_id: str):
 @bp.post("/customers/<customer_id>/cart/items")
 def add_cart_item(customer_id: str):
     identity = buyer_on(customer_id)
-    data = CartItemRequest().load(json_body())
+    data = CartItemRequest().load(json_body(optional=True))
     return fill_cart(identity, customer_id, [data], status=201)
 
 
@@ -119,7 +111,7 @@ def _item(session, identity: Identity, customer_id: str, item_id: int) -> tuple[
 @bp.patch("/customers/<customer_id>/cart/items/<int:item_id>")
 def update_cart_item(customer_id: str, item_id: int):
     identity = buyer_on(customer_id)
-    data = CartItemUpdateRequest().load(json_body())
+    data = CartItemUpdateRequest().load(json_body(optional=True))
     service = current_service()
     _, today = now_and_today()
     with unit_of_work() as uow:
@@ -175,7 +167,7 @@ def customer_record(customer_id: str) -> dict:
 @bp.post("/customers/<customer_id>/cart/quote")
 def get_quote(customer_id: str):
     identity = buyer_on(customer_id)
-    data = GetQuoteRequest().load(json_body())
+    data = GetQuoteRequest().load(json_body(optional=True))
     service = current_service()
     now, today = now_and_today()
     customer = customer_record(customer_id)
@@ -426,7 +418,7 @@ def copy_order(number: str):
 def price_lines():
     """Price order lines for orders (direct orders), with the same code as the cart."""
     identity = current_identity()
-    data = PricingRequest().load(json_body())
+    data = PricingRequest().load(json_body(optional=True))
     customer_id = data["customer_id"]
     if not identity.may_access(customer_id):
         raise not_found("customer")
@@ -461,7 +453,7 @@ def price_lines():
 @bp.post("/internal/quotes/claim")
 def claim():
     identity = current_identity()
-    data = ClaimQuoteRequest().load(json_body())
+    data = ClaimQuoteRequest().load(json_body(optional=True))
     if identity.is_reseller and identity.reseller_id == data["reseller_id"]:
         buyer = identity.buyer()
     elif identity.is_service:

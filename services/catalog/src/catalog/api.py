@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, request
+from flask import Blueprint
 from sqlalchemy import select
 
 from catalog.handlers import (
@@ -19,16 +19,9 @@ from catalog.views import product_view
 from portal_contracts.api.products import PartnerDiscountRequest, PriceUpdateRequest
 from portal_runtime.identity import Identity
 from portal_runtime.problems import invalid, not_found
-from portal_runtime.web import current_identity, current_service, unit_of_work
+from portal_runtime.web import current_identity, current_service, json_body, unit_of_work
 
 bp = Blueprint("catalog", __name__)
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise invalid({"_body": ["A JSON object is required."]})
-    return body
 
 
 def pricing_for(session, identity: Identity) -> tuple[str, Decimal]:

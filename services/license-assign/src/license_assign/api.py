@@ -60,6 +60,7 @@ from portal_runtime.web import (
     current_identity,
     current_service,
     customer_access,
+    json_body,
     require_role,
     unit_of_work,
 )
@@ -71,13 +72,6 @@ MANAGING_ROLES = ("admin", "sales")
 
 def ctx() -> Licensing:
     return current_service().licensing
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise invalid({"_body": ["A JSON object is required."]})
-    return body
 
 
 def list_args() -> tuple[str | None, str | None]:

@@ -40,6 +40,7 @@ from portal_runtime.web import (
     current_identity,
     current_service,
     customer_access,
+    json_body,
     require_role,
     unit_of_work,
 )
@@ -50,15 +51,6 @@ BUYING_ROLES = ("admin", "sales")
 # What an order line carries (the ``orders.order.placed`` line), read leniently from cart-quote.
 ORDER_LINE = lenient(OrderLine)
 BILLING_ADDRESS = lenient(BillingAddress)
-
-
-def json_body(optional: bool = False) -> dict:
-    body = request.get_json(silent=True)
-    if body is None and optional and not request.get_data():
-        return {}
-    if not isinstance(body, dict):
-        raise invalid({"_body": ["A JSON object is required."]})
-    return body
 
 
 def require_buyer(identity: Identity) -> None:
