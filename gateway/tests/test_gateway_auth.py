@@ -169,3 +169,11 @@ def test_a_placeholder_signing_secret_stops_the_gateway_at_start(monkeypatch):
     monkeypatch.setenv("IDENTITY_SECRET", "y" * 40)
     config = GatewayConfig.from_env()
     assert (config.token_secret, config.identity_secret) == ("x" * 32, "y" * 40)
+
+
+def test_a_body_nested_too_deeply_is_a_422_before_any_sign_in(gw):
+    deep = "[" * 5000
+    for path in ("/api/v1/auth/token", "/api/v1/activation-codes/verify"):
+        resp = gw.client.post(path, data=deep, content_type="application/json")
+        assert resp.status_code == 422, path
+        assert resp.content_type == "application/problem+json"
