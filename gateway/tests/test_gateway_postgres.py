@@ -1,5 +1,7 @@
 """The gateway on the real PostgreSQL: migrations, seed, and limits shared by several workers."""
 
+import threading
+
 import pytest
 from gateway_testkit import DEMO, PASSWORD, SECRET, TOKEN_SECRET, Gateway, all_services
 
@@ -69,4 +71,28 @@ def test_two_workers_share_the_sign_in_limit_and_grants(database, clock, upstrea
     assert entered.status_code == 200
     assert second.call("GET", f"/customers/{demo.ACME_ID}/licenses", other).status_code == 200
     for gw in (first, second):
+        gw.service.engine.dispose()
+
+
+def test_parallel_wrong_passwords_get_no_more_tries_than_the_limit(database, clock, upstream):
+    workers = [worker(database, clock, upstream) for _ in range(4)]
+    workers[0].service.migrate()
+    seed(workers[0].service)
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def guess(n: int) -> None:
+        gw = workers[n % len(workers)]
+        barrier.wait(timeout=20)
+        resp = gw.client.post("/api/v1/auth/token", json={"email": DEMO, "password": f"x{n}"})
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # login_failures_per_account is 3 here: three passwords checked, every other guess refused.
+    assert sorted(statuses) == [401] * 3 + [429] * 17
+    for gw in workers:
         gw.service.engine.dispose()

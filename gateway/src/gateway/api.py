@@ -71,8 +71,7 @@ def check_rate(route: Route, caller: Identity) -> None:
         )
         now = service.clock.now()
         with service.sessions() as session:
-            ratelimit.check(session, [limit], now, "Too many orders in a short time; wait.")
-            ratelimit.hit(session, [limit], now)
+            ratelimit.reserve(session, [limit], now, "Too many orders in a short time; wait.")
             session.commit()
 
 

@@ -88,17 +88,17 @@ def enter_customer(call: Call):
     failures, attempts = entry_limits(service.config, caller.reseller_id, by, value)
     now = service.clock.now()
     with service.sessions() as session:
-        ratelimit.check(
+        # Every attempt counts; a failure counts under ``failures`` too, reserved up front so
+        # that parallel attempts cannot all pass before any of them has failed.
+        reserved = ratelimit.reserve(
             session, failures + attempts, now, "Too many attempts to enter a customer; wait."
         )
-        ratelimit.hit(session, attempts, now)
         session.commit()
+    reserved_failures = reserved[: len(failures)]
 
     found = lookup(service, caller, by, value, email, call.request_id)
     with service.sessions() as session:
         if found is None:
-            ratelimit.hit(session, failures, now)
-            session.commit()
             # The audit trail names the method only: entered values may be personal data.
             logs.get("gateway").info(
                 "customer.entry_failed",
@@ -107,6 +107,7 @@ def enter_customer(call: Call):
                 method=by,
             )
             raise entry_failed()
+        ratelimit.release(session, reserved_failures)
         if by == "email":
             session.commit()
             return {"accounts": found}, 200, {}

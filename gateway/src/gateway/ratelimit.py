@@ -1,18 +1,24 @@
 """Rate limits counted in the gateway's database, so every gunicorn worker sees the same count.
 
-A limit is "at most ``limit`` counted attempts under a key within ``window`` seconds"; what is
-counted (every attempt, or only failures) is the caller's choice. Over the limit answers
-``429`` with ``Retry-After``: the seconds until the oldest counted attempt leaves the window.
+A limit is "at most ``limit`` counted attempts under a key within ``window`` seconds". Over the
+limit answers ``429`` with ``Retry-After``: the seconds until the oldest counted attempt leaves the
+window.
+
+An attempt is counted *before* the slow work it guards (a password hash, a lookup in another
+service) with :func:`reserve`, which checks and counts in one transaction serialised per key, so
+concurrent requests cannot all pass the check before any of them is counted. Where only failures
+should count, the caller releases the reservation (:func:`release`) when the attempt succeeds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from gateway.models import Attempt
@@ -54,10 +60,7 @@ def check(session: Session, limits: list[Limit], now: dt.datetime, detail: str) 
         raise too_many(max(waits), detail)
 
 
-def hit(session: Session, limits: list[Limit], now: dt.datetime) -> None:
-    """Count one attempt under each limit's key (the caller commits)."""
-    for limit in limits:
-        session.add(Attempt(key=limit.key, at=now))
+def _forget_old(session: Session, limits: list[Limit], now: dt.datetime) -> None:
     # Keep the table small: a key's attempts older than its window count for nothing.
     for limit in limits:
         since = now - dt.timedelta(seconds=limit.window_seconds)
@@ -65,6 +68,35 @@ def hit(session: Session, limits: list[Limit], now: dt.datetime) -> None:
     # Now and then, also forget keys nobody has hit for a day (no window is that long).
     if random.random() < SWEEP_PROBABILITY:
         session.execute(delete(Attempt).where(Attempt.at <= now - dt.timedelta(days=1)))
+
+
+def _lock_keys(session: Session, limits: list[Limit]) -> None:
+    """Serialise check-and-count per key until the transaction ends. PostgreSQL takes an
+    advisory lock per key; SQLite transactions here begin IMMEDIATE, one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({limit.key for limit in limits}):
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        lock_id = int.from_bytes(digest, "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
+def reserve(session: Session, limits: list[Limit], now: dt.datetime, detail: str) -> list[int]:
+    """Check ``limits`` (429 when any is used up) and count this attempt under each, atomically;
+    the ids of the counted attempts, for :func:`release`. The caller commits."""
+    _lock_keys(session, limits)
+    check(session, limits, now, detail)
+    attempts = [Attempt(key=limit.key, at=now) for limit in limits]
+    session.add_all(attempts)
+    _forget_old(session, limits, now)
+    session.flush()
+    return [attempt.id for attempt in attempts]
+
+
+def release(session: Session, attempt_ids: list[int]) -> None:
+    """Uncount reserved attempts (the attempt succeeded, and only failures count)."""
+    if attempt_ids:
+        session.execute(delete(Attempt).where(Attempt.id.in_(attempt_ids)))
 
 
 def clear(session: Session, key: str) -> None:

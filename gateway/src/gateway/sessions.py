@@ -28,17 +28,20 @@ def create_token(call: Call):
     limits = login_limits(config, email, call.client_address)
     now = service.clock.now()
     with service.sessions() as session:
-        ratelimit.check(session, limits, now, "Too many failed sign-ins; try again later.")
+        # Counted as a failure until it proves otherwise, so parallel guesses queue up here.
+        reserved = ratelimit.reserve(
+            session, limits, now, "Too many failed sign-ins; try again later."
+        )
         user = session.scalar(select(PortalUser).where(PortalUser.email == email))
+        session.commit()
     # Hash verification is slow on purpose: no transaction is held open meanwhile.
     password = call.body["password"]
     ok = service.passwords.verify(user.password_hash if user else None, password)
     with service.sessions() as session:
         if not ok or user is None or user.disabled:
-            ratelimit.hit(session, limits, now)
-            session.commit()
             # One answer for an unknown account, a wrong password and a disabled user.
             raise unauthorized("Wrong email or password.")
+        ratelimit.release(session, reserved)
         ratelimit.clear(session, limits[0].key)
         if service.passwords.needs_rehash(user.password_hash):
             stored = session.get(PortalUser, user.id)
@@ -67,13 +70,16 @@ def change_password(call: Call):
     ]
     now = service.clock.now()
     with service.sessions() as session:
-        ratelimit.check(session, limits, now, "Too many failed attempts; try again later.")
+        reserved = ratelimit.reserve(
+            session, limits, now, "Too many failed attempts; try again later."
+        )
         user = session.scalar(select(PortalUser).where(PortalUser.public_id == call.caller.user_id))
+        session.commit()
     if not service.passwords.verify(user.password_hash, call.body["current_password"]):
-        with service.sessions() as session:
-            ratelimit.hit(session, limits, now)
-            session.commit()
         raise invalid({"current_password": ["This is not your current password."]})
+    with service.sessions() as session:
+        ratelimit.release(session, reserved)
+        session.commit()
     if call.body["new_password"] == call.body["current_password"]:
         raise invalid({"new_password": ["Choose a password different from the current one."]})
     new_hash = service.passwords.hash(call.body["new_password"])
