@@ -89,6 +89,15 @@ class FakeCustomers:
 class FakeLicenses:
     def __init__(self):
         self.by_customer: dict[str, list[dict]] = {}
+        # What license-assign's seed gives the demo accounts.
+        self.teams = {(demo.ACME_ID, "T-1"), (demo.ACME_ID, "T-3"), (demo.GLOBEX_ID, "T-2")}
+        self.packs = {(demo.ACME_ID, "SP-000001"), (demo.GLOBEX_ID, "SP-000002")}
+
+    def has_team(self, customer_id, team_id):
+        return (customer_id, team_id) in self.teams
+
+    def has_pack(self, customer_id, number):
+        return (customer_id, number) in self.packs
 
     def add(self, customer_id, license_id, product, valid_until, status="assigned", **extra):
         self.by_customer.setdefault(customer_id, []).append(

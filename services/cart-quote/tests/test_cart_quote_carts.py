@@ -125,20 +125,39 @@ def test_end_date_before_start_on_an_existing_line(demo_client):
 def test_line_details_team_and_subscription_pack(demo_client):
     item_id = add(demo_client, product="PC", quantity=5).get_json()["items"][0]["id"]
     item = demo_client.patch(
-        f"{ITEMS}/{item_id}", json={"team_name": "Data Science", "subscription_pack": "SP-000042"}
+        f"{ITEMS}/{item_id}", json={"team_name": "Data Science", "subscription_pack": "SP-000001"}
     ).get_json()["items"][0]
     assert (item["team_id"], item["team_name"], item["subscription_pack"]) == (
         None,
         "Data Science",
-        "SP-000042",
+        "SP-000001",
     )
     item = demo_client.patch(
-        f"{ITEMS}/{item_id}", json={"team_id": "T-7", "subscription_pack": None, "quantity": 6}
+        f"{ITEMS}/{item_id}", json={"team_id": "T-3", "subscription_pack": None, "quantity": 6}
     ).get_json()["items"][0]
-    assert (item["team_id"], item["team_name"], item["subscription_pack"]) == ("T-7", None, None)
+    assert (item["team_id"], item["team_name"], item["subscription_pack"]) == ("T-3", None, None)
     assert item["amount"] == "270.00"
-    both = demo_client.patch(f"{ITEMS}/{item_id}", json={"team_id": "T-7", "team_name": "X"})
+    both = demo_client.patch(f"{ITEMS}/{item_id}", json={"team_id": "T-3", "team_name": "X"})
     assert both.status_code == 422
+
+
+def test_a_team_or_pack_of_another_account_or_none_is_refused(demo_client):
+    item_id = add(demo_client, product="PC", quantity=1).get_json()["items"][0]["id"]
+    # T-2 and SP-000002 are Globex's; T-404 and SP-404 are nobody's.
+    for details, field in [
+        ({"team_id": "T-2"}, "team_id"),
+        ({"team_id": "T-404"}, "team_id"),
+        ({"subscription_pack": "SP-000002"}, "subscription_pack"),
+        ({"subscription_pack": "SP-404"}, "subscription_pack"),
+    ]:
+        patched = demo_client.patch(f"{ITEMS}/{item_id}", json=details)
+        assert patched.status_code == 422, details
+        assert list(patched.get_json()["errors"]) == [field]
+        added = add(demo_client, product="PC", quantity=1, **details)
+        assert added.status_code == 422, details
+        assert field in added.get_json()["errors"]
+    [line] = demo_client.get(CART).get_json()["items"]
+    assert (line["team_id"], line["subscription_pack"]) == (None, None)
 
 
 def test_remove_a_line(demo_client):

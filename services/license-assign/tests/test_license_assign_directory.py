@@ -148,3 +148,19 @@ def test_renewals_group_per_product_pack_and_end_date_across_teams(api):
     )
     ws = [r for r in renewals(api) if r["product"] == "WS"]
     assert sorted(r["quantity"] for r in ws) == [1, 2]
+
+
+def test_teams_and_packs_are_found_only_in_their_own_account(api):
+    acme_team = api.get(f"/customers/{demo.ACME_ID}/teams").get_json()["items"][0]["team_id"]
+    acme_pack = api.licenses()[0]["subscription_pack"]
+    base = f"/internal/customers/{demo.ACME_ID}"
+    assert api.get(f"{base}/teams/{acme_team}", GATEWAY).status_code == 200
+    assert api.get(f"{base}/subscription-packs/{acme_pack}", GATEWAY).get_json() == {
+        "number": acme_pack
+    }
+    assert api.get(f"{base}/teams/T-404", GATEWAY).status_code == 404
+    assert api.get(f"{base}/subscription-packs/SP-404404", GATEWAY).status_code == 404
+    globex = f"/internal/customers/{demo.GLOBEX_ID}"
+    assert api.get(f"{globex}/teams/{acme_team}", GATEWAY).status_code == 404
+    assert api.get(f"{globex}/subscription-packs/{acme_pack}", GATEWAY).status_code == 404
+    assert api.get(f"{base}/teams/{acme_team}", None).status_code == 401

@@ -19,7 +19,14 @@ from cart_quote.handlers import (
     issue_quote,
     open_cart,
 )
-from cart_quote.lines import order_line, priced, refuse_licenses_twice, resolve, set_end_date
+from cart_quote.lines import (
+    check_placement,
+    order_line,
+    priced,
+    refuse_licenses_twice,
+    resolve,
+    set_end_date,
+)
 from cart_quote.models import Cart, CartItem, Quote
 from cart_quote.pdf import render_quote
 from cart_quote.price_book import book_for
@@ -114,6 +121,9 @@ def update_cart_item(customer_id: str, item_id: int):
     data = CartItemUpdateRequest().load(json_body(optional=True))
     service = current_service()
     _, today = now_and_today()
+    check_placement(
+        service.licenses, customer_id, data.get("team_id"), data.get("subscription_pack")
+    )
     with unit_of_work() as uow:
         _, item = _item(uow.session, identity, customer_id, item_id)
         if "quantity" in data:

@@ -59,6 +59,20 @@ def _licenses(licenses: Licenses, customer_id: str, ids: list[str]) -> list[dict
     return [found[lid] for lid in unique]
 
 
+def check_placement(
+    licenses: Licenses, customer_id: str, team_id: str | None, subscription_pack: str | None
+) -> None:
+    """A line's team and subscription pack, when named, must be this account's; 422 otherwise
+    (a new team is named by ``team_name``, a new pack by naming none)."""
+    errors = {}
+    if team_id and not licenses.has_team(customer_id, team_id):
+        errors["team_id"] = ["No such team in this account."]
+    if subscription_pack and not licenses.has_pack(customer_id, subscription_pack):
+        errors["subscription_pack"] = ["No such subscription pack in this account."]
+    if errors:
+        raise invalid(errors)
+
+
 def refuse_licenses_twice(specs: list, already: set[str] | frozenset = frozenset()) -> None:
     """A license is renewed, upgraded or downgraded by one line of a cart or order at most: a
     second line would charge for it again. 422 naming the licenses otherwise."""
@@ -91,6 +105,7 @@ def resolve(
         "subscription_pack": data.get("subscription_pack"),
     }
     product = (data.get("product") or "").upper() or None
+    check_placement(licenses, customer_id, details["team_id"], details["subscription_pack"])
     if kind == "new":
         if not book.knows(product):
             raise invalid({"product": ["Unknown product."]})

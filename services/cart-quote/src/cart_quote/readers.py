@@ -7,6 +7,7 @@ Tests substitute fakes through ``bootstrap``.
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import quote as escape
 
 from portal_runtime.http import ServiceClient, ServiceUnavailable
 from portal_runtime.identity import Identity
@@ -18,6 +19,10 @@ class Customers(Protocol):
 
 class Licenses(Protocol):
     def get(self, customer_id: str, license_ids: list[str]) -> list[dict]: ...
+
+    def has_team(self, customer_id: str, team_id: str) -> bool: ...
+
+    def has_pack(self, customer_id: str, number: str) -> bool: ...
 
 
 class Orders(Protocol):
@@ -48,6 +53,14 @@ class HttpLicenses:
             params=[("license_id", lid) for lid in license_ids],
         )
         return [] if body is None else list(body.get("items", []))
+
+    def has_team(self, customer_id: str, team_id: str) -> bool:
+        path = f"/internal/customers/{customer_id}/teams/{escape(team_id, safe='')}"
+        return self.client.get_json(path) is not None
+
+    def has_pack(self, customer_id: str, number: str) -> bool:
+        path = f"/internal/customers/{customer_id}/subscription-packs/{escape(number, safe='')}"
+        return self.client.get_json(path) is not None
 
 
 class HttpOrders:

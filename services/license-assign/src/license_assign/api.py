@@ -822,6 +822,28 @@ def internal_verify_access():
         return {"customer_id": customer.id, "name": customer.name}
 
 
+@bp.get("/internal/customers/<customer_id>/teams/<team_id>")
+def internal_team(customer_id: str, team_id: str):
+    """Whether a team is this account's (carts check the team a line is to go to)."""
+    internal_caller_for(customer_id)
+    with current_service().sessions() as session:
+        team = accounts.find_team(session, customer_id, team_id)
+        if team is None:
+            raise not_found("team")
+        return {"team_id": team.team_id, "name": team.name}
+
+
+@bp.get("/internal/customers/<customer_id>/subscription-packs/<number>")
+def internal_pack(customer_id: str, number: str):
+    """Whether a subscription pack is this account's (carts check the pack of a line)."""
+    internal_caller_for(customer_id)
+    with current_service().sessions() as session:
+        pack = accounts.find_pack(session, number)
+        if pack is None or pack.customer_id != customer_id:
+            raise not_found("subscription pack")
+        return {"number": pack.number}
+
+
 @bp.get("/internal/customers/<customer_id>/licenses")
 def internal_licenses(customer_id: str):
     internal_caller_for(customer_id)
