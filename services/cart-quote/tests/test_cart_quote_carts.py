@@ -101,6 +101,9 @@ def test_two_year_terms(demo_client):
         ({"product": "II", "quantity": 0}, "quantity"),
         ({"product": "II", "quantity": 10_001}, "quantity"),
         ({"product": "II", "quantity": 1, "term_years": 3}, "term_years"),
+        ({"product": "II", "quantity": 2.7}, "quantity"),
+        ({"product": "II", "quantity": "2"}, "quantity"),
+        ({"product": "II", "quantity": 1, "term_years": "1"}, "term_years"),
         ({"product": "II", "quantity": 1, "end_date": "2026-11-01"}, "end_date"),
         ({"product": "II", "quantity": 1, "colour": "red"}, "colour"),
         ({"kind": "renewal"}, "license_ids"),
@@ -119,6 +122,8 @@ def test_end_date_before_start_on_an_existing_line(demo_client):
     resp = demo_client.patch(f"{ITEMS}/{item_id}", json={"end_date": "2026-11-21"})
     assert resp.status_code == 422 and "end_date" in resp.get_json()["errors"]
     resp = demo_client.patch(f"{ITEMS}/{item_id}", json={"quantity": 0})
+    assert resp.status_code == 422 and "quantity" in resp.get_json()["errors"]
+    resp = demo_client.patch(f"{ITEMS}/{item_id}", json={"quantity": 3.9})
     assert resp.status_code == 422 and "quantity" in resp.get_json()["errors"]
 
 

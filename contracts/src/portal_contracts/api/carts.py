@@ -18,8 +18,8 @@ class CartItemRequest(Strict):
 
     kind = fields.String(required=True, validate=validate.OneOf(LINE_KINDS))
     product = fields.String(validate=validate.Length(min=1, max=20))
-    quantity = fields.Integer(validate=validate.Range(min=1, max=MAX_QUANTITY))
-    term_years = fields.Integer(validate=validate.OneOf([1, 2]), load_default=1)
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    term_years = fields.Integer(strict=True, validate=validate.OneOf([1, 2]), load_default=1)
     license_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=40)),
         validate=validate.Length(max=MAX_LICENSES),
@@ -56,7 +56,7 @@ class CartItemRequest(Strict):
 class CartItemUpdateRequest(Strict):
     """Body of PATCH /customers/{customer_id}/cart/items/{item_id} (end_date null: Set Default)."""
 
-    quantity = fields.Integer(validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     end_date = fields.Date(allow_none=True)
     team_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
     team_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))

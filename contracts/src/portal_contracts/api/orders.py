@@ -21,8 +21,8 @@ class OrderLineRequest(Strict):
 
     kind = fields.String(required=True, validate=validate.OneOf(LINE_KINDS))
     product = fields.String(validate=validate.Length(min=1, max=20))
-    quantity = fields.Integer(validate=validate.Range(min=1, max=MAX_QUANTITY))
-    term_years = fields.Integer(validate=validate.OneOf([1, 2]), load_default=1)
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    term_years = fields.Integer(strict=True, validate=validate.OneOf([1, 2]), load_default=1)
     license_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=40)),
         validate=validate.Length(max=MAX_QUANTITY),

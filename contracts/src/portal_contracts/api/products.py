@@ -32,7 +32,7 @@ ProductPageSchema = page_of(ProductSchema, "ProductPageSchema")
 class PriceInput(Strict):
     """One list price in PUT /internal/prices/{code}."""
 
-    term_years = fields.Integer(required=True, validate=validate.OneOf(TERMS))
+    term_years = fields.Integer(required=True, strict=True, validate=validate.OneOf(TERMS))
     kind = fields.String(required=True, validate=validate.OneOf(PRICE_KINDS))
     amount = Money(required=True, validate=validate.Range(min=0, max=1_000_000))
 
