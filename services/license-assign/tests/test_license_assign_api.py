@@ -113,6 +113,17 @@ def test_unknown_fields_in_an_assignment_are_rejected(api):
     assert "status" in resp.get_json()["errors"]
 
 
+def test_a_csv_without_a_product_is_rejected_naming_product(api):
+    resp = api.post(
+        f"{ACME}/assignments",
+        data=b"first_name,last_name,email\nAnn,Able,ann@acme.example\n",
+        content_type="text/csv",
+    )
+    assert resp.status_code == 422
+    assert "product" in resp.get_json()["errors"]
+    assert api.licenses(assignee_email="ann@acme.example") == []
+
+
 # -- active users, revocation --------------------------------------------------------------------
 
 

@@ -191,6 +191,8 @@ def assign_licenses(customer_id: str):
     acting_on(customer_id)
     if (request.mimetype or "").lower() in ("text/csv", "application/csv"):
         args = CsvAssignmentArgs().load(request.args.to_dict())
+        if not (args.get("product") or "").strip():
+            raise invalid({"product": ["Give the product in the query string: ?product=PC."]})
         people, failed = parse_csv(request.get_data(as_text=False))
         return assign_many(customer_id, args["product"], args.get("team_id"), people, failed)
     data = AssignmentRequest().load(json_body())
