@@ -124,6 +124,25 @@ def test_a_csv_without_a_product_is_rejected_naming_product(api):
     assert api.licenses(assignee_email="ann@acme.example") == []
 
 
+def test_assigning_a_product_the_account_holds_no_licenses_of_is_rejected(api):
+    bulk = api.post(f"{ACME}/assignments", json={"product": "NOPE", "assignees": [person(1)]})
+    assert bulk.status_code == 422
+    assert "No such product in this account" in " ".join(bulk.get_json()["errors"]["product"])
+    # RubyMine is a real product, but Acme holds no RM licenses.
+    upload = api.post(
+        f"{ACME}/assignments",
+        data=b"first_name,last_name,email\nAnn,Able,ann@acme.example\n",
+        content_type="text/csv",
+        query_string={"product": "RM"},
+    )
+    assert upload.status_code == 422
+    assert "product" in upload.get_json()["errors"]
+    # A product it holds only expired licenses of is known: the row fails for want of a seat.
+    expired = api.post(f"{ACME}/assignments", json={"product": "ii", "assignees": [person(2)]})
+    assert expired.status_code == 200
+    assert "No free II license" in expired.get_json()["failed"][0]["reason"]
+
+
 # -- active users, revocation --------------------------------------------------------------------
 
 

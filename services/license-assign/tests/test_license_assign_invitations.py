@@ -115,3 +115,13 @@ def test_a_link_for_an_unknown_team_is_rejected(api):
     resp = api.post(f"{ACME}/invitation-links", json={"product": "PC", "team_id": "T-999"})
     assert resp.status_code == 422
     assert "team_id" in resp.get_json()["errors"]
+
+
+def test_a_link_for_a_product_the_account_holds_no_licenses_of_is_rejected(api):
+    for product in ("XX", "RM"):
+        resp = api.post(
+            f"{ACME}/invitation-links", json={"product": product, "team_id": default_team(api)}
+        )
+        assert resp.status_code == 422, product
+        assert "No such product in this account" in " ".join(resp.get_json()["errors"]["product"])
+    assert api.get(f"{ACME}/invitation-links").get_json()["items"] == []

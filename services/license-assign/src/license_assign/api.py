@@ -92,6 +92,18 @@ def live_licenses(customer_id: str):
     return select(License).where(License.customer_id == customer_id, License.removed_at.is_(None))
 
 
+def require_known_product(session, customer_id: str, product: str) -> str:
+    """The product code, if the account holds (or held: expired and suspended count) licenses of
+    it; a product it has no licenses of is unknown to it (422), whether or not it is sold."""
+    code = product.strip().upper()
+    held = session.scalar(live_licenses(customer_id).where(License.product == code).limit(1))
+    if held is None:
+        raise invalid(
+            {"product": [f"No such product in this account: it holds no {code} licenses."]}
+        )
+    return code
+
+
 def find_license(session, customer_id: str, license_id: str) -> License:
     lic = session.scalar(live_licenses(customer_id).where(License.license_id == license_id))
     if lic is None:
@@ -238,10 +250,10 @@ def assign_many(
     failed: list[dict],
 ):
     context = ctx()
-    product = product.strip().upper()
     assigned = []
     with unit_of_work() as uow:
         customer = accounts.require_customer(uow.session, customer_id)
+        product = require_known_product(uow.session, customer_id, product)
         team_pk = None
         if team_id:
             team_pk = accounts.require_team(uow.session, customer_id, team_id, "team_id").id
@@ -585,11 +597,12 @@ def create_link(customer_id: str):
     token = new_token()
     with unit_of_work() as uow:
         accounts.require_customer(uow.session, customer_id)
+        product = require_known_product(uow.session, customer_id, data["product"])
         team = accounts.require_team(uow.session, customer_id, data["team_id"], "team_id")
         link = InvitationLink(
             customer_id=customer_id,
             team_pk=team.id,
-            product=data["product"].strip().upper(),
+            product=product,
             token_hash=token_hash(token),
             expires_at=data.get("expires_at"),
             allowed_domains=",".join(domains) or None,
