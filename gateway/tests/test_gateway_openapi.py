@@ -161,3 +161,20 @@ def test_money_is_documented_as_the_string_decimal_it_is_on_the_wire(spec):
     order = spec["components"]["schemas"]["Order"]["properties"]
     assert order["total"]["type"] == "string"
     assert order["total"]["format"] == "decimal"
+
+
+def test_routes_that_place_orders_require_an_idempotency_key(spec):
+    placing = {
+        ("POST", "/orders"),
+        ("POST", "/customers/{customer_id}/cart/checkout"),
+        ("POST", "/quotes/{number}/order"),
+    }
+    found = set()
+    for method, path, op in operations(spec):
+        headers = [p for p in op.get("parameters", []) if p.get("in") == "header"]
+        if (method, path) in placing:
+            assert [(h["name"], h["required"]) for h in headers] == [("Idempotency-Key", True)]
+            found.add((method, path))
+        else:
+            assert not any(h["name"] == "Idempotency-Key" for h in headers), path
+    assert found == placing

@@ -119,14 +119,29 @@ def problem_response(status: int, headers: dict | None = None) -> dict:
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
 
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": True,
+    "description": "Any unique string per order; retrying with the same key and body answers the "
+    "same order instead of placing another (kept at least 24 hours, per reseller)",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
 def operation(route: Route) -> dict:
     doc: dict = {
         "summary": route.summary,
         "operationId": route.endpoint,
         "security": [] if route.public else [{"bearerAuth": []}],
     }
+    parameters: list[dict] = []
     if route.query is not None:
-        doc["parameters"] = [{"in": "query", "schema": route.query}]
+        parameters.append({"in": "query", "schema": route.query})
+    if route.idempotency_key:
+        parameters.append(IDEMPOTENCY_KEY)
+    if parameters:
+        doc["parameters"] = parameters
     if route.body is not None:
         content = {"application/json": {"schema": route.body}}
         for media in route.accepts:

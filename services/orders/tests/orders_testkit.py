@@ -8,6 +8,7 @@ tenant, as the real services do.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -284,9 +285,13 @@ class Api:
         self.client = create_app(service).test_client()
 
     def call(self, method, path, identity, json=None, key=None, headers=None):
+        """``key``: the Idempotency-Key; None sends a fresh one, as a new request from a careful
+        client would; False sends none."""
         headers = dict(headers or {})
         headers[ids.HEADER] = ids.sign(identity, self.service.config.identity_secret)
-        if key is not None:
+        if key is None and method == "POST":
+            key = str(uuid.uuid4())
+        if key:
             headers["Idempotency-Key"] = key
         return self.client.open(path, method=method, json=json, headers=headers)
 

@@ -99,6 +99,26 @@ def test_a_failed_placement_does_not_use_up_the_key(api, fakes):
     assert api.checkout(RESELLER, key="retry-me").status_code == 201
 
 
+def test_placing_an_order_without_a_key_is_refused_and_places_nothing(api, fakes):
+    fakes.carts.fill(RESELLER, demo.ACME_ID)
+    fakes.carts.issue_quote(RESELLER, number="Q-2026-000123")
+    body = {
+        "customer_id": demo.ACME_ID,
+        "lines": [{"kind": "new", "product": "WS", "quantity": 1}],
+        "end_user": {"first_name": "A", "last_name": "B", "email": "a@acme.example"},
+        "po_number": "PO-1",
+    }
+    for resp in (
+        api.checkout(RESELLER, key=False),
+        api.call("POST", "/quotes/Q-2026-000123/order", RESELLER, key=False),
+        api.call("POST", "/orders", RESELLER, json=body, key=False),
+    ):
+        assert resp.status_code == 422
+        assert "Idempotency-Key" in resp.json["errors"]
+    assert _count_orders(api.service) == 0
+    assert recorded(api.service, "orders.order.placed") == []
+
+
 def test_an_overlong_key_is_refused(api, fakes):
     fakes.carts.fill(RESELLER, demo.ACME_ID)
     resp = api.checkout(RESELLER, key="x" * 201)

@@ -46,6 +46,8 @@ class Route:
     accepts: tuple[str, ...] = ()
     # Named per-tenant rate limit (``checkout``).
     rate_limit: str | None = None
+    # Places an order: needs an ``Idempotency-Key`` header (a retry with it answers the same order).
+    idempotency_key: bool = False
     # The gateway's own routes: ``handler(call) -> (body, status, headers)``.
     handler: Callable | None = field(default=None, compare=False)
     # Errors worth documenting beyond the common ones.

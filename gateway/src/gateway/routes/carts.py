@@ -82,6 +82,7 @@ ROUTES = [
         body=contract("orders", "CheckoutRequest"),
         response=contract("orders", "OrderSchema"),
         status=201,
+        idempotency_key=True,
         rate_limit="checkout",
         errors=(409,),
     ),

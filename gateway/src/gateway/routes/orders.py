@@ -21,6 +21,7 @@ ROUTES = [
         body=contract("orders", "PlaceOrderRequest"),
         response=ORDER,
         status=201,
+        idempotency_key=True,
         rate_limit="checkout",
         errors=(409,),
     ),

@@ -61,6 +61,7 @@ ROUTES = [
         body=contract("orders", "QuoteOrderRequest"),
         response=contract("orders", "OrderSchema"),
         status=201,
+        idempotency_key=True,
         rate_limit="checkout",
         errors=(409,),
     ),

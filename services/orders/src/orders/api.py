@@ -96,36 +96,33 @@ def place_idempotently(identity: Identity, raw_body: dict, build: Callable[[], P
     scope = identity.tenant
     # The path is part of the request: one key for two carts is "another body".
     digest = idempotency.request_hash(f"{request.method} {request.path}", raw_body)
-    if key:
-        with service.sessions() as session:
-            row = idempotency.replay(session, scope, key, digest)
-            if row is not None:
-                return created(row.response, row.status_code)
+    with service.sessions() as session:
+        row = idempotency.replay(session, scope, key, digest)
+        if row is not None:
+            return created(row.response, row.status_code)
     command = build()
     with unit_of_work() as uow:
         try:
             order = place_order(command, uow)
             body = order_view(order, service.config)
-            if key:
-                uow.session.add(
-                    IdempotencyKey(
-                        scope=scope,
-                        key=key,
-                        request_hash=digest,
-                        order_number=order.number,
-                        status_code=201,
-                        response=body,
-                        created_at=service.clock.now(),
-                    )
+            uow.session.add(
+                IdempotencyKey(
+                    scope=scope,
+                    key=key,
+                    request_hash=digest,
+                    order_number=order.number,
+                    status_code=201,
+                    response=body,
+                    created_at=service.clock.now(),
                 )
+            )
             uow.commit()
         except IntegrityError:
             uow.rollback()
-            if key:
-                with service.sessions() as session:
-                    row = idempotency.replay(session, scope, key, digest)
-                if row is not None:
-                    return created(row.response, row.status_code)
+            with service.sessions() as session:
+                row = idempotency.replay(session, scope, key, digest)
+            if row is not None:
+                return created(row.response, row.status_code)
             if command.source_key:
                 with service.sessions() as session:
                     earlier = session.scalar(

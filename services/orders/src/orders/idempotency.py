@@ -30,9 +30,16 @@ def request_hash(route: str, body: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def check_key(key: str | None) -> str | None:
+def check_key(key: str | None) -> str:
+    """The request's Idempotency-Key. Placing an order needs one: without it a client retrying
+    after a timeout could not tell a lost answer from a lost request, and would pay twice."""
     if key is None:
-        return None
+        raise Problem(
+            422,
+            "An Idempotency-Key header is required to place an order; send the same key when "
+            "retrying and the same order comes back.",
+            errors={"Idempotency-Key": ["Missing."]},
+        )
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise Problem(
             422,
