@@ -125,3 +125,20 @@ def test_a_link_for_a_product_the_account_holds_no_licenses_of_is_rejected(api):
         assert resp.status_code == 422, product
         assert "No such product in this account" in " ".join(resp.get_json()["errors"]["product"])
     assert api.get(f"{ACME}/invitation-links").get_json()["items"] == []
+
+
+def test_a_claim_never_gives_a_second_license_of_a_product_the_person_holds(api):
+    place(api.service, order_placed(lines=[{"product": "WS", "quantity": 2}]))
+    bob = {"first_name": "Bob", "last_name": "Builder", "email": "bob@acme.example"}
+    direct = api.post(f"{ACME}/assignments", json={"product": "WS", "assignees": [bob]})
+    assert len(direct.get_json()["assigned"]) == 1
+    link = new_link(api, product="WS")
+
+    resp = claim(api, link["token"], dict(bob, email="Bob@Acme.example"))
+    assert resp.status_code == 409
+    assert "already hold a WS license" in resp.get_json()["detail"]
+    assert len(api.licenses(assignee_email="bob@acme.example")) == 1
+    assert len(api.licenses(product="WS", status="available")) == 1
+    assert api.get(f"{ACME}/invitation-links").get_json()["items"][0]["claims"] == 0
+    # Someone else still claims the free seat.
+    assert claim(api, link["token"], person(1)).status_code == 201

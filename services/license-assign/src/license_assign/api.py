@@ -671,6 +671,14 @@ def claim_invitation(token: str):
         )
         if already is not None:
             raise conflict("You have already claimed a license through this link.")
+        # As with a direct assignment: one license of a product per person in an account.
+        if holds_product(
+            uow.session, link.customer_id, link.product, person["email"], context.today()
+        ):
+            raise conflict(
+                f"You already hold a {link.product} license in this account;"
+                " no second one was taken."
+            )
         if link.max_claims is not None and link.claims_count >= link.max_claims:
             raise conflict("This invitation link has reached its maximum number of claims.")
         customer = uow.session.get(Customer, link.customer_id)
