@@ -142,3 +142,15 @@ def test_a_claim_never_gives_a_second_license_of_a_product_the_person_holds(api)
     assert api.get(f"{ACME}/invitation-links").get_json()["items"][0]["claims"] == 0
     # Someone else still claims the free seat.
     assert claim(api, link["token"], person(1)).status_code == 201
+
+
+def test_allowed_domains_must_be_domain_names(api):
+    for bad in ("@@bad", "not a domain", "@@bad.com", "a..b.com", "-x.com", "x_y.com", "com"):
+        resp = api.post(
+            f"{ACME}/invitation-links",
+            json={"product": "PC", "team_id": default_team(api), "allowed_domains": [bad]},
+        )
+        assert resp.status_code == 422, bad
+        assert "allowed_domains" in resp.get_json()["errors"], bad
+    link = new_link(api, allowed_domains=["@Acme.example", "mail.acme-corp.example"])
+    assert link["allowed_domains"] == ["acme.example", "mail.acme-corp.example"]

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import secrets
 from collections import defaultdict
 
@@ -569,6 +570,29 @@ def find_link(session, customer_id: str, link_id: str) -> InvitationLink:
     return link
 
 
+DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def domain_name(raw: str) -> str | None:
+    """``raw`` as a lower-case domain name (one leading ``@`` allowed, as in ``@example.com``),
+    or None when it is not one: labels of letters, digits and inner hyphens, at least two."""
+    text = raw.strip().lower()
+    if text.startswith("@"):
+        text = text[1:]
+    if not text or len(text) > 253:
+        return None
+    try:
+        ascii_form = text.encode("idna").decode("ascii")  # international names, as DNS has them
+    except UnicodeError:
+        return None
+    labels = ascii_form.split(".")
+    if len(labels) < 2 or not all(DOMAIN_LABEL.match(label) for label in labels):
+        return None
+    if labels[-1].isdigit():
+        return None  # an IP address, not a domain
+    return text
+
+
 @bp.get("/customers/<customer_id>/invitation-links")
 def list_links(customer_id: str):
     acting_on(customer_id)
@@ -587,11 +611,13 @@ def list_links(customer_id: str):
 def create_link(customer_id: str):
     acting_on(customer_id)
     data = CreateInvitationLinkRequest().load(json_body())
-    domains = sorted(
-        {d.strip().lower().lstrip("@") for d in data.get("allowed_domains") or [] if d.strip()}
-    )
-    if any("," in d or "@" in d or "." not in d for d in domains):
-        raise invalid({"allowed_domains": ["Give domains like example.com."]})
+    given = [d for d in data.get("allowed_domains") or [] if d.strip()]
+    domains = sorted({domain_name(d) for d in given})
+    if None in domains:
+        bad = ", ".join(repr(d) for d in given if domain_name(d) is None)
+        raise invalid(
+            {"allowed_domains": [f"Not domain names: {bad}. Give domains like example.com."]}
+        )
     if data.get("expires_at") and data["expires_at"] <= ctx().clock.now():
         raise invalid({"expires_at": ["Must be in the future."]})
     token = new_token()
