@@ -118,9 +118,12 @@ def test_po_order_invoice_is_due_in_30_days_and_cancelling_applies_a_credit_note
 
 def test_paypal_is_set_up_through_the_sandbox_approval_page(system):
     client = login(system, demo.DEMO_RESELLER_USER)
-    created = client.post(
-        "/payment-methods", json={"kind": "paypal", "return_url": "https://portal.example/back"}
+    back = f"{system.gateway_url.removesuffix('/api/v1')}/billing/paypal-done"
+    elsewhere = client.post(
+        "/payment-methods", json={"kind": "paypal", "return_url": "https://evil.example/cb"}
     )
+    assert elsewhere.status_code == 422  # never an open redirect
+    created = client.post("/payment-methods", json={"kind": "paypal", "return_url": back})
     assert created.status_code == 201, created.text
     pending = created.json()
     assert pending["status"] == "pending"
@@ -130,7 +133,7 @@ def test_paypal_is_set_up_through_the_sandbox_approval_page(system):
     assert page.status_code == 200 and "Approve" in page.text
     approved = requests.post(url, timeout=10, allow_redirects=False)
     assert approved.status_code == 302
-    assert approved.headers["Location"] == "https://portal.example/back"
+    assert approved.headers["Location"] == back
     methods = client.get("/payment-methods").json()["items"]
     [method] = [m for m in methods if m["id"] == pending["id"]]
     assert method["status"] == "active" and method["email"]

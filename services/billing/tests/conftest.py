@@ -29,9 +29,11 @@ def clock():
 @pytest.fixture
 def service(tmp_path, clock):
     sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
-    return service_on_sqlite(
+    service = service_on_sqlite(
         bootstrap, BillingConfig, "billing", tmp_path, clock=clock, provider=sandbox
     )
+    service.config.portal_base_url = "http://portal.test"
+    return service
 
 
 @pytest.fixture

@@ -93,6 +93,19 @@ def test_request_bodies_reject_unknown_and_mismatched_fields(as_reseller):
     assert bad.status_code == 422 and "return_url" in bad.get_json()["errors"]
 
 
+def test_paypal_sends_the_payer_back_only_to_the_portal_or_a_configured_host(service, as_reseller):
+    for url in ("https://evil.example/cb", "https://portal.test.evil.example/", "//evil.example"):
+        resp = as_reseller.post("/payment-methods", json={"kind": "paypal", "return_url": url})
+        assert resp.status_code == 422, url
+        assert "return_url" in resp.get_json()["errors"]
+    service.config.paypal_return_hosts = ("shop.partner.example",)
+    allowed = as_reseller.post(
+        "/payment-methods",
+        json={"kind": "paypal", "return_url": "https://shop.partner.example/paypal"},
+    )
+    assert allowed.status_code == 201
+
+
 def test_paypal_is_set_up_by_redirect_and_approval(app, service, as_reseller):
     resp = as_reseller.post(
         "/payment-methods", json={"kind": "paypal", "return_url": "https://portal.test/back"}

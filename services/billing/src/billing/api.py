@@ -203,6 +203,10 @@ def create_method():
             if method is None:
                 raise invalid({"vault_token": ["Not a vault token of yours."]})
         else:
+            if not service.config.may_return_to(data["return_url"]):
+                raise invalid(
+                    {"return_url": ["Must be a page of the portal (or of PAYPAL_RETURN_HOSTS)."]}
+                )
             method = start_paypal(uow, service.billing, identity.tenant, data["return_url"])
         body = method_view(method)
         uow.commit()

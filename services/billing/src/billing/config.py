@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from portal_runtime.config import Config
 
@@ -21,17 +22,31 @@ class BillingConfig(Config):
     # The local payment sandbox (vault, charges, PayPal approvals) keeps its own store, as a
     # real provider would: it is never billing's database.
     sandbox_database_url: str = ""
+    # Hosts a PayPal approval may send the payer back to, besides the portal's own
+    # (PAYPAL_RETURN_HOSTS, comma-separated): anything else would make us an open redirect.
+    paypal_return_hosts: tuple[str, ...] = ()
+
+    def may_return_to(self, url: str) -> bool:
+        host = urlsplit(url).netloc.lower()
+        own = urlsplit(self.portal_base_url).netloc.lower()
+        return bool(host) and (host == own or host in self.paypal_return_hosts)
 
     @classmethod
     def from_env(cls, service: str = "billing", **overrides) -> BillingConfig:
         """Billing's own settings: ``BILLING_PO_DUE_DAYS``, ``BILLING_GRACE_DAYS``,
-        ``BILLING_OVERDUE_CHECK_SECONDS``, ``PORTAL_BASE_URL``, ``BILLING_SANDBOX_DATABASE_URL``."""
+        ``BILLING_OVERDUE_CHECK_SECONDS``, ``PORTAL_BASE_URL``, ``BILLING_SANDBOX_DATABASE_URL``,
+        ``PAYPAL_RETURN_HOSTS``."""
         values = dict(
             po_due_days=int(os.environ.get("BILLING_PO_DUE_DAYS", "30")),
             grace_days=int(os.environ.get("BILLING_GRACE_DAYS", "7")),
             overdue_check_seconds=float(os.environ.get("BILLING_OVERDUE_CHECK_SECONDS", "300")),
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080"),
             sandbox_database_url=os.environ.get("BILLING_SANDBOX_DATABASE_URL", ""),
+            paypal_return_hosts=tuple(
+                h.strip().lower()
+                for h in os.environ.get("PAYPAL_RETURN_HOSTS", "").split(",")
+                if h.strip()
+            ),
         )
         values.update(overrides)
         return super().from_env(service, **values)
