@@ -150,6 +150,51 @@ def test_renewals_group_per_product_pack_and_end_date_across_teams(api):
     assert sorted(r["quantity"] for r in ws) == [1, 2]
 
 
+def test_renewals_come_in_pages_that_add_up_to_the_whole(api):
+    far = (TODAY + dt.timedelta(days=700)).isoformat()
+    place(
+        api.service,
+        order_placed(
+            "O-2026-000500",
+            lines=[
+                {"product": "WS", "quantity": 1},
+                {"product": "RM", "quantity": 1},
+                {"product": "RM", "quantity": 1, "end_date": far},
+                {"product": "II", "quantity": 1, "end_date": far},
+            ],
+        ),
+    )
+    whole = api.get(f"{ACME}/renewals").get_json()
+    assert whole["next_cursor"] is None and len(whole["items"]) == 7
+    order = [(r["valid_until"], r["subscription_pack"], r["product"]) for r in whole["items"]]
+    assert order == sorted(order)
+
+    pages, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        resp = api.get(f"{ACME}/renewals", query_string=query)
+        assert resp.status_code == 200, resp.get_json()
+        pages.append(resp.get_json()["items"])
+        cursor = resp.get_json()["next_cursor"]
+        if cursor is None:
+            break
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    assert [r for p in pages for r in p] == whole["items"]
+    filtered = api.get(
+        f"{ACME}/renewals", query_string={"limit": 1, "order_number": "O-2026-000500"}
+    )
+    assert len(filtered.get_json()["items"]) == 1 and filtered.get_json()["next_cursor"]
+    assert api.get(f"{ACME}/renewals", query_string={"limit": 101}).status_code == 422
+    assert api.get(f"{ACME}/renewals", query_string={"cursor": "nope!"}).status_code == 422
+
+
+def test_the_renewals_search_accepts_limit_and_cursor_in_its_contract():
+    from portal_contracts.api.licenses import RenewalSearchArgs
+
+    args = RenewalSearchArgs().load({"limit": "10", "cursor": "abc", "po_number": "PO-1"})
+    assert args["limit"] == 10 and args["cursor"] == "abc"
+
+
 def test_teams_and_packs_are_found_only_in_their_own_account(api):
     acme_team = api.get(f"/customers/{demo.ACME_ID}/teams").get_json()["items"][0]["team_id"]
     acme_pack = api.licenses()[0]["subscription_pack"]

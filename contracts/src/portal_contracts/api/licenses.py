@@ -273,8 +273,9 @@ class ClaimRequest(PersonSchema):
 # -- renewals -----------------------------------------------------------------------------------
 
 
-class RenewalSearchArgs(Strict):
-    """Query of GET /customers/{customer_id}/renewals (license_id is repeatable)."""
+class RenewalSearchArgs(ListArgs):
+    """Query of GET /customers/{customer_id}/renewals (license_id is repeatable; a list, so it
+    takes ``limit`` and ``cursor``)."""
 
     license_id = fields.List(fields.String(validate=validate.Length(min=1, max=40)))
     po_number = fields.String()

@@ -467,8 +467,6 @@ def licensing_report(customer_id: str):
 def search_renewals(customer_id: str):
     acting_on(customer_id)
     raw = request.args.to_dict()
-    raw.pop("limit", None)
-    raw.pop("cursor", None)
     if request.args.getlist("license_id"):
         raw["license_id"] = request.args.getlist("license_id")
     args = RenewalSearchArgs().load(raw)
@@ -492,15 +490,21 @@ def search_renewals(customer_id: str):
             )
     with current_service().sessions() as session:
         rows = list(session.scalars(query.order_by(License.id)))
-        orders = orders_by_license(session, [r.id for r in rows])
-        pos = po_numbers_by_license(session, [r.id for r in rows])
         groups: dict[tuple, list[License]] = defaultdict(list)
         for lic in rows:
-            groups[(lic.product, lic.pack.number, lic.valid_until)].append(lic)
+            groups[(lic.valid_until, lic.pack.number, lic.product)].append(lic)
+        wanted, next_cursor = page_items(
+            sorted(({"key": renewal_key(*k), "group": k} for k in groups), key=lambda g: g["key"]),
+            "key",
+            *list_args(),
+        )
+        shown = [lic.id for item in wanted for lic in groups[item["group"]]]
+        orders = orders_by_license(session, shown)
+        pos = po_numbers_by_license(session, shown)
         items = []
-        for (product, pack, valid_until), members in sorted(
-            groups.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][0])
-        ):
+        for item in wanted:
+            valid_until, pack, product = item["group"]
+            members = groups[item["group"]]
             active = valid_until >= today
             teams = {m.team.team_id for m in members}
             items.append(
@@ -519,7 +523,14 @@ def search_renewals(customer_id: str):
                     }
                 )
             )
-    return {"items": items, "next_cursor": None}
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def renewal_key(valid_until: dt.date, pack: str, product: str) -> str:
+    """A renewal group's unique key, whose text order is the list's order: end date (ISO, so text
+    order is date order), pack, product; a space between them sorts before any character of a
+    pack number or a product code."""
+    return f"{valid_until.isoformat()} {pack} {product}"
 
 
 def allowed_actions(product: str, active: bool) -> list[str]:
