@@ -110,6 +110,7 @@ class FakeLicenses:
                 "team_id": extra.get("team_id", "T-1"),
                 "subscription_pack": extra.get("subscription_pack", "SP-000001"),
                 "assignee_email": None,
+                "pending_product": extra.get("pending_product"),
             }
         )
 

@@ -251,6 +251,18 @@ def test_upgrade_and_downgrade_lines(demo_client, licenses):
     assert item["unit_price"] == "36.00"  # PC renewal 40.00 less 10%
 
 
+def test_a_renewal_after_an_ordered_downgrade_renews_the_downgraded_product(demo_client, licenses):
+    licenses.add(demo.ACME_ID, "L-9", "ALL", "2028-05-14", pending_product="PC")
+    resp = add(demo_client, kind="renewal", license_ids=["L-9"], term_years=1)
+    assert resp.status_code == 201, resp.get_json()
+    item = resp.get_json()["items"][0]
+    assert (item["product"], item["start_date"]) == ("PC", "2028-05-14")
+    assert item["unit_price"] == "36.00"  # PC renewal 40.00 less 10%, not All Products Pack
+    asked_for_all = add(demo_client, kind="renewal", license_ids=["L-9"], product="ALL")
+    assert asked_for_all.status_code == 422
+    assert "product" in asked_for_all.get_json()["errors"]
+
+
 def test_what_the_rules_forbid_is_refused(demo_client, licenses):
     licenses.add(demo.ACME_ID, "L-OLD", "II", "2026-10-01", status="expired")
     licenses.add(demo.ACME_ID, "L-PC", "PC", "2027-05-01")

@@ -4,8 +4,9 @@ The same code serves the cart, Get Quote and ``POST /internal/pricing``, so a li
 whichever way it is bought. Renewal, upgrade and downgrade lines read their licenses from
 license-assign (the ``licenses`` port):
 
-- **renewal**: the licenses' own product; quantity = number of licenses; starts when they end
-  (``valid_until``, or today if that is past), default end = start + term, renewal price;
+- **renewal**: the licenses' own product (or the one a downgrade already ordered gives them by
+  then); quantity = number of licenses; starts when they end (``valid_until``, or today if that
+  is past), default end = start + term, renewal price;
 - **upgrade**: single product -> ``ALL``, only while the licenses are active; from today to their
   ``valid_until``; priced for the rest of the term (``pricing`` module);
 - **downgrade**: ``ALL`` -> a single product, taking effect at renewal (start = ``valid_until``),
@@ -113,7 +114,14 @@ def resolve(
         start = today
     else:
         items = _licenses(licenses, customer_id, list(data["license_ids"]))
-        current = _shared(items, "product", "product")
+        if kind == "renewal":
+            # A downgrade already ordered takes effect before the renewal starts: what is renewed
+            # is the product the licenses will have by then.
+            for item in items:
+                item["renewed_product"] = item.get("pending_product") or item["product"]
+            current = _shared(items, "renewed_product", "product")
+        else:
+            current = _shared(items, "product", "product")
         valid_until = _date(_shared(items, "valid_until", "end date"))
         ids = [item["license_id"] for item in items]
         if kind == "renewal":
