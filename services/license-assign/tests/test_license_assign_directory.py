@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from license_assign_testkit import ACME, GATEWAY, TODAY, order_placed, place
+from license_assign_testkit import (
+    ACME,
+    ACME_ADMIN,
+    GATEWAY,
+    RESELLER,
+    TODAY,
+    order_placed,
+    place,
+)
+from sqlalchemy import update
 
+from license_assign.models import OrderRecord
 from portal_contracts import demo
-from portal_runtime.identity import service_identity
+from portal_runtime.identity import Identity, service_identity
+
+OTHER_RESELLER = Identity(
+    kind="reseller_user",
+    user_id="U-2",
+    email=demo.OTHER_RESELLER_USER,
+    roles=("admin", "sales"),
+    reseller_id=demo.OTHER_RESELLER_ID,
+    customer_scope=demo.ACME_ID,
+)
 
 
 def test_the_customer_directory_answers_with_contacts_admins_and_managers(api):
@@ -85,8 +104,8 @@ def test_licenses_are_read_by_id_for_carts(api):
 # -- renewals search -----------------------------------------------------------------------------
 
 
-def renewals(api, **query) -> list[dict]:
-    resp = api.get(f"{ACME}/renewals", query_string=query)
+def renewals(api, identity=RESELLER, **query) -> list[dict]:
+    resp = api.get(f"{ACME}/renewals", identity, query_string=query)
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()["items"]
 
@@ -193,6 +212,89 @@ def test_the_renewals_search_accepts_limit_and_cursor_in_its_contract():
 
     args = RenewalSearchArgs().load({"limit": "10", "cursor": "abc", "po_number": "PO-1"})
     assert args["limit"] == 10 and args["cursor"] == "abc"
+
+
+def other_resellers_order(api) -> None:
+    payload = order_placed("O-2026-000400", lines=[{"product": "RM"}], po_number="PO-OTHER-1")
+    payload["reseller_id"] = demo.OTHER_RESELLER_ID
+    payload["buyer"] = dict(
+        payload["buyer"],
+        reseller_id=demo.OTHER_RESELLER_ID,
+        name=demo.OTHER_RESELLER_NAME,
+        email=demo.OTHER_RESELLER_USER,
+        user_id="U-2",
+    )
+    place(api.service, payload)
+    place(
+        api.service, order_placed("O-2026-000401", lines=[{"product": "WS"}], po_number="PO-MINE")
+    )
+
+
+def shown_orders(api, identity) -> tuple[set, set, set]:
+    """The order and PO numbers the renewals search shows, and those the packs list shows."""
+    found = renewals(api, identity)
+    packs = api.get(f"{ACME}/subscription-packs", identity).get_json()["items"]
+    return (
+        {o for r in found for o in r["order_numbers"]},
+        {p for r in found for p in r["po_numbers"]},
+        {o for p in packs for s in p["subscriptions"] for o in s["order_numbers"]},
+    )
+
+
+def test_a_reseller_sees_and_finds_only_the_orders_its_own_reseller_placed(api):
+    other_resellers_order(api)
+    orders, pos, in_packs = shown_orders(api, RESELLER)
+    assert "O-2026-000400" not in orders | in_packs and "PO-OTHER-1" not in pos
+    assert {"O-2026-000401"} <= orders and "PO-MINE" in pos and "O-2026-000401" in in_packs
+    assert renewals(api, po_number="PO-OTHER-1") == []
+    assert renewals(api, order_number="O-2026-000400") == []
+    # The licenses themselves are the account's: they are still listed, without the order.
+    [rm] = [r for r in renewals(api) if r["product"] == "RM"]
+    assert rm["order_numbers"] == [] and rm["po_numbers"] == []
+
+    orders, pos, in_packs = shown_orders(api, OTHER_RESELLER)
+    assert "O-2026-000400" in orders and "PO-OTHER-1" in pos and "O-2026-000400" in in_packs
+    assert "O-2026-000401" not in orders | in_packs and "PO-MINE" not in pos
+    assert [r["product"] for r in renewals(api, OTHER_RESELLER, po_number="po-other-1")] == ["RM"]
+    assert renewals(api, OTHER_RESELLER, order_number="O-2026-000401") == []
+
+
+def test_the_customer_admin_sees_every_order_on_its_account(api):
+    other_resellers_order(api)
+    orders, pos, in_packs = shown_orders(api, ACME_ADMIN)
+    assert {"O-2026-000400", "O-2026-000401"} <= orders & in_packs
+    assert {"PO-OTHER-1", "PO-MINE"} <= pos
+    assert [r["product"] for r in renewals(api, ACME_ADMIN, po_number="PO-OTHER-1")] == ["RM"]
+
+
+def test_orders_of_no_known_reseller_are_shown_to_no_reseller(api):
+    # Recorded before the placing reseller was kept: no reseller on record.
+    place(api.service, order_placed("O-2026-000402", lines=[{"product": "WS"}], po_number="PO-OLD"))
+    with api.service.uow() as uow:
+        uow.session.execute(
+            update(OrderRecord)
+            .where(OrderRecord.order_number == "O-2026-000402")
+            .values(reseller_id=None)
+        )
+        uow.commit()
+    # Bought by the customer itself.
+    own = order_placed("O-2026-000403", lines=[{"product": "RM"}], po_number="PO-OWN")
+    own["reseller_id"] = None
+    own["buyer"] = {
+        "kind": "customer",
+        "reseller_id": None,
+        "customer_id": demo.ACME_ID,
+        "name": "Alice Admin",
+        "email": demo.ACME_ADMIN,
+        "user_id": "CA-1",
+    }
+    place(api.service, own)
+
+    orders, pos, in_packs = shown_orders(api, RESELLER)
+    assert not {"O-2026-000402", "O-2026-000403"} & (orders | in_packs)
+    assert not {"PO-OLD", "PO-OWN"} & pos
+    assert renewals(api, po_number="PO-OLD") == renewals(api, po_number="PO-OWN") == []
+    assert {"O-2026-000402", "O-2026-000403"} <= shown_orders(api, ACME_ADMIN)[0]
 
 
 def test_teams_and_packs_are_found_only_in_their_own_account(api):

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from flask import Blueprint, Response, request
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts, views
@@ -37,6 +37,7 @@ from license_assign.models import (
     License,
     LicenseOrder,
     ManagingReseller,
+    OrderRecord,
     SubscriptionPack,
     Team,
 )
@@ -418,13 +419,35 @@ def transfer_licenses(customer_id: str, team_id: str):
 # -- subscription packs -------------------------------------------------------------------------
 
 
+def visible_orders():
+    """Which orders' numbers (order and PO) the caller may see and search by on an account it
+    may act on: a reseller only those its own reseller placed (not other resellers' nor the
+    customer's own, nor orders recorded before the placing reseller was kept); the account's
+    customer admin (or a service) all of them."""
+    identity = current_identity()
+    if identity.is_reseller:
+        if not identity.reseller_id:
+            return false()
+        return OrderRecord.reseller_id == identity.reseller_id
+    return true()
+
+
+def license_orders():
+    """License-order links the caller may see (:func:`visible_orders`)."""
+    return (
+        select(LicenseOrder.license_pk)
+        .join(OrderRecord, OrderRecord.order_number == LicenseOrder.order_number)
+        .where(visible_orders())
+    )
+
+
 def orders_by_license(session, license_pks: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     if license_pks:
         for pk, number in session.execute(
-            select(LicenseOrder.license_pk, LicenseOrder.order_number).where(
-                LicenseOrder.license_pk.in_(license_pks)
-            )
+            license_orders()
+            .add_columns(LicenseOrder.order_number)
+            .where(LicenseOrder.license_pk.in_(license_pks))
         ):
             found[pk].append(number)
     return found
@@ -484,9 +507,7 @@ def search_renewals(customer_id: str):
         if args.get(field):
             column = getattr(LicenseOrder, field)
             query = query.where(
-                License.id.in_(
-                    select(LicenseOrder.license_pk).where(equals_ci(column, args[field]))
-                )
+                License.id.in_(license_orders().where(equals_ci(column, args[field])))
             )
     with current_service().sessions() as session:
         rows = list(session.scalars(query.order_by(License.id)))
@@ -545,9 +566,9 @@ def po_numbers_by_license(session, license_pks: list[int]) -> dict[int, list[str
     found: dict[int, list[str]] = defaultdict(list)
     if license_pks:
         for pk, po in session.execute(
-            select(LicenseOrder.license_pk, LicenseOrder.po_number).where(
-                LicenseOrder.license_pk.in_(license_pks), LicenseOrder.po_number.is_not(None)
-            )
+            license_orders()
+            .add_columns(LicenseOrder.po_number)
+            .where(LicenseOrder.license_pk.in_(license_pks), LicenseOrder.po_number.is_not(None))
         ):
             found[pk].append(po)
     return found

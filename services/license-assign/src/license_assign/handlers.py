@@ -51,6 +51,7 @@ def handle_order_placed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
             order_number=order["order_number"],
             customer_id=customer.id,
             po_number=order.get("po_number"),
+            reseller_id=placing_reseller(order),
             placed_at=order["placed_at"],
         )
     )
@@ -76,6 +77,15 @@ def handle_order_placed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
         for lic in order_licenses(session, order["order_number"]):
             lic.grace_until = notice.grace_until
         session.delete(notice)
+
+
+def placing_reseller(order: dict) -> str | None:
+    """The reseller that placed an order (or cancelled one we never saw placed): its buyer when
+    that is a reseller; None when the customer bought itself."""
+    buyer = order.get("buyer") or {}
+    if buyer.get("kind") != "reseller":
+        return None
+    return buyer.get("reseller_id") or order.get("reseller_id")
 
 
 def issued_view(lic: License, today: dt.date) -> dict:
@@ -238,6 +248,7 @@ def handle_order_cancelled(event: Event, uow: UnitOfWork, ctx: Licensing) -> Non
             OrderRecord(
                 order_number=payload["order_number"],
                 customer_id=payload["customer"]["id"],
+                reseller_id=placing_reseller(payload),
                 placed_at=payload["cancelled_at"],
                 cancelled_at=payload["cancelled_at"],
             )

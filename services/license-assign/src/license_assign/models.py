@@ -175,6 +175,9 @@ class OrderRecord(Base):
     order_number: Mapped[str] = mapped_column(String(30), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
     po_number: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    # The reseller that placed it (the event's buyer); None when the customer bought itself, and
+    # for orders recorded before this was kept. A reseller sees only its own orders' numbers.
+    reseller_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

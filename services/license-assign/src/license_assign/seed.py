@@ -85,6 +85,8 @@ def _licenses(session, ctx, customer_id, order_number, po_number, specs, today) 
             order_number=order_number,
             customer_id=customer_id,
             po_number=po_number,
+            # The demo story: Demo Reseller sold both accounts their first licenses.
+            reseller_id=demo.DEMO_RESELLER_ID,
             placed_at=dt.datetime.combine(first_start, dt.time(9), tzinfo=dt.UTC),
         )
     )
