@@ -11,6 +11,7 @@ from pypdf import PdfReader
 import portal_contracts
 from cart_quote.seed import seed
 from portal_contracts import demo
+from portal_runtime.documents import unicode_font
 from portal_runtime.identity import service_identity
 from portal_runtime.testing import deliver, event, recorded
 
@@ -116,6 +117,22 @@ def test_quote_pdf_carries_everything_a_buyer_needs(demo_client):
     by_accept = demo_client.get(f"/quotes/{number}", headers={"Accept": "application/pdf"})
     assert by_accept.mimetype == "application/pdf"
     assert demo_client.get(f"/quotes/{number}").mimetype == "application/json"
+
+
+@pytest.mark.skipif(unicode_font() is None, reason="no Unicode TrueType font installed")
+def test_names_outside_latin_1_print_as_written(demo_client):
+    demo_client.post(f"{CART}/items", json={"kind": "new", "product": "II", "quantity": 1})
+    body = {
+        **QUOTE_BODY,
+        "billing_address": {**QUOTE_BODY["billing_address"], "city": "Łódź", "name": "Żółw sp."},
+        "end_user": {"first_name": "Łukasz", "last_name": "Ćwik", "email": "l@acme.example"},
+    }
+    number = demo_client.post(f"/customers/{demo.ACME_ID}/cart/quote", json=body).get_json()[
+        "number"
+    ]
+    text = pdf_text(demo_client.get(f"/quotes/{number}/pdf").data)
+    for name in ("Łódź", "Żółw sp.", "Łukasz Ćwik"):
+        assert name in text, name
 
 
 def test_notifications_fetch_the_pdf_with_a_service_identity(cart_quote, client_for, demo_client):

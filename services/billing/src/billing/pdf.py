@@ -1,7 +1,7 @@
 """Invoice PDFs, rendered once per payment state and stored as issued (fpdf2).
 
 A rendition is never re-rendered or edited: a later change of payment state adds a new version.
-The built-in fonts cover Latin-1 only; anything else is shown as ``?`` rather than failing.
+Names print as written where a Unicode font is installed (``portal_runtime.documents``).
 """
 
 from __future__ import annotations
@@ -9,17 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from fpdf import FPDF
-
 from billing.models import Invoice
+from portal_runtime.documents import Document
 
 STATUS_LABELS = {"not_paid": "Not paid", "paid": "Paid", "applied": "Applied"}
 TYPE_LABELS = {"online": "Online", "credit_note": "Credit Note", "postpaid": "Postpaid"}
 KIND_LABELS = {"new": "New subscription", "renewal": "Renewal"}
-
-
-def _t(text: object) -> str:
-    return str(text).encode("latin-1", "replace").decode("latin-1")
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -42,24 +37,24 @@ def address_lines(address: dict | None) -> list[str]:
 
 
 def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title(_t(f"Invoice {invoice.number}"))
+    pdf = Document()
+    pdf.set_title(pdf.text(f"Invoice {invoice.number}"))
     pdf.set_author("Partner Portal billing")
     pdf.set_creation_date(rendered_at)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, _t(f"Invoice {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.use_font("B", 18)
+    pdf.cell(0, 10, pdf.text(f"Invoice {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.use_font("", 10)
     buyer = invoice.buyer or {}
     pdf.cell(
         0,
         6,
-        _t(f"Billed to: {buyer.get('name', '')} <{buyer.get('email', '')}>"),
+        pdf.text(f"Billed to: {buyer.get('name', '')} <{buyer.get('email', '')}>"),
         new_x="LMARGIN",
         new_y="NEXT",
     )
     for line in address_lines(invoice.billing_address):
-        pdf.cell(0, 5, _t(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5, pdf.text(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
     credit = invoice.credit_note
@@ -81,23 +76,23 @@ def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
         what = "refunded" if credit.refunded else "applied"
         facts.append(("Credit note", f"{credit.number} ({what} {credit.issued_on.isoformat()})"))
     for label, value in facts:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(45, 6, _t(label + ":"))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, _t(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.use_font("B", 10)
+        pdf.cell(45, 6, pdf.text(label + ":"))
+        pdf.use_font("", 10)
+        pdf.cell(0, 6, pdf.text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     widths = (20, 35, 18, 50, 30, 30)
-    pdf.set_font("Helvetica", "B", 9)
+    pdf.use_font("B", 9)
     for width, title in zip(
         widths, ("Product", "Type", "Quantity", "Period", "Unit price", "Amount"), strict=True
     ):
         pdf.cell(width, 7, title, border=1)
     pdf.ln(7)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.use_font("", 9)
     for line in invoice.lines:
         cells = (
-            _t(line.product),
+            pdf.text(line.product),
             KIND_LABELS.get(line.kind, line.kind),
             str(line.quantity),
             f"{line.start_date.isoformat()} to {line.end_date.isoformat()}",
@@ -108,11 +103,11 @@ def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
             pdf.cell(width, 7, value, border=1)
         pdf.ln(7)
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 11)
+    pdf.use_font("B", 11)
     pdf.cell(
         0,
         7,
-        _t(f"Total: {_money(invoice.amount, invoice.currency)}"),
+        pdf.text(f"Total: {_money(invoice.amount, invoice.currency)}"),
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from cart_quote.handlers import effective_status
 from cart_quote.models import Quote
+from portal_runtime.documents import Document
 
 KIND_LABELS = {
     "new": "New subscription",
@@ -16,11 +16,6 @@ KIND_LABELS = {
     "upgrade": "Upgrade",
     "downgrade": "Downgrade",
 }
-
-
-def _text(value) -> str:
-    # The core fonts speak Latin-1; anything else is shown as '?', never an error.
-    return str(value if value is not None else "").encode("latin-1", "replace").decode("latin-1")
 
 
 def _address(address: dict | None) -> list[str]:
@@ -43,14 +38,14 @@ def _address(address: dict | None) -> list[str]:
 def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None) -> bytes:
     """The quote as a PDF; ``reseller_name`` names a reseller the quote itself knows only by id
     (a claimed direct quote)."""
-    pdf = FPDF(format="A4")
+    pdf = Document()
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title(_text(f"Quote {quote.number}"))
+    pdf.set_title(pdf.text(f"Quote {quote.number}"))
     pdf.add_page()
 
     def line(text: str = "", size: int = 10, style: str = "", height: float = 5.5) -> None:
-        pdf.set_font("Helvetica", style=style, size=size)
-        pdf.cell(0, height, _text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.use_font(style=style, size=size)
+        pdf.cell(0, height, pdf.text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(f"Quote {quote.number}", size=18, style="B", height=10)
     status = effective_status(quote, today)
@@ -96,11 +91,11 @@ def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None)
 
     widths = (8, 50, 12, 24, 24, 24, 22, 26)
     headers = ("#", "Product", "Qty", "Start", "End", "Kind", "Unit", "Amount")
-    pdf.set_font("Helvetica", style="B", size=9)
+    pdf.use_font(style="B", size=9)
     for width, header in zip(widths, headers, strict=True):
         pdf.cell(width, 7, header, border="B")
     pdf.ln(7)
-    pdf.set_font("Helvetica", size=9)
+    pdf.use_font(size=9)
     for item in quote.lines:
         cells = (
             str(item.line_no),
@@ -113,23 +108,23 @@ def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None)
             f"{item.amount:.2f}",
         )
         for width, cell in zip(widths, cells, strict=True):
-            pdf.cell(width, 6, _text(cell)[:40])
+            pdf.cell(width, 6, pdf.text(cell)[:40])
         pdf.ln(6)
         if not item.fallback_eligible:
-            pdf.set_font("Helvetica", style="I", size=8)
+            pdf.use_font(style="I", size=8)
             pdf.cell(8, 5, "")
             pdf.cell(0, 5, "Under one year of cover: no perpetual fallback license.")
             pdf.ln(5)
-            pdf.set_font("Helvetica", size=9)
-    pdf.set_font("Helvetica", style="B", size=11)
+            pdf.use_font(size=9)
+    pdf.use_font(style="B", size=11)
     pdf.ln(2)
-    pdf.cell(0, 8, _text(f"Total: {quote.total:.2f} {quote.currency}"), align="R", border="T")
+    pdf.cell(0, 8, pdf.text(f"Total: {quote.total:.2f} {quote.currency}"), align="R", border="T")
     pdf.ln(10)
-    pdf.set_font("Helvetica", size=8)
+    pdf.use_font(size=8)
     pdf.multi_cell(
         0,
         4,
-        _text(
+        pdf.text(
             f"Prices in {quote.currency}, excluding taxes. This quote is valid until "
             f"{quote.valid_until.isoformat()}; order it with your PO before then."
         ),
