@@ -13,6 +13,7 @@ from pathlib import Path
 from kombu import Connection, Exchange, Queue, binding
 
 from portal_contracts import SUBSCRIPTIONS
+from portal_runtime import folder_bus
 
 EVENTS_EXCHANGE = "portal.events"
 DEAD_LETTER_EXCHANGE = "portal.dlx"
@@ -26,7 +27,10 @@ def is_amqp(url: str) -> bool:
 
 
 def connect(url: str, heartbeat: int = 30) -> Connection:
-    """A connection with publisher confirms and heartbeats on AMQP, folders on ``filesystem://``."""
+    """A connection with publisher confirms and heartbeats on AMQP, folders on ``filesystem://``.
+
+    The folders use ``folder_bus.Transport``: whole messages only, and kept on disk until acked.
+    """
     if url.startswith("filesystem://"):
         root = Path(url.removeprefix("filesystem://") or "var/bus")
         data, control = root / "data", root / "control"
@@ -34,10 +38,13 @@ def connect(url: str, heartbeat: int = 30) -> Connection:
             folder.mkdir(parents=True, exist_ok=True)
         return Connection(
             "filesystem://",
+            transport=folder_bus.Transport,
             transport_options={
                 "data_folder_in": str(data),
                 "data_folder_out": str(data),
                 "control_folder": str(control),
+                "processing_folder": str(root / "processing"),
+                "bad_folder": str(root / "bad"),
                 "polling_interval": 0.1,
             },
         )
