@@ -96,7 +96,6 @@ def test_an_order_placed_through_the_gateway_yields_its_invoice_licenses_and_ema
     assert resp.status_code == 201, resp.text
     placed = resp.json()
     assert resp.headers["Location"].endswith(f"/orders/{placed['number']}")
-    assert placed["invoice_number"] is None or placed["invoice_number"]
     order = settled(client, placed["number"], 3)
     wait_for_mails(system, order)
     assert_one_of_each_effect(system, client, order, 3)
@@ -196,12 +195,6 @@ def test_the_first_flow_on_the_embedded_default(embedded_system):
     resp = client.place_order(order_body(seats=2))
     assert resp.status_code == 201, resp.text
     order = settled(client, resp.json()["number"], 2)
-    wait_for(
-        lambda: mails_to(embedded_system, order["end_user"]["email"]), what="activation e-mail"
-    )
-    wait_for(
-        lambda: mails_about(embedded_system, demo.DEMO_RESELLER_USER, order["number"]),
-        what="order confirmation",
-    )
+    wait_for_mails(embedded_system, order)
     assert_one_of_each_effect(embedded_system, client, order, 2)
     assert list((embedded_system.var_dir / "bus").glob("**/*")), "the filesystem bus was used"
