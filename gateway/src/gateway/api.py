@@ -25,7 +25,7 @@ from gateway.upstream import FORWARDED_REQUEST_HEADERS
 from portal_runtime import logs
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, invalid, not_found
-from portal_runtime.web import current_service, request_id
+from portal_runtime.web import current_service, json_body, request_id
 
 RELAYED_RESPONSE_HEADERS = (
     "Content-Type",
@@ -100,10 +100,7 @@ def validate(route: Route) -> tuple[dict | None, dict | None]:
         return None, query
     data = request.get_data()
     if route.body is not None:
-        raw = request.get_json(silent=True) if data.strip() else {}
-        if not isinstance(raw, dict):
-            raise invalid({"_body": ["A JSON object is required."]})
-        body = route.body().load(raw)
+        body = route.body().load(json_body(optional=True))
     elif data.strip() and request.get_json(silent=True) != {}:
         raise invalid({"_body": ["This route takes no request body."]})
     return body, query

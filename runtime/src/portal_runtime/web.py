@@ -50,9 +50,10 @@ def current_service():
 
 
 def json_body(optional: bool = False) -> dict:
-    """The request's JSON object; ``{}`` for an empty body when ``optional``; 422 otherwise."""
+    """The request's JSON object; ``{}`` for an empty (or blank) body when ``optional``; 422
+    otherwise."""
     body = request.get_json(silent=True)
-    if body is None and optional and not request.get_data():
+    if body is None and optional and not request.get_data().strip():
         return {}
     if not isinstance(body, dict):
         raise invalid({"_body": ["A JSON object is required."]})
