@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from billing.models import Invoice
-from portal_runtime.documents import Document
+from portal_runtime.documents import Document, render
 
 STATUS_LABELS = {"not_paid": "Not paid", "paid": "Paid", "applied": "Applied"}
 TYPE_LABELS = {"online": "Online", "credit_note": "Credit Note", "postpaid": "Postpaid"}
@@ -37,7 +37,10 @@ def address_lines(address: dict | None) -> list[str]:
 
 
 def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
-    pdf = Document()
+    return render(lambda pdf: draw_invoice(pdf, invoice, rendered_at))
+
+
+def draw_invoice(pdf: Document, invoice: Invoice, rendered_at: dt.datetime) -> None:
     pdf.set_title(pdf.text(f"Invoice {invoice.number}"))
     pdf.set_author("Partner Portal billing")
     pdf.set_creation_date(rendered_at)
@@ -111,4 +114,3 @@ def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    return bytes(pdf.output())

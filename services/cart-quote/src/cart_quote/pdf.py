@@ -8,7 +8,7 @@ from fpdf.enums import XPos, YPos
 
 from cart_quote.handlers import effective_status
 from cart_quote.models import Quote
-from portal_runtime.documents import Document
+from portal_runtime.documents import Document, render
 
 KIND_LABELS = {
     "new": "New subscription",
@@ -38,7 +38,10 @@ def _address(address: dict | None) -> list[str]:
 def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None) -> bytes:
     """The quote as a PDF; ``reseller_name`` names a reseller the quote itself knows only by id
     (a claimed direct quote)."""
-    pdf = Document()
+    return render(lambda pdf: draw_quote(pdf, quote, today, reseller_name))
+
+
+def draw_quote(pdf: Document, quote: Quote, today: dt.date, reseller_name: str | None) -> None:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_title(pdf.text(f"Quote {quote.number}"))
     pdf.add_page()
@@ -129,4 +132,3 @@ def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None)
             f"{quote.valid_until.isoformat()}; order it with your PO before then."
         ),
     )
-    return bytes(pdf.output())
