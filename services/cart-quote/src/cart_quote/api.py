@@ -438,12 +438,12 @@ def price_lines():
     errors = {}
     with service.sessions() as session:
         book = book_for(session, identity, service.config.default_currency)
-        earlier = []
+        taken: set[str] = set()  # licenses of the lines before
         for index, request_line in enumerate(data["lines"]):
             try:
                 spec = resolve(request_line, customer_id, book, service.licenses, today)
-                refuse_licenses_twice([spec], {lid for s in earlier for lid in s.license_ids})
-                earlier.append(spec)
+                refuse_licenses_twice([spec], taken)
+                taken.update(spec.license_ids)
                 lines.append(order_line(priced(spec, book, today, index + 1)))
             except Problem as exc:
                 if exc.status != 422:

@@ -117,9 +117,8 @@ def resolve(
         if kind == "renewal":
             # A downgrade already ordered takes effect before the renewal starts: what is renewed
             # is the product the licenses will have by then.
-            for item in items:
-                item["renewed_product"] = item.get("pending_product") or item["product"]
-            current = _shared(items, "renewed_product", "product")
+            renewed = [{"product": i.get("pending_product") or i["product"]} for i in items]
+            current = _shared(renewed, "product", "product")
         else:
             current = _shared(items, "product", "product")
         valid_until = _date(_shared(items, "valid_until", "end date"))
