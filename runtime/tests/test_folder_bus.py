@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kombu import Exchange, Producer, Queue, binding
 
+from portal_runtime import folder_bus
 from portal_runtime.topology import connect
 
 
@@ -181,7 +182,8 @@ def test_a_message_file_that_cannot_be_decoded_is_set_aside_not_dropped(tmp_path
     bus = tmp_path / "bus"
     url = f"filesystem://{bus}"
     with connect(url) as conn:
-        garbage = bus / "data" / "1_00000000-0000-0000-0000-000000000000.q.msg"
+        publish(conn, "q", "damaged on disk")
+        [garbage] = waiting(bus, "q")
         garbage.write_bytes(b'{"body": "cut off')
         publish(conn, "q", "fine")
         message = fetch(conn, "q")
@@ -189,6 +191,64 @@ def test_a_message_file_that_cannot_be_decoded_is_set_aside_not_dropped(tmp_path
         message.ack()
     assert [p.name for p in (bus / "bad").iterdir()] == [garbage.name]
     assert waiting(bus, "q") == [] and in_flight(bus) == []
+
+
+def drain(url: str, queue: str) -> list[str]:
+    bodies = []
+    with connect(url) as conn:
+        while (message := fetch(conn, queue)) is not None:
+            bodies.append(message.body.decode())
+            message.ack()
+    return bodies
+
+
+def test_messages_come_out_in_the_order_they_went_in_when_the_clock_gains_a_digit(
+    tmp_path, monkeypatch
+):
+    """Names sort as text: a timestamp gaining a digit (or restarting at a reboot) kept no order."""
+    url = f"filesystem://{tmp_path / 'bus'}"
+    ticks = iter([999_999_999, 1_000_000_000, 1_000_000_001, 10_000_000_000])
+    monkeypatch.setattr(folder_bus, "wall_clock_ns", lambda: next(ticks))
+    with connect(url) as conn:
+        for n in range(4):
+            publish(conn, "q", f"message {n}")
+    assert drain(url, "q") == [f"message {n}" for n in range(4)]
+
+
+def test_one_process_keeps_its_order_when_the_clock_steps_back_or_stands_still(
+    tmp_path, monkeypatch
+):
+    url = f"filesystem://{tmp_path / 'bus'}"
+    ticks = iter([5_000, 5_000, 4_000, 5_000, 6_000])
+    monkeypatch.setattr(folder_bus, "wall_clock_ns", lambda: next(ticks))
+    with connect(url) as conn:
+        for n in range(5):
+            publish(conn, "q", f"message {n}")
+    assert drain(url, "q") == [f"message {n}" for n in range(5)]
+
+
+PUBLISHER = """
+import sys
+from kombu import Producer
+from portal_runtime.topology import connect
+
+with connect(sys.argv[1]) as conn:
+    Producer(conn.default_channel).publish(sys.argv[2], routing_key="q", content_type="text/plain")
+"""
+
+
+def test_messages_of_several_processes_come_out_in_arrival_order(tmp_path):
+    url = f"filesystem://{tmp_path / 'bus'}"
+    sent = []
+    for n in range(4):
+        body = f"message {n}"
+        if n % 2:
+            subprocess.run([sys.executable, "-c", PUBLISHER, url, body], check=True, timeout=60)
+        else:
+            with connect(url) as conn:
+                publish(conn, "q", body)
+        sent.append(body)
+    assert drain(url, "q") == sent
 
 
 def test_a_message_is_never_visible_under_its_final_name_before_it_is_whole(tmp_path, monkeypatch):

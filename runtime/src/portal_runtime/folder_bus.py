@@ -20,6 +20,12 @@ A message file that still cannot be decoded (written by something else, or damag
 moved to ``bad/`` and logged by name and size, never by content: retrying it would fail forever,
 dropping it would hide it.
 
+Message files are named ``<wall-clock ns, 20 digits>-<per-process sequence, 12 digits>-<uuid>``
+and fetched in string order, so string order is arrival order: fixed width keeps it when the number
+of digits would change, the wall clock keeps it across processes and reboots (a monotonic clock
+restarts at boot), and the sequence keeps one process's messages in order when two share a
+nanosecond or the clock steps back.
+
 Each fetch gets a fresh delivery tag. Kombu stamps the tag once at publish, so the copies of an
 event routed to several queues share it; like AMQP's, ours names one delivery, not one message.
 """
@@ -28,10 +34,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from queue import Empty
-from time import monotonic
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
@@ -46,6 +52,23 @@ log = logs.get("folder_bus")
 _held: dict[str, Path] = {}
 _owner: tuple[int, str] | None = None
 _owner_lock = threading.Lock()
+
+
+wall_clock_ns = time.time_ns  # a module attribute, so tests can turn the clock
+_sequence_lock = threading.Lock()
+_last_stamp = 0
+_sequence = 0
+
+
+def message_name(queue: str) -> str:
+    """A file name whose string order is arrival order (see the module docstring)."""
+    global _last_stamp, _sequence
+    with _sequence_lock:
+        # Never behind this process's previous message, even if the wall clock steps back.
+        _last_stamp = max(wall_clock_ns(), _last_stamp)
+        _sequence += 1
+        stamp, sequence = _last_stamp, _sequence
+    return f"{stamp:020d}-{sequence:012d}-{uuid.uuid4()}.{queue}.msg"
 
 
 def owner() -> str:
@@ -89,7 +112,7 @@ class Channel(filesystem.Channel):
     # -- writing: whole messages only -------------------------------------------------------------
 
     def _put(self, queue, payload, **kwargs):
-        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        name = message_name(queue)
         final = Path(self.data_folder_out) / name
         temp = final.with_name(f".{name}.tmp")
         try:
