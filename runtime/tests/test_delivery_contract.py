@@ -24,6 +24,7 @@ from portal_runtime.testing import (
     broker_url,
     bus_prefix,
     delete_bus,
+    event,
     postgres_database,
     queue_messages,
 )
@@ -155,6 +156,27 @@ def test_a_relay_killed_after_publishing_republishes_and_the_effect_stays_single
     wait_for(lambda: sample_service.effects(consumer))
     time.sleep(1.0)
     assert sample_service.effects(consumer) == ["O-3"]
+    assert inbox_rows(consumer) == 1
+
+
+def test_a_competing_worker_committing_the_same_message_first_leaves_one_effect(services):
+    """Its inbox row wins the race; this worker's commit clashes on it and counts as a duplicate."""
+    _, consumer = services
+    evt = event(
+        "orders.order.placed",
+        dict(portal_contracts.example("orders.order.placed"), order_number="O-8"),
+    )
+    competitor, this = consumer.consumer(), consumer.consumer()
+
+    def overtaken(evt_, uow):
+        worker = threading.Thread(target=competitor.handle, args=(evt,))
+        worker.start()
+        worker.join(timeout=30)
+        sample_service.record_effect(evt_, uow)
+
+    this.handlers = dict(this.handlers, **{"orders.order.placed": [overtaken]})
+    assert this.handle(evt) is False
+    assert sample_service.effects(consumer) == ["O-8"]
     assert inbox_rows(consumer) == 1
 
 

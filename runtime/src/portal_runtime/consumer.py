@@ -120,10 +120,17 @@ class EventConsumer:
             try:
                 uow.commit()
             except IntegrityError:
-                # A competing worker committed the same message first: that one counts.
                 uow.rollback()
-                return False
+                if self.already_processed(event.message_id):
+                    return False  # a competing worker committed the same message first
+                raise  # the handler's own constraint: a failure like any other
         return True
+
+    def already_processed(self, message_id: str) -> bool:
+        """Whether this consumer's inbox holds ``message_id`` (looked up in a fresh transaction)."""
+        Processed = self.models.ProcessedMessage
+        with self.uow_factory() as uow:
+            return uow.session.get(Processed, (self.config.service, message_id)) is not None
 
     def handle_with_retries(self, event: Event) -> Exception | None:
         """Try the handlers up to ``handler_attempts`` times; the last error if all failed."""
