@@ -297,3 +297,20 @@ def test_seed_is_idempotent(api):
     assert api.licenses() == before
     assert recorded(api.service) == outbox
     assert NOW.tzinfo is not None
+
+
+def test_a_line_of_thousands_of_seats_issues_each_seat_once_with_its_own_id_and_order_link(api):
+    place(api.service, order_placed(lines=[{"quantity": 2500}], po_number="PO-BIG"))
+
+    issued = new_licenses(api, "O-2026-000100")
+    ids = [lic["license_id"] for lic in issued]
+    assert len(ids) == 2500 and len(set(ids)) == 2500
+    assert {lic["status"] for lic in issued} == {"available"}
+    assert len({lic["subscription_pack"] for lic in issued}) == 1
+    # Every seat is found again by its order and its PO number, as one renewal group.
+    renewals = api.get(f"{ACME}/renewals", query_string={"po_number": "PO-BIG"}).get_json()
+    assert [g["quantity"] for g in renewals["items"]] == [2500]
+    assert sorted(renewals["items"][0]["license_ids"]) == sorted(ids)
+    assert renewals["items"][0]["order_numbers"] == ["O-2026-000100"]
+    one = api.license(ids[-1])
+    assert one["fallback_version"] == issued[-1]["fallback_version"]

@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from license_assign import accounts
 from license_assign.assignments import Licensing, issue_code, publish_assigned, revoke
 from license_assign.fallback import refresh_fallback
+from license_assign.issuance import issue_seats
 from license_assign.models import (
     ALL_PRODUCTS,
     Customer,
@@ -58,9 +59,10 @@ def handle_order_placed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
     session.flush()
     for line in order["lines"]:
         if line["kind"] == "new":
-            licenses = issue_new(session, ctx, customer, order, line)
+            issued = issue_new(session, ctx, customer, order, line)
         else:
             licenses = change_existing(uow, ctx, customer, order, line)
+            issued = [issued_view(lic, ctx.today()) for lic in licenses]
         uow.publish(
             "licensing.licenses.issued",
             {
@@ -69,13 +71,17 @@ def handle_order_placed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
                 "customer_name": customer.name,
                 "line_no": line["line_no"],
                 "kind": line["kind"],
-                "licenses": [issued_view(lic, ctx.today()) for lic in licenses],
+                "licenses": issued,
             },
         )
     notice = session.get(EarlyPaymentNotice, order["order_number"])
     if notice is not None:
-        for lic in order_licenses(session, order["order_number"]):
-            lic.grace_until = notice.grace_until
+        session.execute(
+            update(License)
+            .where(License.id.in_(order_license_pks(order["order_number"])))
+            .values(grace_until=notice.grace_until)
+            .execution_options(synchronize_session="fetch")
+        )
         session.delete(notice)
 
 
@@ -123,47 +129,18 @@ def line_pack(session, customer: Customer, line: dict):
     return accounts.create_pack(session, customer.id)
 
 
-def issue_new(session, ctx: Licensing, customer: Customer, order: dict, line: dict):
-    team = line_team(session, customer, line)
-    pack = line_pack(session, customer, line)
-    issued = []
-    for _ in range(line["quantity"]):
-        lic = License(
-            license_id=unused_license_id(session),
-            customer_id=customer.id,
-            team_pk=team.id,
-            pack_pk=pack.id,
-            product=line["product"],
-            valid_from=line["start_date"],
-            valid_until=line["end_date"],
-            paid_since=line["start_date"],
-            # The order says when its cover is under a year: then no fallback for that term.
-            no_fallback_until=None if line["fallback_eligible"] else line["end_date"],
-            suspended=False,
-        )
-        lic.team, lic.pack = team, pack
-        refresh_fallback(session, lic, ctx.today())
-        session.add(lic)
-        issued.append(lic)
-    session.flush()
-    for lic in issued:
-        session.add(
-            LicenseOrder(
-                license_pk=lic.id,
-                order_number=order["order_number"],
-                line_no=line["line_no"],
-                kind="new",
-                po_number=order.get("po_number"),
-            )
-        )
-    return issued
-
-
-def unused_license_id(session) -> str:
-    while True:
-        candidate = accounts.new_license_id()
-        if session.scalar(select(License.id).where(License.license_id == candidate)) is None:
-            return candidate
+def issue_new(session, ctx: Licensing, customer: Customer, order: dict, line: dict) -> list[dict]:
+    """One license per seat, inserted as a set (:mod:`license_assign.issuance`)."""
+    return issue_seats(
+        session,
+        customer_id=customer.id,
+        team=line_team(session, customer, line),
+        pack=line_pack(session, customer, line),
+        order_number=order["order_number"],
+        po_number=order.get("po_number"),
+        line=line,
+        today=ctx.today(),
+    )
 
 
 def change_existing(uow: UnitOfWork, ctx: Licensing, customer: Customer, order: dict, line: dict):
@@ -285,14 +262,12 @@ def handle_order_cancelled(event: Event, uow: UnitOfWork, ctx: Licensing) -> Non
 # -- billing.payment.failed / captured ----------------------------------------------------------
 
 
-def order_licenses(session, order_number: str) -> list[License]:
-    return list(
-        session.scalars(
-            select(License)
-            .join(LicenseOrder, LicenseOrder.license_pk == License.id)
-            .where(LicenseOrder.order_number == order_number, License.removed_at.is_(None))
-            .distinct()
-        )
+def order_license_pks(order_number: str):
+    """The keys of the live licenses an order issued or changed (a subquery)."""
+    return (
+        select(LicenseOrder.license_pk)
+        .join(License, License.id == LicenseOrder.license_pk)
+        .where(LicenseOrder.order_number == order_number, License.removed_at.is_(None))
     )
 
 
@@ -308,9 +283,13 @@ def handle_payment_failed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None
             notice.grace_until = grace_until
         log.info("payment_failed.order_not_seen_yet", order=number)
         return
-    for lic in order_licenses(session, number):
-        # They stay usable until then; the grace job suspends them afterwards.
-        lic.grace_until = grace_until
+    # They stay usable until then; the grace job suspends them afterwards.
+    session.execute(
+        update(License)
+        .where(License.id.in_(order_license_pks(number)))
+        .values(grace_until=grace_until)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def handle_payment_captured(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
@@ -318,9 +297,12 @@ def handle_payment_captured(event: Event, uow: UnitOfWork, ctx: Licensing) -> No
     notice = uow.session.get(EarlyPaymentNotice, number)
     if notice is not None:
         uow.session.delete(notice)
-    for lic in order_licenses(uow.session, number):
-        lic.grace_until = None
-        lic.suspended = False
+    uow.session.execute(
+        update(License)
+        .where(License.id.in_(order_license_pks(number)))
+        .values(grace_until=None, suspended=False)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 # -- the worker's periodic job ------------------------------------------------------------------

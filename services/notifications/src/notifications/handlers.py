@@ -278,10 +278,20 @@ def record_product_names(event: Event, uow: UnitOfWork, settings: MailSettings) 
 def record_licenses(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
     """Keep what each issued or renewed license is; a replay writes the same values."""
     p = event.payload
+    ids = [lic["license_id"] for lic in p["licenses"]]
+    known = {}
+    for start in range(0, len(ids), 1000):  # one query per thousand seats, not one per seat
+        part = ids[start : start + 1000]
+        known.update(
+            (row.license_id, row)
+            for row in uow.session.scalars(
+                select(KnownLicense).where(KnownLicense.license_id.in_(part))
+            )
+        )
     for lic in p["licenses"]:
-        row = uow.session.get(KnownLicense, lic["license_id"])
+        row = known.get(lic["license_id"])
         if row is None:
-            row = KnownLicense(license_id=lic["license_id"])
+            row = known[lic["license_id"]] = KnownLicense(license_id=lic["license_id"])
             uow.session.add(row)
         row.customer_id = p["customer_id"]
         row.order_number = p["order_number"]
