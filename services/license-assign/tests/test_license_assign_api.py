@@ -104,6 +104,23 @@ def test_a_csv_without_the_header_is_rejected(api):
     assert resp.status_code == 422
 
 
+def test_a_csv_field_over_the_size_limit_is_a_422_naming_its_row(api):
+    add_pc_seats(api, 2)
+    huge = "x" * (csv.field_size_limit() + 1)
+    body = f"first_name,last_name,email\nAnn,Able,ann@acme.example\nBob,{huge},bob@acme.example\n"
+    resp = api.post(
+        f"{ACME}/assignments",
+        data=body.encode(),
+        content_type="text/csv",
+        query_string={"product": "PC"},
+    )
+    assert resp.status_code == 422, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/problem+json"
+    assert "Row 2" in " ".join(resp.get_json()["errors"]["_body"])
+    # Nothing of the upload was applied, not even its good first row.
+    assert api.licenses(assignee_email="ann@acme.example") == []
+
+
 def test_unknown_fields_in_an_assignment_are_rejected(api):
     resp = api.post(
         f"{ACME}/assignments",

@@ -216,21 +216,41 @@ def assign_licenses(customer_id: str):
     return assign_many(customer_id, data["product"], data.get("team_id"), people, [])
 
 
+def csv_rows(text: str):
+    """``(row, cells)`` with rows counted from 1 after the header (the header is row 0).
+
+    A row the csv module cannot read (a field over its size limit, a stray quote) is a 422
+    naming that row rather than a 500.
+    """
+    reader = csv.reader(io.StringIO(text))
+    row = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            where = "The header row" if row == 0 else f"Row {row}"
+            raise invalid({"_body": [f"{where} cannot be read as CSV: {exc}."]})
+        yield row, cells
+        row += 1
+
+
 def parse_csv(raw: bytes) -> tuple[list[tuple[int, dict]], list[dict]]:
     """Good rows as people and bad rows as ``{row, reason}``; rows count from 1 after the header."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise invalid({"_body": ["The CSV must be UTF-8 text."]})
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    reader = csv_rows(text)
+    header = [h.strip().lower() for h in next(reader, (0, []))[1]]
     wanted = ("first_name", "last_name", "email")
     if any(column not in header for column in wanted):
         raise invalid({"_body": ["The CSV needs a header row: first_name,last_name,email."]})
     where = {column: header.index(column) for column in wanted}
     people, failed = [], []
     schema = PersonSchema()
-    for row, cells in enumerate(reader, start=1):
+    for row, cells in reader:
         if not any(cell.strip() for cell in cells):
             continue
         if row > MAX_ASSIGNEES:
