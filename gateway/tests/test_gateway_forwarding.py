@@ -405,8 +405,12 @@ def test_each_route_admits_exactly_the_roles_the_domain_gives_it(shared_gw, rout
     assert gw.call(route.method, concrete(route.path), DEMO).status_code != 403
 
 
-def test_an_odd_request_id_is_replaced_before_it_reaches_logs_and_services(gw, upstream):
-    resp = gw.call("GET", "/orders", DEMO, headers={"X-Request-ID": "x\u2028forged log line " * 3})
+@pytest.mark.parametrize(
+    "odd", ["x\u2028forged log line " * 3, "forged" * 11], ids=["control-chars", "65-chars"]
+)
+def test_an_odd_request_id_is_replaced_before_it_reaches_logs_and_services(gw, upstream, odd):
+    """One longer than the events' correlation id column would fail the order on PostgreSQL."""
+    resp = gw.call("GET", "/orders", DEMO, headers={"X-Request-ID": odd})
     assert resp.status_code == 200
     sent = upstream.last()["headers"]["X-Request-Id"]
     assert sent == resp.headers["X-Request-ID"]

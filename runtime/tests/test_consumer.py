@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
@@ -9,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 import portal_contracts
 from portal_runtime.config import Config
+from portal_runtime.consumer import Poison, decode
 from portal_runtime.db import messaging_models
 from portal_runtime.service import Service
 from portal_runtime.testing import event
@@ -76,3 +79,21 @@ def test_the_same_message_again_is_a_duplicate_with_no_second_effect(billing):
     assert billing.consumer().handle(evt) is True
     assert billing.consumer().handle(evt) is False
     assert inbox(billing) == [evt.message_id]
+
+
+def test_an_envelope_whose_ids_do_not_fit_the_inbox_is_poison_at_once():
+    """Retrying could never store it: it goes to the dead-letter queue, not round and round."""
+    good = {
+        "message_id": "m-1",
+        "type": "orders.order.placed",
+        "version": 1,
+        "occurred_at": "2026-11-22T10:00:00+00:00",
+        "producer": "orders",
+        "correlation_id": "c",
+        "causation_id": None,
+        "payload": portal_contracts.example("orders.order.placed"),
+    }
+    assert decode("application/json", json.dumps(good), HANDLERS).message_id == "m-1"
+    for field in ("message_id", "correlation_id", "causation_id"):
+        with pytest.raises(Poison, match=field):
+            decode("application/json", json.dumps(dict(good, **{field: "x" * 65})), HANDLERS)

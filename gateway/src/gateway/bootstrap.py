@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -40,26 +38,9 @@ def bootstrap(
     )
 
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-
-
-def drop_odd_request_ids(wsgi_app):
-    """A caller's X-Request-ID travels into every service's logs and events: only plain ones
-    are kept; for any other a new one is made up."""
-
-    def middleware(environ, start_response):
-        value = environ.get("HTTP_X_REQUEST_ID")
-        if value is not None and not REQUEST_ID.match(value):
-            del environ["HTTP_X_REQUEST_ID"]
-        return wsgi_app(environ, start_response)
-
-    return middleware
-
-
 def create_app(service: Service | None = None) -> Flask:
     service = service or bootstrap()
     app = web.create_app(service)
-    app.wsgi_app = drop_odd_request_ids(app.wsgi_app)
     if service.config.trusted_proxies:
         # The client's address (sign-in limits) from the trusted proxies' X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=service.config.trusted_proxies)

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from portal_contracts.envelope import ID_LENGTH
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -100,12 +102,12 @@ def messaging_models(base) -> MessagingModels:
         __tablename__ = "outbox"
 
         id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-        message_id: Mapped[str] = mapped_column(String(36), unique=True)
+        message_id: Mapped[str] = mapped_column(String(36), unique=True)  # a uuid4 of ours
         type: Mapped[str] = mapped_column(String(120))
         version: Mapped[int] = mapped_column(Integer)
         payload: Mapped[dict] = mapped_column(JSON)
-        correlation_id: Mapped[str] = mapped_column(String(64))
-        causation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+        correlation_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+        causation_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
         occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
         published_at: Mapped[dt.datetime | None] = mapped_column(
             UTCDateTime(), nullable=True, index=True
@@ -119,7 +121,7 @@ def messaging_models(base) -> MessagingModels:
         __tablename__ = "processed_messages"
 
         consumer: Mapped[str] = mapped_column(String(80), primary_key=True)
-        message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        message_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
         type: Mapped[str] = mapped_column(String(120))
         processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -6,11 +6,14 @@ from http import HTTPStatus
 
 from flask import Flask, Response, json
 from marshmallow import ValidationError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from portal_runtime import logs
 
 CONTENT_TYPE = "application/problem+json"
+# How long a caller is asked to wait when the database does not answer (a restart takes seconds).
+DATABASE_RETRY_AFTER = 5
 
 
 class Problem(Exception):
@@ -60,6 +63,17 @@ def response(problem: Problem) -> Response:
     return resp
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the server is down or unreachable, not a bad statement."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        )
+    return False
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -88,5 +102,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if database_unavailable(exc):
+            logs.get().error(
+                "request.database_unavailable",
+                error=type(getattr(exc, "orig", None) or exc).__name__,
+            )
+            return response(
+                Problem(
+                    503,
+                    "The service's database is not answering; please try again shortly.",
+                    headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+                )
+            )
         logs.get().exception("request.failed", error=type(exc).__name__)
         return response(Problem(500, "Something went wrong on our side; it has been logged."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -11,12 +12,16 @@ from flask import Flask, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 
+from portal_contracts.envelope import ID_LENGTH
 from portal_runtime import identity as ids
 from portal_runtime import logs, problems
 from portal_runtime.problems import Problem, invalid
 from portal_runtime.topology import connect
 
 MAX_BODY_BYTES = 1 * 1024 * 1024
+# A caller's X-Request-ID travels into logs and, as the correlation id, into every event: only a
+# plain one that fits the correlation id's column is kept; for any other a new one is made up.
+PLAIN_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{ID_LENGTH}}}")
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -111,7 +116,9 @@ def _request_ids(app: Flask) -> None:
     @app.before_request
     def _bind():
         structlog.contextvars.clear_contextvars()
-        g.request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        given = request.headers.get("X-Request-ID")
+        plain = given is not None and PLAIN_REQUEST_ID.fullmatch(given)
+        g.request_id = given if plain else str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(
             service=current_service().config.service,
             request_id=g.request_id,
