@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from billing.handlers import (
     NotPayable,
     PayInvoice,
+    PaymentInProgress,
     UnknownMethod,
     add_card,
     pay_invoice,
@@ -148,6 +149,11 @@ def pay(number: str):
             invoice = pay_invoice(cmd, uow, service.billing)
         except NotPayable as exc:
             raise conflict(f"This invoice is {exc} and takes no payment.")
+        except PaymentInProgress:
+            raise conflict(
+                "A payment of this invoice is still waiting for the provider's answer; "
+                "try again in a few minutes."
+            )
         except UnknownMethod:
             raise invalid({"payment_method_id": ["No active payment method with this id."]})
         if invoice is None:

@@ -49,6 +49,11 @@ def bootstrap(
             every_seconds=config.overdue_check_seconds,
             run=handlers.mark_overdue,
         ),
+        Job(
+            name="settle-unknown-payments",
+            every_seconds=config.payment_reconcile_seconds,
+            run=handlers.settle_unknown_payments,
+        ),
     )
     return Service(
         config,

@@ -17,6 +17,11 @@ class BillingConfig(Config):
     grace_days: int = 7
     # How often the worker looks for invoices that have just become overdue.
     overdue_check_seconds: float = 300.0
+    # A payment attempt still without the provider's answer after this long was cut short by a
+    # crash (it must exceed the provider's call timeout); the reconciliation job, run this often,
+    # asks the provider what it did under the attempt's idempotency key.
+    payment_settle_after_seconds: float = 300.0
+    payment_reconcile_seconds: float = 60.0
     # The public base URL (the gateway): PayPal's sandbox approval page is served through it.
     portal_base_url: str = "http://127.0.0.1:8080"
     # The local payment sandbox (vault, charges, PayPal approvals) keeps its own store, as a
@@ -34,12 +39,17 @@ class BillingConfig(Config):
     @classmethod
     def from_env(cls, service: str = "billing", **overrides) -> BillingConfig:
         """Billing's own settings: ``BILLING_PO_DUE_DAYS``, ``BILLING_GRACE_DAYS``,
-        ``BILLING_OVERDUE_CHECK_SECONDS``, ``PORTAL_BASE_URL``, ``BILLING_SANDBOX_DATABASE_URL``,
+        ``BILLING_OVERDUE_CHECK_SECONDS``, ``BILLING_PAYMENT_SETTLE_AFTER_SECONDS``,
+        ``BILLING_RECONCILE_SECONDS``, ``PORTAL_BASE_URL``, ``BILLING_SANDBOX_DATABASE_URL``,
         ``PAYPAL_RETURN_HOSTS``."""
         values = dict(
             po_due_days=int(os.environ.get("BILLING_PO_DUE_DAYS", "30")),
             grace_days=int(os.environ.get("BILLING_GRACE_DAYS", "7")),
             overdue_check_seconds=float(os.environ.get("BILLING_OVERDUE_CHECK_SECONDS", "300")),
+            payment_settle_after_seconds=float(
+                os.environ.get("BILLING_PAYMENT_SETTLE_AFTER_SECONDS", "300")
+            ),
+            payment_reconcile_seconds=float(os.environ.get("BILLING_RECONCILE_SECONDS", "60")),
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080"),
             sandbox_database_url=os.environ.get("BILLING_SANDBOX_DATABASE_URL", ""),
             paypal_return_hosts=tuple(

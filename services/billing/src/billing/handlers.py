@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from billing import attempts
 from billing.config import BillingConfig
 from billing.models import CreditNote, Invoice, InvoiceDocument, InvoiceLine, Payment, PaymentMethod
 from billing.numbering import lock_series, take_next
@@ -50,6 +51,10 @@ class PaymentDeclined(Exception):
 
 class NotPayable(Exception):
     """The invoice is not waiting for a payment (already paid, or settled by a credit note)."""
+
+
+class PaymentInProgress(Exception):
+    """An earlier payment of this invoice has not been answered by the provider yet."""
 
 
 class UnknownMethod(LookupError):
@@ -85,14 +90,6 @@ def active_method(uow: UnitOfWork, tenant: str, method_id: str | None) -> Paymen
             PaymentMethod.status == "active",
         )
     )
-
-
-def charge_with(
-    billing: Billing, method: PaymentMethod | None, amount: Decimal, currency: str, key: str
-) -> ChargeResult:
-    if method is None or not method.provider_token:
-        return ChargeResult(approved=False, reference="", reason="payment_method_unavailable")
-    return billing.provider.charge(method.kind, method.provider_token, amount, currency, key)
 
 
 def add_document(invoice: Invoice, reason: str, now: dt.datetime) -> InvoiceDocument:
@@ -203,11 +200,21 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
 
     # Charge before taking the number lock: the provider call may be slow, and the order number
     # as idempotency key makes a second call (redelivery, competing worker) return the first.
+    # The attempt is committed before the provider is called (see ``billing.attempts``).
     charge: ChargeResult | None = None
-    method = None
+    attempt: Payment | None = None
     if kind in ("card", "paypal"):
-        method = active_method(uow, tenant, method_id)
-        charge = charge_with(billing, method, amount, order["currency"], key=number)
+        attempt, charge = attempts.charge(
+            uow,
+            billing.provider,
+            key=number,
+            method=active_method(uow, tenant, method_id),
+            method_kind=kind,
+            amount=amount,
+            currency=order["currency"],
+            now=billing.clock.now(),
+            order_number=number,
+        )
 
     counter = lock_series(uow.session, "INV", owner)
     if _invoice_for(uow, number) is not None:
@@ -260,21 +267,8 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
         invoice.due_date = invoice.grace_until
     uow.session.add(invoice)
     uow.session.flush()
-    if charge is not None:
-        uow.session.add(
-            Payment(
-                invoice_id=invoice.id,
-                idempotency_key=number,
-                method_id=method_id,
-                method_kind=kind,
-                amount=amount,
-                currency=invoice.currency,
-                status="captured" if charge.approved else "declined",
-                reason=charge.reason,
-                provider_reference=charge.reference or None,
-                created_at=now,
-            )
-        )
+    if attempt is not None:
+        attempt.invoice_id = invoice.id
     add_document(invoice, "issued", now)
     uow.publish("billing.invoice.issued", invoice_issued(invoice))
     if charge is not None and charge.approved:
@@ -376,49 +370,123 @@ def find_invoice(uow: UnitOfWork, tenant: str | None, number: str, lock: bool = 
     if tenant is not None:
         query = query.where(Invoice.tenant == tenant)
     if lock and not is_sqlite(uow.session.get_bind()):
-        query = query.with_for_update()
+        # Read it afresh under the lock, not as this session last saw it.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return uow.session.scalar(query)
 
 
 def pay_invoice(cmd: PayInvoice, uow: UnitOfWork, billing: Billing) -> Invoice | None:
-    """Charge a stored method for an unpaid invoice; None if there is no such invoice."""
+    """Charge a stored method for an unpaid invoice; None if there is no such invoice.
+
+    The attempt is committed before the provider is called (which ends the transaction and its
+    lock); the invoice is locked again to record the outcome.
+    """
     invoice = find_invoice(uow, cmd.tenant, cmd.invoice_number, lock=True)
     if invoice is None:
         return None
+    if invoice.status == "not_paid" and settle_earlier_attempts(uow, billing, invoice):
+        uow.commit()  # what the provider said about them stands, whatever happens next
+        invoice = find_invoice(uow, None, invoice.number, lock=True)
     if invoice.status != "not_paid":
         raise NotPayable(invoice.status)
     method = active_method(uow, invoice.tenant, cmd.payment_method_id)
     if method is None:
         raise UnknownMethod(cmd.payment_method_id)
-    attempts = uow.session.scalar(
+    tried = uow.session.scalar(
         select(func.count(Payment.id)).where(Payment.invoice_id == invoice.id)
     )
-    key = f"{invoice.number}/{attempts + 1}"
-    charge = charge_with(billing, method, invoice.amount, invoice.currency, key)
-    now = billing.clock.now()
-    uow.session.add(
-        Payment(
-            invoice_id=invoice.id,
-            idempotency_key=key,
-            method_id=method.id,
-            method_kind=method.kind,
-            amount=invoice.amount,
-            currency=invoice.currency,
-            status="captured" if charge.approved else "declined",
-            reason=charge.reason,
-            provider_reference=charge.reference or None,
-            created_at=now,
+    attempt, charge = attempts.charge(
+        uow,
+        billing.provider,
+        key=f"{invoice.number}/{tried + 1}",
+        method=method,
+        method_kind=method.kind,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        now=billing.clock.now(),
+        invoice_id=invoice.id,
+        order_number=invoice.order_number,
+    )
+    invoice = find_invoice(uow, None, invoice.number, lock=True)
+    if charge.approved:
+        apply_capture(uow, billing, invoice, attempt)
+    return invoice  # declined: the caller commits the declined attempt, then answers 402
+
+
+def settle_earlier_attempts(uow: UnitOfWork, billing: Billing, invoice: Invoice) -> bool:
+    """Ask the provider about this invoice's attempts still unknown, before trying again.
+
+    One younger than ``payment_settle_after_seconds`` may still be on its way: a second charge
+    now could take the money twice, so the caller is asked to wait (``PaymentInProgress``).
+    """
+    pending = list(
+        uow.session.scalars(
+            select(Payment).where(Payment.invoice_id == invoice.id, Payment.status == "pending")
         )
     )
-    if not charge.approved:
-        return invoice  # the caller commits the declined attempt, then answers 402
+    cutoff = billing.clock.now() - dt.timedelta(seconds=billing.config.payment_settle_after_seconds)
+    if any(attempt.created_at > cutoff for attempt in pending):
+        raise PaymentInProgress(invoice.number)
+    for attempt in pending:
+        settle_attempt(uow, billing, attempt)
+    return bool(pending)
+
+
+def settle_attempt(uow: UnitOfWork, billing: Billing, attempt: Payment) -> None:
+    """Settle one attempt left pending, from what the provider did under its key."""
+    found = billing.provider.find_charge(attempt.idempotency_key)
+    if found is None:
+        # The provider never received it: nothing was charged. A redelivered order tries again.
+        attempt.status, attempt.reason = "abandoned", "not_received_by_provider"
+        log.warning("payment.abandoned", idempotency_key=attempt.idempotency_key)
+        return
+    attempts.record(attempt, found)
+    log.warning(
+        "payment.settled",
+        idempotency_key=attempt.idempotency_key,
+        status=attempt.status,
+        order_number=attempt.order_number,
+    )
+    if not found.approved or attempt.invoice_id is None:
+        # Not yet invoiced: the order's event, delivered again, issues the invoice as paid.
+        return
+    invoice = uow.session.get(Invoice, attempt.invoice_id)
+    if not is_sqlite(uow.session.get_bind()):
+        uow.session.refresh(invoice, with_for_update=True)
+    apply_capture(uow, billing, invoice, attempt)
+
+
+def apply_capture(uow: UnitOfWork, billing: Billing, invoice: Invoice, attempt: Payment) -> None:
+    """A captured attempt pays its invoice; if the invoice no longer takes it, it goes back."""
+    now = billing.clock.now()
+    if invoice.status != "not_paid":
+        # Paid otherwise or credited meanwhile: keep nothing that is not owed.
+        key = f"refund:{attempt.idempotency_key}"
+        reference = billing.provider.refund(
+            attempt.provider_reference or "", attempt.amount, attempt.currency, key
+        )
+        uow.session.add(
+            Payment(
+                invoice_id=invoice.id,
+                order_number=invoice.order_number,
+                idempotency_key=key,
+                method_id=attempt.method_id,
+                method_kind=attempt.method_kind,
+                amount=attempt.amount,
+                currency=attempt.currency,
+                status="refunded",
+                provider_reference=reference,
+                created_at=now,
+            )
+        )
+        log.warning("payment.refunded_unowed", invoice_number=invoice.number, status=invoice.status)
+        return
     invoice.status, invoice.payment_type, invoice.paid_at = "paid", "online", now
-    invoice.payment_method_id = method.id
+    invoice.payment_method_id = attempt.method_id
     invoice.payment_failure_reason = None
     add_document(invoice, "paid", now)
-    uow.publish("billing.payment.captured", payment_captured(invoice, method.kind))
+    uow.publish("billing.payment.captured", payment_captured(invoice, attempt.method_kind))
     log.info("invoice.paid", invoice_number=invoice.number, order_number=invoice.order_number)
-    return invoice
 
 
 # -- payment methods -------------------------------------------------------------------------
@@ -517,6 +585,42 @@ def mark_overdue(service) -> int:
                 log.info("invoice.overdue", invoice_number=invoice.number)
             uow.commit()
             marked += len(invoices)
+
+
+# -- the reconciliation job ----------------------------------------------------------------------
+
+SETTLE_BATCH = 50
+
+
+def settle_unknown_payments(service) -> int:
+    """Settle attempts left pending by a crash, asking the provider by idempotency key.
+
+    Only attempts older than ``payment_settle_after_seconds`` (longer than any provider call
+    takes) are looked at, so one still in flight is left to its caller. Returns how many.
+    """
+    billing: Billing = service.billing
+    settled = 0
+    while True:
+        cutoff = billing.clock.now() - dt.timedelta(
+            seconds=billing.config.payment_settle_after_seconds
+        )
+        with service.uow() as uow:
+            query = (
+                select(Payment)
+                .where(Payment.status == "pending", Payment.created_at < cutoff)
+                .order_by(Payment.id)
+                .limit(SETTLE_BATCH)
+            )
+            if not is_sqlite(uow.session.get_bind()):
+                # Two workers running the job split the attempts instead of both settling one.
+                query = query.with_for_update(skip_locked=True)
+            pending = list(uow.session.scalars(query))
+            if not pending:
+                return settled
+            for attempt in pending:
+                settle_attempt(uow, billing, attempt)
+            uow.commit()
+            settled += len(pending)
 
 
 def bind(handlers: dict, billing: Billing) -> dict:

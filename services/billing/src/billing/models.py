@@ -153,19 +153,28 @@ class CreditNote(Base):
 
 
 class Payment(Base):
-    """One charge attempt against an invoice, approved or declined, as the provider answered."""
+    """One payment attempt (or refund) at the provider, recorded before the provider is called.
+
+    ``pending`` until the provider's answer is written (``captured`` / ``declined``); an attempt
+    left pending by a crash is settled by the reconciliation job, which asks the provider by
+    ``idempotency_key`` (``abandoned`` when the provider never received it).
+    """
 
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # None while the order's invoice is not issued yet (the charge comes first).
+    invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoices.id"), index=True, nullable=True
+    )
+    order_number: Mapped[str | None] = mapped_column(String(30), nullable=True, index=True)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     method_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
     method_kind: Mapped[str] = mapped_column(String(10))
     amount: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(3))
-    # captured | declined | refunded
-    status: Mapped[str] = mapped_column(String(12))
+    # pending | captured | declined | abandoned | refunded
+    status: Mapped[str] = mapped_column(String(12), index=True)
     reason: Mapped[str | None] = mapped_column(String(100), nullable=True)
     provider_reference: Mapped[str | None] = mapped_column(String(60), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

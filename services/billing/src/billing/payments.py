@@ -2,7 +2,8 @@
 
 The default adapter is the local sandbox (``billing.sandbox``); a real provider's adapter would
 implement the same methods. Every charge and refund carries an idempotency key the provider
-honours, so a retried or redelivered handler never charges twice.
+honours, so a retried or redelivered handler never charges twice, and the provider can be asked
+by key what it did (``find_charge``), so an attempt left unknown by a crash can be settled.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class PaymentProvider(Protocol):
     def charge(
         self, source_kind: str, source_token: str, amount: Decimal, currency: str, key: str
     ) -> ChargeResult: ...
+
+    def find_charge(self, key: str) -> ChargeResult | None:
+        """What the provider did under this idempotency key; None if it never received it."""
 
     def refund(self, charge_reference: str, amount: Decimal, currency: str, key: str) -> str: ...
 

@@ -195,7 +195,7 @@ class Sandbox:
     def charge(
         self, source_kind: str, source_token: str, amount: Decimal, currency: str, key: str
     ) -> ChargeResult:
-        existing = self._charge_by_key(key)
+        existing = self.find_charge(key)
         if existing is not None:
             return existing
         outcome, reason = "approved", None
@@ -230,9 +230,10 @@ class Sandbox:
                 )
         except IntegrityError:
             pass  # a concurrent call with the same key won: its answer is the answer
-        return self._charge_by_key(key)
+        return self.find_charge(key)
 
-    def _charge_by_key(self, key: str) -> ChargeResult | None:
+    def find_charge(self, key: str) -> ChargeResult | None:
+        """The charge taken under this idempotency key, or None if none was."""
         with self.sessions() as session:
             row = session.scalar(select(SandboxCharge).where(SandboxCharge.idempotency_key == key))
             if row is None:
