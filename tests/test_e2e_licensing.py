@@ -186,3 +186,38 @@ def test_renewing_an_assigned_seat_keeps_its_id_and_mails_the_holder_a_new_code(
         ],
         what="the new code by mail",
     )
+
+
+def test_a_big_csv_upload_is_a_job_whose_result_lists_every_row_and_each_person_is_mailed_once(
+    system,
+):
+    reseller = login(system, demo.DEMO_RESELLER_USER)
+    reseller.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
+    tag = uuid.uuid4().hex[:8]
+    team_id, license_ids = buy_seats_in_a_new_team(reseller, "WS", 205, tag)
+    rows = [f"P{n},{tag},p{n}.{tag}@acme.example" for n in range(1, 211)]
+    resp = reseller.post(
+        f"/customers/{demo.ACME_ID}/assignments",
+        params={"product": "WS", "team_id": team_id},
+        data=("first_name,last_name,email\n" + "\n".join(rows) + "\n").encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert resp.status_code == 202, resp.text
+    location = resp.headers["Location"]
+    assert location.startswith(f"/api/v1/customers/{demo.ACME_ID}/assignment-jobs/")
+
+    def finished():
+        job = reseller.get(location.removeprefix("/api/v1")).json()
+        return job if job["status"] == "done" else None
+
+    job = wait_for(finished, timeout=90, what="the assignment job")
+    assert job["rows"] == 210 and job["assigned"] == 205
+    assert sorted(a["license_id"] for a in job["result"]["assigned"]) == sorted(license_ids)
+    assert [f["row"] for f in job["result"]["failed"]] == list(range(206, 211))
+    assert {f["reason"] for f in job["result"]["failed"]} == {
+        "No free WS license left in this team."
+    }
+    for n in (1, 205):
+        person = f"p{n}.{tag}@acme.example"
+        wait_for(lambda p=person: mails_to(system, p), timeout=120, what=f"mail to {person}")
+        assert len(mails_to(system, person)) == 1

@@ -160,6 +160,12 @@ def operation(route: Route) -> dict:
             "Location": {"schema": {"type": "string"}, "description": "The new resource"}
         }
     responses = {str(route.status): success}
+    if route.accepted is not None:
+        responses["202"] = {
+            "description": "Accepted: the work goes on; follow the Location for its progress",
+            "content": {"application/json": {"schema": route.accepted}},
+            "headers": {"Location": {"schema": {"type": "string"}, "description": "The job"}},
+        }
     codes = set(route.errors)
     if not route.public:
         codes |= {401, 403}

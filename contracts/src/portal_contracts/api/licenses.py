@@ -6,7 +6,9 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from portal_contracts.api.common import ListArgs, PersonSchema, Strict, page_of
 
 STATUSES = ["available", "assigned", "suspended", "expired"]
-MAX_ASSIGNEES = 1000
+# Rows of one assignment upload (CSV or JSON); more than ASSIGN_AT_ONCE_ROWS become a job (202).
+MAX_ASSIGNEES = 10000
+ASSIGN_AT_ONCE_ROWS = 200
 
 
 def product_code(**kw) -> fields.String:
@@ -133,6 +135,27 @@ class AssignmentResultSchema(Strict):
 
     assigned = fields.List(fields.Nested(AssignedSchema), dump_only=True)
     failed = fields.List(fields.Nested(FailedRowSchema), dump_only=True)
+
+
+class AssignmentJobSchema(Strict):
+    """An upload of more than ``ASSIGN_AT_ONCE_ROWS`` rows, assigned in the background: the
+    ``202`` answer of POST /customers/{customer_id}/assignments and
+    GET /customers/{customer_id}/assignment-jobs/{job_id}. ``result`` is there once the job is
+    ``done`` (or ``failed``: rows it could not get to are in ``result.failed`` with the reason)."""
+
+    job_id = fields.String(dump_only=True)
+    status = fields.String(
+        dump_only=True, validate=validate.OneOf(["queued", "running", "done", "failed"])
+    )
+    product = fields.String(dump_only=True)
+    team_id = fields.String(dump_only=True, allow_none=True)
+    rows = fields.Integer(dump_only=True)
+    processed = fields.Integer(dump_only=True)
+    assigned = fields.Integer(dump_only=True)
+    failed = fields.Integer(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)
+    result = fields.Nested(AssignmentResultSchema, dump_only=True, allow_none=True)
 
 
 class RevokeResultSchema(LicenseSchema):

@@ -40,6 +40,9 @@ class Route:
     query: type[Schema] | None = None
     response: type[Schema] | None = None
     status: int = 200
+    # A second success: ``202`` with this schema (and a Location) when the work goes on after
+    # the answer (big assignment uploads become jobs).
+    accepted: type[Schema] | None = None
     # Non-JSON content types the route answers with (PDF, CSV) instead of ``response``.
     produces: tuple[str, ...] = ()
     # Non-JSON request bodies passed through unvalidated to the service (CSV uploads).

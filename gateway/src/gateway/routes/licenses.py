@@ -34,11 +34,19 @@ ROUTES = [
     _customer(
         "POST",
         "/assignments",
-        "Assign licenses to people (JSON, or text/csv rows first_name,last_name,email)",
+        "Assign licenses to people (JSON, or text/csv rows first_name,last_name,email); "
+        "more than 200 rows (up to 10,000) are assigned as a job: 202 and its Location",
         query=contract("licenses", "CsvAssignmentArgs"),
         body=contract("licenses", "AssignmentRequest"),
         accepts=("text/csv",),
         response=contract("licenses", "AssignmentResultSchema"),
+        accepted=contract("licenses", "AssignmentJobSchema"),
+    ),
+    _customer(
+        "GET",
+        "/assignment-jobs/{job_id}",
+        "A big assignment upload: its progress and, when done, every row's outcome",
+        response=contract("licenses", "AssignmentJobSchema"),
     ),
     _customer(
         "GET",

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy import false, func, select, true
 from sqlalchemy.exc import IntegrityError
 
-from license_assign import accounts, views
+from license_assign import accounts, bulk_assignments, views
 from license_assign.assignments import (
     Licensing,
     NoFreeLicense,
@@ -44,6 +44,7 @@ from license_assign.models import (
 from license_assign.offline_verifier import InvalidCode
 from portal_contracts.api.common import PersonSchema
 from portal_contracts.api.licenses import (
+    ASSIGN_AT_ONCE_ROWS,
     MAX_ASSIGNEES,
     AssignmentRequest,
     ClaimRequest,
@@ -271,48 +272,28 @@ def assign_many(
     people: list[tuple[int, dict]],
     failed: list[dict],
 ):
+    """Up to ``ASSIGN_AT_ONCE_ROWS`` rows at once; more become a job (``202``, the worker
+    assigns them; GET the job for its progress and result)."""
     context = ctx()
-    assigned = []
     with unit_of_work() as uow:
         customer = accounts.require_customer(uow.session, customer_id)
         product = require_known_product(uow.session, customer_id, product)
         team_pk = None
         if team_id:
             team_pk = accounts.require_team(uow.session, customer_id, team_id, "team_id").id
-        for row, person in people:
-            if holds_product(uow.session, customer_id, product, person["email"], context.today()):
-                failed.append(
-                    {
-                        "row": row,
-                        "email": person["email"],
-                        "reason": f"Already holds a {product} license in this account.",
-                    }
-                )
-                continue
-            try:
-                lic = take_free_license(
-                    uow.session,
-                    customer_id,
-                    product,
-                    team_pk,
-                    person["email"],
-                    context.today(),
-                    context.clock.now(),
-                )
-            except NoFreeLicense:
-                failed.append(
-                    {
-                        "row": row,
-                        "email": person["email"],
-                        "reason": f"No free {product} license left"
-                        + (" in this team." if team_pk else "."),
-                    }
-                )
-                continue
-            complete_assignment(uow, context, customer, lic, person, "assigned")
-            assigned.append(views.assigned_view(lic, row))
+        if len(people) + len(failed) > ASSIGN_AT_ONCE_ROWS:
+            job = bulk_assignments.create_job(
+                uow.session, customer_id, product, team_pk, people, failed, context.clock.now()
+            )
+            uow.commit()
+            body = bulk_assignments.job_view(uow.session, job)
+            location = f"/customers/{customer_id}/assignment-jobs/{job.job_id}"
+            return body, 202, {"Location": location}
+        assigned, refused = bulk_assignments.assign_people(
+            uow, context, customer, product, team_pk, people
+        )
         uow.commit()
-    failed.sort(key=lambda f: f["row"])
+    failed = sorted(failed + refused, key=lambda f: f["row"])
     return {"assigned": assigned, "failed": failed}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from license_assign import SERVICE, api, handlers
+from license_assign import SERVICE, api, assignment_jobs_api, bulk_assignments, handlers
 from license_assign.activation_codes import ActivationCodes, load_signing_key
 from license_assign.assignments import Licensing
 from license_assign.config import LicenseAssignConfig
@@ -35,6 +35,11 @@ def bootstrap(
                 config.grace_check_seconds,
                 handlers.enforce_grace_and_downgrades,
             ),
+            Job(
+                "license-assignment-jobs",
+                config.assignment_job_seconds,
+                bulk_assignments.run_assignment_jobs,
+            ),
         ),
         clock=clock,
         licensing=licensing,
@@ -44,4 +49,5 @@ def bootstrap(
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
+    app.register_blueprint(assignment_jobs_api.bp)
     return app

@@ -23,6 +23,8 @@ class LicenseAssignConfig(Config):
     portal_base_url: str = "http://127.0.0.1:8080"
     # How often the worker suspends licenses whose payment grace period has passed.
     grace_check_seconds: float = 10.0
+    # How often the worker looks for assignment jobs (big uploads) to work on.
+    assignment_job_seconds: float = 0.5
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> LicenseAssignConfig:
@@ -31,6 +33,7 @@ class LicenseAssignConfig(Config):
             activation_signing_key=os.environ.get("ACTIVATION_SIGNING_KEY", ""),
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             grace_check_seconds=float(os.environ.get("GRACE_CHECK_SECONDS", "10")),
+            assignment_job_seconds=float(os.environ.get("ASSIGNMENT_JOB_SECONDS", "0.5")),
         )
         settings.update(overrides)
         return super().from_env(service, **settings)

@@ -8,10 +8,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -116,7 +118,6 @@ class License(Base):
     """One seat: a license id, its product and dates, and who holds it (if anyone)."""
 
     __tablename__ = "licenses"
-
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     license_id: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -165,6 +166,20 @@ class License(Base):
         if self.valid_until < today:
             return "expired"
         return "assigned" if self.assignee_email else "available"
+
+
+# Free seats of a product, in the order assignment takes them (latest end date first): taking a
+# batch of them reads only free seats, however many are already held.
+FREE = text("assignee_email IS NULL AND removed_at IS NULL")
+Index(
+    "ix_licenses_free_seats",
+    License.customer_id,
+    License.product,
+    License.valid_until.desc(),
+    License.id,
+    postgresql_where=FREE,
+    sqlite_where=FREE,
+)
 
 
 class OrderRecord(Base):
@@ -279,3 +294,53 @@ class ProductVersion(Base):
     product: Mapped[str] = mapped_column(String(20), index=True)
     version: Mapped[str] = mapped_column(String(20))
     released_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class AssignmentJob(Base):
+    """A big assignment upload (CSV or JSON list) the worker assigns in batches.
+
+    The rows wait in ``people`` (JSON: ``[[row, {first_name, last_name, email}], ...]``);
+    ``processed`` says how many of them are done, and each batch commits its assignments and its
+    rows' outcomes with the new ``processed`` in one transaction: a worker that dies mid-job
+    leaves it where the last batch ended, and the next run goes on from there.
+    """
+
+    __tablename__ = "assignment_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Public id, ``AJ-<n>``; set right after the row has its key.
+    job_id: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    product: Mapped[str] = mapped_column(String(20))
+    team_pk: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    # queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    people: Mapped[str] = mapped_column(Text)
+    total_rows: Mapped[int] = mapped_column(Integer)
+    # Rows the upload itself rejected (bad email, missing name): failed before the job began.
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows of ``people`` handled so far (rows the upload itself rejected are not counted here).
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    team: Mapped[Team | None] = relationship()
+
+
+class AssignmentJobRow(Base):
+    """What happened to one row of a job: the assignment made (JSON), or why not."""
+
+    __tablename__ = "assignment_job_rows"
+    __table_args__ = (UniqueConstraint("job_pk", "row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_pk: Mapped[int] = mapped_column(ForeignKey("assignment_jobs.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # The assignment as the synchronous route reports it (JSON), or None when it failed.
+    assigned: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

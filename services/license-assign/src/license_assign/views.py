@@ -10,6 +10,7 @@ from collections import defaultdict
 from license_assign.models import Customer, InvitationLink, License, Team
 from portal_contracts.api.licenses import (
     AssignedSchema,
+    AssignmentJobSchema,
     InvitationLinkSchema,
     LicenseSchema,
     RenewableSchema,
@@ -25,6 +26,7 @@ PACK = SubscriptionPackSchema()
 LINK = InvitationLinkSchema()
 USER = UserSchema()
 RENEWABLE = RenewableSchema()
+ASSIGNMENT_JOB = AssignmentJobSchema()
 
 
 def license_view(lic: License, today: dt.date) -> dict:

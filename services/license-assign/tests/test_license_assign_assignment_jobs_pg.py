@@ -1,0 +1,102 @@
+"""Assignment jobs on the real PostgreSQL: two workers on one job, and an upload at once racing
+them, never give one seat to two people nor one person two seats."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from license_assign_testkit import GATEWAY, Api, order_placed, place
+from sqlalchemy import func, select
+
+from license_assign import bulk_assignments
+from license_assign.activation_codes import ActivationCodes
+from license_assign.bootstrap import bootstrap
+from license_assign.config import LicenseAssignConfig
+from license_assign.models import License
+from license_assign.seed import seed
+from portal_runtime.testing import postgres_database
+
+pytestmark = pytest.mark.integration
+
+CUSTOMER = "C-200002"
+
+
+@pytest.fixture
+def pg_api(clock):
+    with postgres_database("license_assign") as url:
+        config = LicenseAssignConfig.from_env(
+            "license-assign", database_url=url, broker_url="memory://", handler_retry_delay=0.0
+        )
+        service = bootstrap(
+            config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate())
+        )
+        service.migrate()
+        seed(service)
+        place(service, order_placed(customer=CUSTOMER, lines=[{"quantity": 300}]))
+        try:
+            yield Api(service)
+        finally:
+            service.engine.dispose()
+
+
+def csv_rows(start: int, count: int) -> bytes:
+    lines = ["first_name,last_name,email"]
+    lines += [f"P{n},Tester,p{n}@pg.example" for n in range(start, start + count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_two_workers_and_an_upload_at_once_share_the_seats_without_doubles(pg_api, monkeypatch):
+    monkeypatch.setattr(bulk_assignments, "BATCH_ROWS", 40)
+    path = f"/customers/{CUSTOMER}/assignments"
+    job = pg_api.post(
+        path,
+        GATEWAY,
+        data=csv_rows(1, 260),
+        content_type="text/csv",
+        query_string={"product": "PC"},
+    )
+    assert job.status_code == 202
+    barrier = threading.Barrier(3)
+    answers = {}
+    # One app per thread, built here (building Flask apps in threads races in CPython 3.11).
+    direct_client = Api(pg_api.service)
+
+    def worker():
+        barrier.wait(timeout=20)
+        bulk_assignments.run_assignment_jobs(pg_api.service)
+
+    def direct():
+        barrier.wait(timeout=20)
+        answers["direct"] = direct_client.post(
+            path,
+            GATEWAY,
+            data=csv_rows(1000, 100),
+            content_type="text/csv",
+            query_string={"product": "PC"},
+        )
+
+    threads = [threading.Thread(target=f) for f in (worker, worker, direct)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    done = pg_api.get(job.headers["Location"], GATEWAY).get_json()
+    assert done["status"] == "done"
+    direct_result = answers["direct"].get_json()
+    assigned = len(done["result"]["assigned"]) + len(direct_result["assigned"])
+    assert assigned == 300  # every seat once, the rest told there was none left
+    assert len(done["result"]["assigned"]) + len(done["result"]["failed"]) == 260
+    rows = [a["row"] for a in done["result"]["assigned"]] + [
+        f["row"] for f in done["result"]["failed"]
+    ]
+    assert sorted(rows) == list(range(1, 261))  # each row reported once
+    with pg_api.service.sessions() as session:
+        per_person = session.execute(
+            select(License.assignee_email, func.count())
+            .where(License.customer_id == CUSTOMER, License.assignee_email.is_not(None))
+            .group_by(License.assignee_email)
+        ).all()
+    assert len(per_person) == 300 and {n for _, n in per_person} == {1}
