@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := contracts runtime services/catalog services/cart-quote services/orders \
-            services/billing services/license-assign services/notifications gateway system
+            services/billing services/license-assign services/notifications gateway system portal
 PYPROJECTS := $(wildcard */pyproject.toml services/*/pyproject.toml)
 
 .PHONY: run test test-fast bench lint format chaos clean venv

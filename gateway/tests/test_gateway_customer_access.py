@@ -181,3 +181,15 @@ def test_the_customer_list_is_paged(gw):
     seen = [i["customer_id"] for i in first["items"] + rest["items"]]
     assert sorted(seen) == sorted([ACME, GLOBEX, "C-100003"])
     assert gw.call("GET", "/customers?cursor=nonsense", DEMO).status_code == 422
+
+
+def test_one_customer_answers_its_name_only_to_those_who_may_act_on_it(gw):
+    assert gw.call("GET", f"/customers/{ACME}", DEMO).status_code == 404
+    enter(gw, DEMO, by="customer_id", value=ACME, email=demo.ACME_CONTACT)
+    resp = gw.call("GET", f"/customers/{ACME}", DEMO)
+    assert resp.status_code == 200
+    assert resp.get_json() == {"customer_id": ACME, "name": demo.ACME_NAME, "managed": False}
+    assert gw.call("GET", f"/customers/{GLOBEX}", DEMO).get_json()["managed"] is True
+    assert gw.call("GET", f"/customers/{ACME}", OTHER).status_code == 404
+    assert gw.call("GET", f"/customers/{ACME}", ACME_ADMIN).get_json()["name"] == demo.ACME_NAME
+    assert gw.call("GET", "/customers/C-999999", DEMO).status_code == 404

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from portal_runtime.config import SERVICE_PORTS, env_name
-from portal_system.launcher import SERVICES
+from portal_system.launcher import PORTAL, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -24,7 +24,13 @@ INIT_SQL = (ROOT / "deploy/postgres/init.sql").read_text()
 
 
 def source_text() -> str:
-    roots = [ROOT / "runtime", ROOT / "services", ROOT / "gateway", ROOT / "system"]
+    roots = [
+        ROOT / "runtime",
+        ROOT / "services",
+        ROOT / "gateway",
+        ROOT / "system",
+        ROOT / "portal",
+    ]
     return "\n".join(p.read_text() for r in roots for p in r.rglob("*.py"))
 
 
@@ -35,8 +41,7 @@ def variable_is_read(name: str) -> bool:
     """Read literally, or as one of the per-service names the runtime composes."""
     if re.search(rf"[\"']{re.escape(name)}[\"']", SOURCE):
         return True
-    for spec in SERVICES:
-        prefix = env_name(spec.name)
+    for prefix in [env_name(spec.name) for spec in SERVICES] + [env_name(PORTAL)]:
         for suffix in ("_DATABASE_URL", "_URL", "_PORT"):
             if name == prefix + suffix and f'_{suffix.lstrip("_")}"' in SOURCE:
                 return True
@@ -49,7 +54,7 @@ def test_compose_runs_a_web_and_a_worker_for_every_service_and_the_gateway():
         web = "gateway" if spec.name == "gateway" else f"{spec.name}-web"
         assert web in names
         assert (f"{spec.name}-worker" in names) == spec.worker
-    assert {"rabbitmq", "postgres", "mail"} <= names
+    assert {"rabbitmq", "postgres", "mail", f"{PORTAL}-web"} <= names
     assert "management" in COMPOSE["services"]["rabbitmq"]["image"]
 
 
@@ -85,8 +90,9 @@ def test_the_kubernetes_manifests_cover_the_same_services_and_variables():
         assert f"{spec.name}-web" in deployments
         assert (f"{spec.name}-worker" in deployments) == spec.worker
     services = {m["metadata"]["name"]: m for m in MANIFESTS if m["kind"] == "Service"}
-    for spec in SERVICES:
-        assert services[spec.name]["spec"]["ports"][0]["port"] == SERVICE_PORTS[spec.name]
+    assert f"{PORTAL}-web" in deployments
+    for name in [spec.name for spec in SERVICES] + [PORTAL]:
+        assert services[name]["spec"]["ports"][0]["port"] == SERVICE_PORTS[name]
     for manifest in MANIFESTS:
         if manifest["kind"] in ("ConfigMap", "Secret"):
             data = manifest.get("data") or manifest.get("stringData")

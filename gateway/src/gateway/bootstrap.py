@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import SERVICE, api
+from gateway import SERVICE, api, portal_pages
 from gateway.auth import Passwords
 from gateway.config import GatewayConfig
 from gateway.models import MESSAGING
@@ -45,4 +45,5 @@ def create_app(service: Service | None = None) -> Flask:
         # The client's address (sign-in limits) from the trusted proxies' X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=service.config.trusted_proxies)
     api.register(app)
+    portal_pages.register(app)
     return app

@@ -226,3 +226,19 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def _ts(iso: str | None) -> float:
     return dt.datetime.fromisoformat(iso).timestamp() if iso else 0.0
+
+
+def show_customer(call: Call):
+    """One customer account the caller may act on: its ID and name (the portal's header)."""
+    account = call.service.upstreams.customer(call.customer_id, request_id=call.request_id)
+    if not account:
+        raise not_found("customer")
+    caller = call.caller
+    managed = caller.is_reseller and caller.reseller_id in (
+        account.get("managing_reseller_ids") or []
+    )
+    return (
+        {"customer_id": call.customer_id, "name": account.get("name"), "managed": managed},
+        200,
+        {},
+    )

@@ -20,6 +20,8 @@ SERVICE_PORTS = {
     "billing": 8084,
     "license-assign": 8085,
     "notifications": 8086,
+    # The portal's pages (no database, no worker); the gateway forwards /portal/* to it.
+    "portal": 8087,
 }
 
 

@@ -40,6 +40,10 @@ SERVICES = (
     ServiceSpec("gateway", "gateway", worker=False),
 )
 
+# The portal's pages: one web process, no database, no worker; users reach it through the gateway.
+PORTAL = "portal"
+PORTAL_PACKAGE = "portal"
+
 MAIL_SINK_PORT = 1025
 
 
@@ -68,6 +72,11 @@ class System:
         return self.url("gateway") + "/api/v1"
 
     @property
+    def portal_url(self) -> str:
+        """Where users open the portal: the gateway forwards ``/portal/*`` to its process."""
+        return self.url("gateway") + "/portal/"
+
+    @property
     def embedded_mail(self) -> bool:
         return self._own_sink
 
@@ -81,6 +90,8 @@ class System:
         for spec in SERVICES:
             env[f"{env_name(spec.name)}_PORT"] = str(self.port(spec.name))
             env[f"{env_name(spec.name)}_URL"] = self.url(spec.name)
+        env[f"{env_name(PORTAL)}_PORT"] = str(self.port(PORTAL))
+        env[f"{env_name(PORTAL)}_URL"] = self.url(PORTAL)
         env["GATEWAY_PORT"] = str(self.port("gateway"))
         env.setdefault("PORTAL_BASE_URL", self.url("gateway"))
         self._own_sink = "SMTP_URL" not in env
@@ -91,6 +102,7 @@ class System:
     def describe(self) -> dict[str, str]:
         """Where things run, for the banner and the README."""
         return {
+            "portal": self.portal_url,
             "gateway": self.gateway_url,
             "openapi": self.gateway_url + "/openapi.json",
             "docs": self.gateway_url + "/docs",
@@ -138,6 +150,7 @@ class System:
             names.append(f"{spec.name}-web")
             if spec.worker:
                 names.append(f"{spec.name}-worker")
+        names.append(f"{PORTAL}-web")
         return names
 
     def command(self, name: str) -> list[str]:
@@ -151,6 +164,8 @@ class System:
                 "--port",
                 str(MAIL_SINK_PORT + self.port_offset),
             ]
+        if name == f"{PORTAL}-web":
+            return [sys.executable, "-m", PORTAL_PACKAGE, "web"]
         service, _, kind = name.rpartition("-")
         spec = next(s for s in SERVICES if s.name == service)
         return [sys.executable, "-m", spec.package, kind]
@@ -195,7 +210,7 @@ class System:
         return codes
 
     def ports(self) -> list[int]:
-        ports = [self.port(spec.name) for spec in SERVICES]
+        ports = [self.port(spec.name) for spec in SERVICES] + [self.port(PORTAL)]
         return ports + ([MAIL_SINK_PORT + self.port_offset] if self._own_sink else [])
 
     def start(self) -> None:
@@ -210,7 +225,7 @@ class System:
     def wait_ready(self, timeout: float = 90) -> None:
         """Wait until every web process answers ``/healthz``; fail naming a process that died."""
         deadline = time.monotonic() + timeout
-        pending = {spec.name for spec in SERVICES}
+        pending = {spec.name for spec in SERVICES} | {PORTAL}
         while pending:
             self.check_alive()
             for service in list(pending):
@@ -248,6 +263,7 @@ def free_port_offset(first: int, step: int = 100, tries: int = 50) -> int:
     systems (test runs, a benchmark, ``make run``) can run side by side on one machine."""
     for offset in range(first, first + step * tries, step):
         ports = [SERVICE_PORTS[s.name] + offset for s in SERVICES] + [MAIL_SINK_PORT + offset]
+        ports.append(SERVICE_PORTS[PORTAL] + offset)
         if not any(_port_in_use(port) for port in ports):
             return offset
     raise RuntimeError(f"no free block of ports from offset {first}")

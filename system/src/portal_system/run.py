@@ -14,7 +14,7 @@ from portal_system.launcher import System
 def main() -> int:
     system = System(var_dir=os.environ.get("PORTAL_VAR_DIR", "var"))
     where = system.describe()
-    print("Partner Portal: preparing databases and demo data ...", flush=True)
+    print(f"Partner Portal: {where['portal']} (preparing databases and demo data ...)", flush=True)
     system.migrate()
     system.seed()
     stopping = False
@@ -34,8 +34,9 @@ def main() -> int:
         return 1
     print(
         f"""
-Partner Portal is running.
+Partner Portal is running: open {where["portal"]}
 
+  portal         {where["portal"]}
   API            {where["gateway"]}
   OpenAPI        {where["openapi"]}
   API docs       {where["docs"]}

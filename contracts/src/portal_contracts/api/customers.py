@@ -52,5 +52,13 @@ class CustomerSummarySchema(Strict):
 CustomerPageSchema = page_of(CustomerSummarySchema, "CustomerPageSchema")
 
 
+class CustomerSchema(Strict):
+    """Answer of GET /customers/{customer_id}: the account the caller may act on."""
+
+    customer_id = fields.String(dump_only=True)
+    name = fields.String(dump_only=True, allow_none=True)
+    managed = fields.Boolean(dump_only=True)
+
+
 class CustomerListArgs(ListArgs):
     """Query of GET /customers."""

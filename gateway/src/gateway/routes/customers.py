@@ -7,6 +7,7 @@ from portal_contracts.api.customers import (
     CustomerAccessSchema,
     CustomerListArgs,
     CustomerPageSchema,
+    CustomerSchema,
 )
 
 TAG = "Customers"
@@ -35,5 +36,18 @@ ROUTES = [
         response=CustomerPageSchema,
         handler=customer_access.list_customers,
         errors=(503,),
+    ),
+    Route(
+        "GET",
+        "/customers/{customer_id}",
+        "gateway",
+        "One customer account the caller may act on (ID and name)",
+        TAG,
+        roles=SALES,
+        customer_admin=True,
+        customer_in="path",
+        response=CustomerSchema,
+        handler=customer_access.show_customer,
+        errors=(404, 503),
     ),
 ]

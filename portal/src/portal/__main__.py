@@ -1,0 +1,44 @@
+"""``python -m portal web``: serve the portal's pages with gunicorn on ``PORTAL_PORT``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DEFAULT_PORT = 8087
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m portal")
+    sub = parser.add_subparsers(dest="command", required=True)
+    web = sub.add_parser("web", help="serve the pages with gunicorn")
+    web.add_argument("--port", type=int, default=int(os.environ.get("PORTAL_PORT", DEFAULT_PORT)))
+    web.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
+    args = parser.parse_args(argv)
+    # Threads: a page waits on the gateway, so one slow answer must not block the others.
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{os.environ.get('WEB_BIND_HOST', '127.0.0.1')}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            os.environ.get("WEB_THREADS", "8"),
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+            "portal.app:create_app()",
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

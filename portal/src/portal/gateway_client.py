@@ -1,0 +1,354 @@
+"""The portal's one door to the system: the gateway's public ``/api/v1``, with the user's token.
+
+Pages call ``api().orders.search(...)`` and never build URLs or read JSON by hand. A problem
+answer becomes an exception the app maps once: ``NotFound`` (and ``Forbidden``: a page the user
+may not see looks missing) to the 404 page, ``Invalid`` to messages next to the fields,
+``Unauthorized`` to the sign-in page, ``Unavailable`` to a "try again" page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import requests
+from flask import current_app, g, request, session
+
+PREFIX = "/api/v1"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str = "", detail: str = "", errors=None):
+        super().__init__(detail or title or f"HTTP {status}")
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors: dict[str, list[str]] = flatten_errors(errors or {})
+
+    @property
+    def message(self) -> str:
+        return self.detail or self.title or "Something went wrong."
+
+
+class NotFound(ApiError):
+    pass
+
+
+class Forbidden(ApiError):
+    pass
+
+
+class Unauthorized(ApiError):
+    pass
+
+
+class Invalid(ApiError):
+    """422 (or 400): ``errors`` maps dotted field names (``end_user.email``) to messages."""
+
+
+class Conflict(ApiError):
+    pass
+
+
+class RateLimited(ApiError):
+    pass
+
+
+class Unavailable(ApiError):
+    pass
+
+
+ERRORS = {
+    400: Invalid,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: Invalid,
+    429: RateLimited,
+}
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested errors (``{"end_user": {"email": [...]}}``) by dotted name."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(flatten_errors(value, name))
+            elif isinstance(value, list | tuple):
+                texts = [v for v in value if isinstance(v, str)]
+                for item in value:
+                    if isinstance(item, dict):
+                        flat.update(flatten_errors(item, name))
+                if texts:
+                    flat[name] = texts
+            else:
+                flat[name] = [str(value)]
+    elif isinstance(errors, list):
+        flat[prefix or "_body"] = [str(e) for e in errors]
+    return flat
+
+
+@dataclass
+class Download:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def q(value) -> str:
+    """One path segment."""
+    return quote(str(value), safe="")
+
+
+@dataclass
+class Gateway:
+    base_url: str
+    token: str | None = None
+    timeout: float = 20.0
+    request_id: str | None = None
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self):
+        self.auth = Auth(self)
+        self.customers = Customers(self)
+        self.catalog = Catalog(self)
+        self.cart = Cart(self)
+        self.quotes = Quotes(self)
+        self.orders = Orders(self)
+        self.invoices = Invoices(self)
+        self.payment_methods = PaymentMethods(self)
+        self.licenses = Licenses(self)
+
+    def send(self, method: str, path: str, *, params=None, json=None, headers=None):
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.request_id:
+            headers["X-Request-ID"] = self.request_id
+        if isinstance(params, dict):
+            params = {k: v for k, v in params.items() if v not in (None, "", [])}
+        try:
+            resp = self.http.request(
+                method,
+                self.base_url + PREFIX + path,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise Unavailable(503, "The system is not answering.") from exc
+        if resp.status_code >= 400:
+            raise error_from(resp)
+        return resp
+
+    def json(self, method: str, path: str, **kw):
+        resp = self.send(method, path, **kw)
+        if resp.status_code == 204 or not resp.content:
+            return {}
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise Unavailable(502, "The system answered something unexpected.") from exc
+
+    def download(self, path: str, accept: str) -> Download:
+        resp = self.send("GET", path, headers={"Accept": accept})
+        disposition = resp.headers.get("Content-Disposition", "")
+        filename = ""
+        if "filename=" in disposition:
+            filename = disposition.split("filename=", 1)[1].strip().strip('"')
+        return Download(resp.content, resp.headers.get("Content-Type", accept), filename)
+
+
+def error_from(resp: requests.Response) -> ApiError:
+    problem = {}
+    try:
+        problem = resp.json()
+    except ValueError:
+        pass
+    if not isinstance(problem, dict):
+        problem = {}
+    cls = ERRORS.get(resp.status_code, Unavailable)
+    return cls(
+        resp.status_code,
+        str(problem.get("title") or ""),
+        str(problem.get("detail") or ""),
+        problem.get("errors"),
+    )
+
+
+class Area:
+    def __init__(self, gateway: Gateway):
+        self.gw = gateway
+
+
+def idempotency_key() -> dict:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+class Auth(Area):
+    def token(self, email: str, password: str) -> dict:
+        return self.gw.json("POST", "/auth/token", json={"email": email, "password": password})
+
+    def me(self) -> dict:
+        return self.gw.json("GET", "/me")
+
+
+class Customers(Area):
+    def enter(self, by: str, value: str, email: str | None = None) -> dict:
+        body = {"by": by, "value": value}
+        if email is not None:
+            body["email"] = email
+        return self.gw.json("POST", "/customer-access", json=body)
+
+    def list(self) -> list[dict]:
+        return self.gw.json("GET", "/customers").get("items", [])
+
+    def create(self, body: dict) -> dict:
+        return self.gw.json("POST", "/customers", json=body)
+
+    def get(self, customer_id: str) -> dict:
+        return self.gw.json("GET", f"/customers/{q(customer_id)}")
+
+
+class Catalog(Area):
+    def products(self) -> list[dict]:
+        body = self.gw.json("GET", "/products")
+        return body.get("items", body) if isinstance(body, dict) else body
+
+    def product(self, code: str) -> dict:
+        return self.gw.json("GET", f"/products/{q(code)}")
+
+
+class Cart(Area):
+    def path(self, customer_id: str) -> str:
+        return f"/customers/{q(customer_id)}/cart"
+
+    def get(self, customer_id: str) -> dict:
+        return self.gw.json("GET", self.path(customer_id))
+
+    def add(self, customer_id: str, item: dict) -> dict:
+        return self.gw.json("POST", self.path(customer_id) + "/items", json=item)
+
+    def update(self, customer_id: str, item_id, changes: dict) -> dict:
+        return self.gw.json("PATCH", f"{self.path(customer_id)}/items/{q(item_id)}", json=changes)
+
+    def remove(self, customer_id: str, item_id) -> None:
+        self.gw.json("DELETE", f"{self.path(customer_id)}/items/{q(item_id)}")
+
+    def quote(self, customer_id: str, body: dict) -> dict:
+        return self.gw.json("POST", self.path(customer_id) + "/quote", json=body)
+
+    def checkout(self, customer_id: str, body: dict, key: str) -> dict:
+        return self.gw.json(
+            "POST",
+            self.path(customer_id) + "/checkout",
+            json=body,
+            headers={"Idempotency-Key": key},
+        )
+
+    def renewals(self, customer_id: str, **query) -> list[dict]:
+        body = self.gw.json("GET", f"/customers/{q(customer_id)}/renewals", params=query)
+        return body.get("items", [])
+
+
+class Quotes(Area):
+    def search(self, **query) -> dict:
+        return self.gw.json("GET", "/quotes", params=query)
+
+    def get(self, number: str) -> dict:
+        return self.gw.json("GET", f"/quotes/{q(number)}")
+
+    def pdf(self, number: str) -> Download:
+        return self.gw.download(f"/quotes/{q(number)}/pdf", "application/pdf")
+
+    def cancel(self, number: str) -> dict:
+        return self.gw.json("POST", f"/quotes/{q(number)}/cancel")
+
+    def order(self, number: str, body: dict, key: str) -> dict:
+        return self.gw.json(
+            "POST", f"/quotes/{q(number)}/order", json=body, headers={"Idempotency-Key": key}
+        )
+
+
+class Orders(Area):
+    def search(self, **query) -> dict:
+        return self.gw.json("GET", "/orders", params=query)
+
+    def get(self, number: str) -> dict:
+        return self.gw.json("GET", f"/orders/{q(number)}")
+
+    def action(self, number: str, action: str) -> dict:
+        """``resend-licenses``, ``activation-email``, ``renew``, ``copy`` or ``cancel``."""
+        return self.gw.json("POST", f"/orders/{q(number)}/{action}")
+
+
+class Invoices(Area):
+    def search(self, **query) -> dict:
+        return self.gw.json("GET", "/invoices", params=query)
+
+    def summary(self) -> dict:
+        return self.gw.json("GET", "/invoices/summary")
+
+    def get(self, number: str) -> dict:
+        return self.gw.json("GET", f"/invoices/{q(number)}")
+
+    def pdf(self, number: str) -> Download:
+        return self.gw.download(f"/invoices/{q(number)}/pdf", "application/pdf")
+
+    def pay(self, number: str, payment_method_id: str) -> dict:
+        return self.gw.json(
+            "POST", f"/invoices/{q(number)}/pay", json={"payment_method_id": payment_method_id}
+        )
+
+
+class PaymentMethods(Area):
+    def list(self) -> list[dict]:
+        body = self.gw.json("GET", "/payment-methods")
+        return body.get("items", body) if isinstance(body, dict) else body
+
+    def add_card(self, vault_token: str) -> dict:
+        return self.gw.json(
+            "POST", "/payment-methods", json={"kind": "card", "vault_token": vault_token}
+        )
+
+    def start_paypal(self, return_url: str) -> dict:
+        return self.gw.json(
+            "POST", "/payment-methods", json={"kind": "paypal", "return_url": return_url}
+        )
+
+    def remove(self, method_id: str) -> None:
+        self.gw.json("DELETE", f"/payment-methods/{q(method_id)}")
+
+
+class Licenses(Area):
+    def list(self, customer_id: str, **query) -> dict:
+        return self.gw.json("GET", f"/customers/{q(customer_id)}/licenses", params=query)
+
+    def report(self, customer_id: str) -> Download:
+        return self.gw.download(f"/customers/{q(customer_id)}/licensing-report", "text/csv")
+
+    def teams(self, customer_id: str) -> list[dict]:
+        return self.gw.json("GET", f"/customers/{q(customer_id)}/teams").get("items", [])
+
+    def subscription_packs(self, customer_id: str) -> list[dict]:
+        path = f"/customers/{q(customer_id)}/subscription-packs"
+        return self.gw.json("GET", path).get("items", [])
+
+
+def api() -> Gateway:
+    """The gateway client of this request, with the signed-in user's token (if any)."""
+    if "api" not in g:
+        config = current_app.config["PORTAL"]
+        g.api = Gateway(
+            config.gateway_url,
+            token=session.get("token"),
+            timeout=config.timeout_seconds,
+            request_id=request.headers.get("X-Request-ID"),
+        )
+    return g.api

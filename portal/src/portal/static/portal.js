@@ -1,0 +1,22 @@
+// Small improvements on top of pages that work without JavaScript.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    // Errors: move focus to the summary so keyboard and screen reader users hear it first.
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+    // Print buttons (the page prints itself; without JavaScript the browser's print works).
+    document.querySelectorAll("[data-print]").forEach(function (el) {
+      el.hidden = false;
+      el.addEventListener("click", function () { window.print(); });
+    });
+    // Escape closes the account menu.
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") {
+        document.querySelectorAll("details.account[open]").forEach(function (d) {
+          d.open = false; d.querySelector("summary").focus();
+        });
+      }
+    });
+  });
+})();
