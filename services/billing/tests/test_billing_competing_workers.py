@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from billing.bootstrap import bootstrap
 from billing.config import BillingConfig
-from billing.models import Invoice
+from billing.models import EarlyCancellation, Invoice
 from billing.sandbox import Sandbox
-from portal_contracts import demo
+from portal_contracts import demo, example
 from portal_runtime.clock import FixedClock
 from portal_runtime.testing import broker_url, bus_prefix, event, postgres_database, recorded
 from portal_runtime.topology import Topology, connect
@@ -253,4 +253,46 @@ def test_credit_notes_on_postgres_refund_paid_and_apply_unpaid(tmp_path, kit):
         with service.sessions() as session:
             statuses = dict(session.execute(select(Invoice.order_number, Invoice.status)).all())
         assert statuses == {"O-1": "paid", "O-2": "applied"}
+        service.engine.dispose()
+
+
+def test_cancellations_racing_their_invoices_end_with_one_credit_note_each_on_postgres(
+    tmp_path, kit
+):
+    """A worker handles the cancellation while another is still issuing the invoice."""
+    with postgres_database("billing") as url:
+        service = billing_on(url, tmp_path)
+        service.migrate()
+        card = kit.store_card(service, "reseller:RS-1001", demo.SUCCESS_CARD)
+        numbers = [f"O-2026-{i + 1:06d}" for i in range(12)]
+        placed = [
+            event("orders.order.placed", kit.order_placed(n, method_id=card)) for n in numbers
+        ]
+        cancels = []
+        for n in numbers:
+            payload = dict(example("orders.order.cancelled"), order_number=n)
+            cancels.append(event("orders.order.cancelled", payload))
+        errors: list[BaseException] = []
+
+        def worker(batch):
+            consumer = service.consumer()
+            for evt in batch:
+                error = consumer.handle_with_retries(evt)
+                if error is not None:
+                    errors.append(error)
+
+        threads = [
+            threading.Thread(target=worker, args=(placed,)),
+            threading.Thread(target=worker, args=(cancels,)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors
+        notes = recorded(service, "billing.credit_note.issued")
+        assert sorted(n["order_number"] for n in notes) == numbers
+        assert all(n["refunded"] for n in notes)
+        with service.sessions() as session:
+            assert list(session.scalars(select(EarlyCancellation))) == []
         service.engine.dispose()

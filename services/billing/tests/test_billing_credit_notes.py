@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import io
 
-import pytest
 from pypdf import PdfReader
 
 from portal_contracts import demo, example
@@ -71,8 +70,33 @@ def test_a_replayed_cancellation_issues_one_credit_note(service, kit):
     assert numbers == ["CN-RS-1001-000001", "CN-RS-1001-000002"]
 
 
-def test_a_cancellation_before_its_invoice_is_retried_not_lost(service):
-    consumer = service.consumer()
-    with pytest.raises(LookupError):
-        consumer.handle(event("orders.order.cancelled", cancelled("O-2026-000404")))
+def test_a_cancellation_that_overtakes_a_paid_invoice_refunds_it_once_the_invoice_is_issued(
+    service, kit, as_reseller
+):
+    card = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
+    # Handled, not failed: nothing for the consumer to retry or dead-letter.
+    assert deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))
     assert recorded(service, "billing.credit_note.issued") == []
+    place(service, kit, "O-2026-000001", method_id=card)
+
+    [note] = recorded(service, "billing.credit_note.issued")
+    assert (note["invoice_number"], note["refunded"]) == ("INV-RS-1001-000001", True)
+    assert [c["order_number"] for c in recorded(service, "billing.payment.captured")] == [
+        "O-2026-000001"
+    ]
+    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    assert body["credit_note"]["refunded"] is True
+    assert service.provider.charges() == 1
+    # The order's event again, or the cancellation again: still one credit note.
+    place(service, kit, "O-2026-000001", method_id=card)
+    deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))
+    assert len(recorded(service, "billing.credit_note.issued")) == 1
+
+
+def test_a_cancellation_that_overtakes_an_unpaid_invoice_applies_it(service, kit, as_reseller):
+    deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))
+    place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
+    [note] = recorded(service, "billing.credit_note.issued")
+    assert note["refunded"] is False
+    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    assert (body["status"], body["payment_type"]) == ("applied", "credit_note")

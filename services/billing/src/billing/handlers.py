@@ -21,7 +21,15 @@ from sqlalchemy import func, select
 
 from billing import attempts
 from billing.config import BillingConfig
-from billing.models import CreditNote, Invoice, InvoiceDocument, InvoiceLine, Payment, PaymentMethod
+from billing.models import (
+    CreditNote,
+    EarlyCancellation,
+    Invoice,
+    InvoiceDocument,
+    InvoiceLine,
+    Payment,
+    PaymentMethod,
+)
 from billing.numbering import lock_series, take_next
 from billing.payments import ChargeResult, PaymentProvider
 from billing.pdf import render_invoice
@@ -282,6 +290,11 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
         status=invoice.status,
         payment_type=invoice.payment_type,
     )
+    early = uow.session.get(EarlyCancellation, number)
+    if early is not None:
+        # The order was cancelled before its invoice existed: credit it now.
+        credit_invoice(uow, billing, invoice, early.reason)
+        uow.session.delete(early)
 
 
 # -- orders.order.cancelled -> a credit note ---------------------------------------------------
@@ -289,10 +302,31 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
 
 def issue_credit_note(event: Event, uow: UnitOfWork, billing: Billing) -> None:
     cancelled = event.payload
-    invoice = _invoice_for(uow, cancelled["order_number"])
+    number = cancelled["order_number"]
+    invoice = _invoice_for(uow, number)
     if invoice is None:
-        # The order's invoice is not there yet: fail, so the message is tried again.
-        raise LookupError(f"no invoice yet for order {cancelled['order_number']}")
+        # Issuing an invoice holds its owner's INV lock from its check for an early cancellation
+        # to its commit: under that lock, either the invoice is there or it will see ours.
+        lock_series(uow.session, "INV", owner_of(cancelled["buyer"]))
+        invoice = _invoice_for(uow, number)
+    if invoice is None:
+        # The cancellation overtook the invoice: keep it; issuing the invoice applies it.
+        if uow.session.get(EarlyCancellation, number) is None:
+            uow.session.add(
+                EarlyCancellation(
+                    order_number=number,
+                    reason=cancelled.get("reason"),
+                    cancelled_at=cancelled.get("cancelled_at"),
+                    received_at=billing.clock.now(),
+                )
+            )
+        log.info("credit_note.invoice_not_issued_yet", order_number=number)
+        return
+    credit_invoice(uow, billing, invoice, cancelled.get("reason"))
+
+
+def credit_invoice(uow: UnitOfWork, billing: Billing, invoice: Invoice, reason: str | None) -> None:
+    """The credit note of a cancelled order's invoice: refunded if paid, else applied. Once."""
     if invoice.credit_note is not None:
         return
     counter = lock_series(uow.session, "CN", invoice.owner)
@@ -310,7 +344,7 @@ def issue_credit_note(event: Event, uow: UnitOfWork, billing: Billing) -> None:
         amount=invoice.amount,
         currency=invoice.currency,
         refunded=refunded,
-        reason=cancelled.get("reason"),
+        reason=reason,
         issued_at=now,
         issued_on=now.date(),
     )

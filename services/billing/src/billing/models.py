@@ -152,6 +152,21 @@ class CreditNote(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="credit_note")
 
 
+class EarlyCancellation(Base):
+    """A cancellation that overtook its order's invoice (competing workers, a retried invoice).
+
+    Kept, not dead-lettered: issuing the invoice applies it at once (a credit note, refunded if
+    the order was paid) and removes it.
+    """
+
+    __tablename__ = "early_cancellations"
+
+    order_number: Mapped[str] = mapped_column(String(30), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Payment(Base):
     """One payment attempt (or refund) at the provider, recorded before the provider is called.
 
