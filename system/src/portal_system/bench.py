@@ -1,17 +1,32 @@
-"""``make bench``: orders per second and latency, end to end, on RabbitMQ and PostgreSQL.
+"""``make bench``: orders per second, latency and CPU per order, end to end.
 
-Starts the whole system the way the end-to-end tests do (fresh databases, a fresh bus prefix),
-places N orders through the gateway at a chosen concurrency, and waits until every order has its
-invoice, its licenses and both emails (the reseller's confirmation and the licensee's activation
-e-mail). It prints orders/s end to end and the p50/p95/p99 latency from "order accepted" (the
-201) to the last of those effects, with the machine it ran on. A benchmark, not a test.
+Starts the whole system the way the end-to-end tests do (fresh databases and bus prefix on
+RabbitMQ + PostgreSQL; with ``--embedded``, SQLite files and the folder bus as ``make run`` has
+them), places N orders through the gateway and waits until every order has all its effects: its
+invoice and its licenses (committed by billing and license-assign) and its three e-mails (the
+reseller's confirmation and invoice mail, the licensee's activation mail).
+
+Each effect's time is taken from its source, not from when the benchmark happened to look: the
+inbox row that billing or license-assign committed with the invoice or the licenses
+(``processed_at``), and the moment the local SMTP sink received a mail (in its file name). The
+latency of an order runs from its ``201`` to the last of its effects.
+
+CPU is sampled from ``/proc`` over the steady part of the run (from the first tenth of the orders
+accepted to nine tenths finished): the whole machine's busy time per finished order, and its split
+by process kind. Given the do-nothing pipeline's figures from the same sitting
+(``--baseline-orders-per-s``, ``--baseline-p99-ms``, ``--baseline-cpu-ms``), it prints the ratios
+issue #14 is judged by. A benchmark, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
+import contextlib
+import datetime as dt
 import email
 import email.policy
+import json
 import os
 import platform
 import re
@@ -24,14 +39,17 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 
 from portal_contracts import demo
-from portal_system.launcher import on_real_infrastructure, running
+from portal_runtime.config import env_name
+from portal_system.launcher import System, free_port_offset, on_real_infrastructure, running
 from portal_system.testing import login, text_of
 
 BENCH_PORT_OFFSET = 4000
 ORDER_NUMBER = re.compile(r"O-\d{4}-\d{6,}")
+EFFECTS = frozenset({"invoice", "licenses", "confirmation", "activation", "invoice_mail"})
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 def machine() -> str:
@@ -43,7 +61,17 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    memory = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB"
+    return f"{os.cpu_count()} cores, {cpu}{memory}, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -52,67 +80,214 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-class Tracker:
-    """Watches orders' database and the mail sink until every order has all its effects."""
+def read_mail(path: Path) -> EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
-    def __init__(self, system, seats: int):
+
+def received_at(path: Path) -> float:
+    """When the sink received a mail: the UTC timestamp that starts its file name."""
+    stamp = path.name.split("-", 1)[0]
+    return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+
+
+def as_epoch(value) -> float:
+    if isinstance(value, str):  # SQLite hands timestamps back as text
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp()
+
+
+class Tracker:
+    """Finds each order's effects at their sources and keeps the time each one happened."""
+
+    def __init__(self, system: System):
         self.system = system
-        self.seats = seats
-        self.accepted: dict[str, float] = {}
+        self.accepted: dict[str, float] = {}  # order number -> epoch seconds of the 201
         self.end_users: dict[str, str] = {}
-        self.done: dict[str, float] = {}
-        self.effects: dict[str, set] = {}
+        self.effects: dict[str, dict[str, float]] = {}
+        self.done: dict[str, float] = {}  # order number -> epoch seconds of its last effect
+        self.placed_message: dict[str, str] = {}  # orders.order.placed message id -> order
         self._seen_mail: set[str] = set()
         self._lock = threading.Lock()
-        self._orders_db = create_engine(system.env["ORDERS_DATABASE_URL"])
+        self._outbox_seen = 0
+        self._db = {
+            service: create_engine(
+                system.env.get(f"{env_name(service)}_DATABASE_URL")
+                or f"sqlite:///{system.var_dir / (service + '.db')}"
+            )
+            for service in ("orders", "billing", "license-assign")
+        }
 
-    def accept(self, number: str, end_user: str) -> None:
+    def accept(self, number: str, end_user: str, at: float) -> None:
         with self._lock:
-            self.accepted[number] = time.monotonic()
+            self.accepted[number] = at
             self.end_users[end_user] = number
-            self.effects[number] = set()
+            self.effects[number] = {}
+
+    def _found(self, number: str, effect: str, at: float) -> None:
+        effects = self.effects.get(number)
+        if effects is not None and effect not in effects:
+            effects[effect] = at
 
     def poll(self) -> None:
-        now = time.monotonic()
         with self._lock:
             pending = [n for n in self.accepted if n not in self.done]
         if not pending:
             return
-        with self._orders_db.connect() as conn:
+        self._find_placed_messages([n for n in pending if n not in self.placed_message.values()])
+        waiting = [m for m, n in self.placed_message.items() if n not in self.done]
+        for service, effect in (("billing", "invoice"), ("license-assign", "licenses")):
+            if waiting:
+                self._find_handled(service, effect, waiting)
+        self._find_mails()
+        for number in pending:
+            if self.effects[number].keys() >= EFFECTS:
+                self.done[number] = max(self.effects[number].values())
+
+    def _find_placed_messages(self, numbers: list[str]) -> None:
+        if not numbers:
+            return
+        with self._db["orders"].connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT o.number, o.invoice_number IS NOT NULL, "
-                    "(SELECT count(*) FROM order_licenses l WHERE l.order_id = o.id) "
-                    "FROM orders o WHERE o.number = ANY(:numbers)"
+                    "SELECT id, message_id, payload FROM outbox "
+                    "WHERE type = 'orders.order.placed' AND id > :after ORDER BY id"
                 ),
-                {"numbers": pending},
-            )
-            for number, invoiced, licenses in rows:
-                if invoiced:
-                    self.effects[number].add("invoice")
-                if licenses >= self.seats:
-                    self.effects[number].add("licenses")
+                {"after": self._outbox_seen},
+            ).all()
+        for row_id, message_id, payload in rows:
+            if isinstance(payload, str):  # SQLite hands JSON back as text
+                payload = json.loads(payload)
+            self.placed_message[message_id] = payload["order_number"]
+            self._outbox_seen = row_id
+
+    def _find_handled(self, service: str, effect: str, message_ids: list[str]) -> None:
+        query = text(
+            "SELECT message_id, processed_at FROM processed_messages WHERE message_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        with self._db[service].connect() as conn:
+            for message_id, processed_at in conn.execute(query, {"ids": message_ids}):
+                self._found(self.placed_message[message_id], effect, as_epoch(processed_at))
+
+    def _find_mails(self) -> None:
         for path in sorted(self.system.mail_dir.glob("*.eml")):
             if path.name in self._seen_mail:
                 continue
             self._seen_mail.add(path.name)
+            at = received_at(path)
             message = read_mail(path)
             recipients = {a.lower() for _, a in getaddresses([str(message.get("To", ""))])}
-            activated = [self.end_users[a] for a in recipients if a in self.end_users]
-            for number in activated:
-                self.effects[number].add("activation")
-            subject = str(message.get("Subject", "")).lower()
-            if demo.DEMO_RESELLER_USER in recipients and "invoice" not in subject:
+            for address in recipients:
+                if address in self.end_users:
+                    self._found(self.end_users[address], "activation", at)
+            if demo.DEMO_RESELLER_USER not in recipients:
+                continue
+            subject = str(message.get("Subject", ""))
+            if subject.lower().startswith("invoice"):
+                for number in set(ORDER_NUMBER.findall(subject)):
+                    self._found(number, "invoice_mail", at)
+            else:
                 for number in set(ORDER_NUMBER.findall(text_of(message))):
-                    if number in self.effects:
-                        self.effects[number].add("confirmation")
-        for number in pending:
-            if self.effects[number] >= {"invoice", "licenses", "activation", "confirmation"}:
-                self.done[number] = now
+                    self._found(number, "confirmation", at)
 
 
-def read_mail(path: Path) -> EmailMessage:
-    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+# -- CPU from /proc ----------------------------------------------------------------------------
+
+
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine since boot."""
+    with open("/proc/stat") as f:
+        values = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / HZ
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid -> (session id, command line, CPU seconds) of every process."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        out[int(entry)] = (int(fields[3]), cmd, (int(fields[11]) + int(fields[12])) / HZ)
+    return out
+
+
+class CpuSampler:
+    """Snapshots of the machine's and each process's CPU time, once a second."""
+
+    def __init__(self, system: System):
+        self.sessions = {proc.pid: name for name, proc in system.processes.items()}
+        self.snapshots: list[tuple[float, float, dict[int, tuple[int, str, float]]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.snapshots.append((time.time(), _machine_busy(), _processes()))
+            if self._stop.wait(1.0):
+                return
+
+    def kind(self, pid: int, session: int, cmd: str) -> str:
+        name = self.sessions.get(session) or self.sessions.get(pid)
+        if name:
+            if name == "gateway-web":
+                return "gateway"
+            return name.rpartition("-")[2] if "-" in name else name  # web, worker, mailsink
+        if pid == os.getpid():
+            return "bench"
+        if "beam.smp" in cmd or "erl_child_setup" in cmd or "epmd" in cmd:
+            return "rabbitmq"
+        if cmd.startswith("postgres"):
+            return "postgres"
+        return "other"
+
+    def window(self, start: float, end: float):
+        """(seconds, machine CPU seconds, CPU seconds by kind, by process) between the snapshots
+        nearest ``start`` and ``end``; None when the run was too short to have two."""
+        times = [s[0] for s in self.snapshots]
+        i = min(bisect.bisect_left(times, start), len(times) - 1)
+        j = min(bisect.bisect_left(times, end), len(times) - 1)
+        if j <= i:
+            return None
+        (t0, m0, p0), (t1, m1, p1) = self.snapshots[i], self.snapshots[j]
+        kinds: dict[str, float] = {}
+        names: dict[str, float] = {}
+        for pid, (session, cmd, cpu) in p1.items():
+            before = p0.get(pid)
+            used = cpu - (before[2] if before and before[1] == cmd else 0.0)
+            if used > 0:
+                kind = self.kind(pid, session, cmd)
+                kinds[kind] = kinds.get(kind, 0.0) + used
+                name = self.sessions.get(session) or self.sessions.get(pid)
+                if name:
+                    names[name] = names.get(name, 0.0) + used
+        return t1 - t0, m1 - m0, kinds, names
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def embedded_system(var_dir: Path, extra_env: dict):
+    from portal_system.launcher import clean_environment
+
+    env = clean_environment()
+    env.update(extra_env)
+    yield System(env, var_dir, free_port_offset(BENCH_PORT_OFFSET))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,16 +303,31 @@ def main(argv: list[str] | None = None) -> int:
         help="orders/s to offer (0: as fast as the gateway accepts them); below the system's "
         "capacity the latency is the pipeline's own, above it the backlog's",
     )
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="run on the embedded default (SQLite files, folder bus), as `make run` does",
+    )
+    parser.add_argument("--baseline-orders-per-s", type=float, help="do-nothing gw16 orders/s")
+    parser.add_argument("--baseline-p99-ms", type=float, help="do-nothing gw1 p99 (ms)")
+    parser.add_argument("--baseline-cpu-ms", type=float, help="do-nothing CPU per order (ms)")
     args = parser.parse_args(argv)
 
     var_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     # Quieter logs and more web threads: the benchmark measures the system, not its log volume.
     # One demo reseller places every order: its checkout rate limit would be the bottleneck.
     extra = {"LOG_LEVEL": "WARNING", "WEB_THREADS": "16", "GATEWAY_CHECKOUT_PER_MINUTE": "0"}
-    with on_real_infrastructure(var_dir, BENCH_PORT_OFFSET, extra) as system, running(system):
+    where = (
+        embedded_system(var_dir, extra)
+        if args.embedded
+        else on_real_infrastructure(var_dir, BENCH_PORT_OFFSET, extra)
+    )
+    load_before = load_average()
+    with where as system, running(system):
         client = login(system, demo.DEMO_RESELLER_USER)
         client.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
-        tracker = Tracker(system, args.seats)
+        tracker = Tracker(system)
+        sampler = CpuSampler(system)
         errors: list[str] = []
 
         def place(n: int) -> None:
@@ -156,19 +346,22 @@ def main(argv: list[str] | None = None) -> int:
                     "send_activation_email": True,
                 }
             )
+            at = time.time()
             if resp.status_code != 201:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
                 return
-            tracker.accept(resp.json()["number"], end_user)
+            tracker.accept(resp.json()["number"], end_user, at)
 
         stop = threading.Event()
 
         def watch() -> None:
+            # Only to know when every order is done: the times come from the sources.
             while not stop.is_set():
                 tracker.poll()
                 stop.wait(0.25)
 
         watcher = threading.Thread(target=watch, daemon=True)
+        sampler.start()
         watcher.start()
         started = time.monotonic()  # read by place()
         with ThreadPoolExecutor(args.concurrency) as pool:
@@ -179,12 +372,14 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         stop.set()
         watcher.join()
+        sampler.stop()
         tracker.poll()
+        system_name = "SQLite + folder bus" if args.embedded else "RabbitMQ + PostgreSQL"
 
     latencies = [tracker.done[n] - tracker.accepted[n] for n in tracker.done]
     accepted = len(tracker.accepted)
-    print(f"\nmachine          {machine()}")
-    print("backend          RabbitMQ + PostgreSQL, every service web + worker, local SMTP sink")
+    print(f"\nmachine          {machine()}; load average {load_before} before the run")
+    print(f"backend          {system_name}, every service web + worker, local SMTP sink")
     print(
         f"orders           {args.orders} placed, {accepted} accepted, {len(errors)} refused, "
         f"{len(tracker.done)} with every effect; {args.seats} seat(s) each; "
@@ -195,15 +390,27 @@ def main(argv: list[str] | None = None) -> int:
     if latencies:
         first = min(tracker.accepted.values())
         last = max(tracker.done.values())
+        per_s = len(latencies) / max(last - first, 1e-9)
+        p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
         print(
-            f"end to end       {len(latencies) / (last - first):.1f} orders/s "
-            f"(first accepted to last effect: {last - first:.1f} s)"
+            f"end to end       {per_s:.1f} orders/s (first accepted to last effect: "
+            f"{last - first:.1f} s)"
         )
         print(
-            f"latency          p50 {percentile(latencies, 50):.2f} s   "
-            f"p95 {percentile(latencies, 95):.2f} s   p99 {percentile(latencies, 99):.2f} s   "
-            f"max {max(latencies):.2f} s  (201 -> invoice, licenses and both emails)"
+            f"latency          p50 {p50:.0f} ms   p95 {percentile(latencies, 95) * 1000:.0f} ms   "
+            f"p99 {p99:.0f} ms   max {max(latencies) * 1000:.0f} ms  (201 -> invoice, licenses, "
+            "confirmation, activation and invoice e-mails; times from their sources)"
         )
+        cpu_ms = report_cpu(tracker, sampler)
+        ratios = []
+        if args.baseline_orders_per_s:
+            ratios.append(f"orders/s {per_s / args.baseline_orders_per_s:.3f}x the do-nothing")
+        if args.baseline_p99_ms:
+            ratios.append(f"p99 {p99 / args.baseline_p99_ms:.1f}x the do-nothing")
+        if args.baseline_cpu_ms and cpu_ms:
+            ratios.append(f"CPU per order {cpu_ms / args.baseline_cpu_ms:.1f}x the do-nothing")
+        if ratios:
+            print("ratio            " + ";  ".join(ratios))
     if errors:
         print("first refusals:", *errors[:3], sep="\n  ")
     missing = accepted - len(tracker.done)
@@ -211,6 +418,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{missing} orders did not show every effect within {args.timeout:.0f} s")
         return 1
     return 0
+
+
+def report_cpu(tracker: Tracker, sampler: CpuSampler) -> float | None:
+    """Print machine CPU per order over the steady part of the run; return it (ms)."""
+    accepted = sorted(tracker.accepted.values())
+    done = sorted(tracker.done.values())
+    start = accepted[len(accepted) // 10]
+    end = done[min(len(done) - 1, len(done) * 9 // 10)]
+    window = sampler.window(start, end)
+    if window is None:
+        print("cpu              run too short to sample")
+        return None
+    seconds, busy, kinds, names = window
+    finished = sum(1 for t in done if start <= t <= end) or 1
+    per_order = busy / finished * 1000
+
+    def split(cpus: dict[str, float]) -> str:
+        ranked = sorted(cpus.items(), key=lambda kv: -kv[1])
+        return "  ".join(f"{name} {cpu / finished * 1000:.1f}" for name, cpu in ranked)
+
+    own = sum(cpu for kind, cpu in kinds.items() if kind not in ("other", "bench"))
+    print(
+        f"cpu              {per_order:.1f} ms per order, whole machine ({busy / seconds:.2f} cores "
+        f"busy over {seconds:.0f} s, {finished} orders finished); {own / finished * 1000:.1f} ms "
+        "of it in this system's processes, PostgreSQL and RabbitMQ"
+    )
+    print(f"  by kind        {split(kinds)}  (ms per order; other: not this system)")
+    print(f"  by process     {split(names)}")
+    return per_order
 
 
 if __name__ == "__main__":
