@@ -86,9 +86,10 @@ class Config:
     handler_retry_delay: float = 0.5
     prefetch_count: int = 10
     heartbeat: int = 30
-    # Relay: how many outbox rows it claims at once and how often it looks when idle.
+    # Relay: how many outbox rows it claims at once, and how often it sweeps the outbox when no
+    # commit woke it (a safety net: every commit with outbox rows wakes it at once).
     relay_batch: int = 100
-    relay_poll_interval: float = 0.2
+    relay_poll_interval: float = 1.0
     publish_retries: int = 5
     http_timeout: float = 5.0
     extra: dict = field(default_factory=dict)
@@ -111,7 +112,7 @@ class Config:
             prefetch_count=_int("PREFETCH_COUNT", 10),
             heartbeat=_int("BROKER_HEARTBEAT", 30),
             relay_batch=_int("RELAY_BATCH", 100),
-            relay_poll_interval=_float("RELAY_POLL_INTERVAL", 0.2),
+            relay_poll_interval=_float("RELAY_POLL_INTERVAL", 1.0),
             publish_retries=_int("PUBLISH_RETRIES", 5),
             http_timeout=_float("HTTP_TIMEOUT", 5.0),
         )

@@ -4,6 +4,10 @@ Rows are claimed oldest first (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so seve
 run), published persistent with publisher confirms and a bounded retry, and marked in the same
 transaction that claimed them. A crash between the publish and the mark republishes the row: the
 consumers' inbox turns that duplicate into a no-op.
+
+The relay sleeps on a doorbell (``wakeup``) that every commit with outbox rows rings, so an event
+goes out right after the commit that recorded it; the ``relay_poll_interval`` sweep is only the
+safety net for a ring that got lost.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from kombu import Connection, Producer
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from portal_runtime import logs
+from portal_runtime import logs, wakeup
 from portal_runtime.config import Config
 from portal_runtime.db import MessagingModels, is_sqlite, utcnow
 from portal_runtime.topology import Topology, connect
@@ -45,6 +49,7 @@ class Relay:
         self.topology = Topology(config.broker_url, config.bus_prefix)
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self.doorbell: wakeup.Doorbell | None = None
         # Fault injection for the delivery tests: die after publishing, before marking.
         self._die_after_publish = os.environ.get("RELAY_FAULT") == "exit_after_publish"
 
@@ -130,6 +135,11 @@ class Relay:
         return published
 
     def run(self, stop: threading.Event) -> None:
+        with wakeup.Doorbell(self.sessions.kw["bind"], "outbox") as doorbell:
+            self.doorbell = doorbell
+            self._run(stop, doorbell)
+
+    def _run(self, stop: threading.Event, doorbell: wakeup.Doorbell) -> None:
         backoff = self.config.relay_poll_interval
         while not stop.is_set():
             try:
@@ -141,5 +151,5 @@ class Relay:
                 count = 0
                 backoff = min(backoff * 2, 5.0)
             if count < self.config.relay_batch:
-                stop.wait(backoff)
+                doorbell.wait(backoff, stop)
         self.close()

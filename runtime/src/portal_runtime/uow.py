@@ -3,7 +3,8 @@
 A handler changes state through ``uow.session`` and records outgoing events with
 ``uow.publish(type, payload)``. The payload is validated against its contract at once, and on
 ``commit`` the events become outbox rows in the same transaction as the state change. Nothing is
-sent to the broker here; the relay does that after the commit.
+sent to the broker here; the relay does that after the commit, woken by it (``wakeup``). A handler
+that leaves other committed work for a loop (a mail for the sender) says so with ``uow.wake``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 import portal_contracts
-from portal_runtime import logs
+from portal_runtime import logs, wakeup
 from portal_runtime.db import MessagingModels, utcnow
 
 
@@ -34,10 +35,12 @@ class UnitOfWork:
         self.causation_id = causation_id
         self.session: Session | None = None
         self._pending: list[Any] = []
+        self._wake: set[str] = set()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self._pending = []
+        self._wake = set()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -47,6 +50,7 @@ class UnitOfWork:
         finally:
             self.session.close()
             self._pending = []
+            self._wake = set()
 
     def publish(self, event_type: str, payload: dict, version: int = 1) -> str:
         """Record an event for the outbox; returns its message id."""
@@ -64,14 +68,26 @@ class UnitOfWork:
         self._pending.append(row)
         return row.message_id
 
+    def wake(self, loop: str) -> None:
+        """Wake ``loop`` (e.g. ``"mail"``) once this unit of work has committed."""
+        self._wake.add(loop)
+
     def commit(self) -> None:
+        wake = set(self._wake) | ({"outbox"} if self._pending else set())
         for row in self._pending:
             self.session.add(row)
+        for loop in wake:
+            wakeup.notify_in(self.session, loop)
         self.session.commit()
         for row in self._pending:
             logs.get().info("event.recorded", event_type=row.type, message_id=row.message_id)
         self._pending = []
+        self._wake = set()
+        engine = self.session.get_bind()
+        for loop in wake:
+            wakeup.ring(engine, loop)
 
     def rollback(self) -> None:
         self._pending = []
+        self._wake = set()
         self.session.rollback()
