@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal_contracts import SUBSCRIPTIONS
-from portal_runtime import logs
+from portal_runtime import logs, wakeup
 from portal_runtime.clock import Clock
 from portal_runtime.config import Config
 from portal_runtime.consumer import EventConsumer, Handler
@@ -24,11 +24,17 @@ from portal_runtime.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class Job:
-    """Work a service's worker runs every ``every_seconds`` (e.g. marking overdue invoices)."""
+    """Work a service's worker runs every ``every_seconds`` (e.g. marking overdue invoices).
+
+    With ``wake``, the job also runs as soon as a unit of work that called ``uow.wake(wake)``
+    commits, and again at once while a run reports work done (a truthy result); the interval is
+    then only its sweep.
+    """
 
     name: str
     every_seconds: float
     run: Callable[[Service], object]
+    wake: str | None = None
 
 
 class Service:
@@ -114,10 +120,19 @@ class Service:
         log.info("worker.stopped")
 
     def _run_job(self, job: Job, stop: threading.Event) -> None:
+        if job.wake is None:
+            self._job_loop(job, stop, lambda: stop.wait(job.every_seconds))
+            return
+        with wakeup.Doorbell(self.engine, job.wake) as doorbell:
+            self._job_loop(job, stop, lambda: doorbell.wait(job.every_seconds, stop))
+
+    def _job_loop(self, job: Job, stop: threading.Event, wait: Callable[[], object]) -> None:
         log = logs.get("job")
         while not stop.is_set():
+            done = None
             try:
-                job.run(self)
+                done = job.run(self)
             except Exception as exc:  # noqa: BLE001 - a failing run is logged; the next one tries again
                 log.error("job.failed", job=job.name, error=f"{type(exc).__name__}: {exc}")
-            stop.wait(job.every_seconds)
+            if not (job.wake and done):
+                wait()

@@ -261,3 +261,61 @@ def test_a_run_out_of_time_hands_its_rows_back_untried(make_service, sink):
     assert {(row.status, row.attempts, row.next_attempt_at) for row in mails(service)} == {
         ("pending", 0, None)
     }
+
+
+class CountingFolder(MailFolder):
+    """The sink's handler, counting the SMTP sessions clients open (one EHLO each)."""
+
+    def __init__(self, folder):
+        super().__init__(folder)
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_batch_after_batch_goes_over_one_smtp_connection_and_a_dropped_one_is_replaced(
+    service, sink
+):
+    handler = CountingFolder(sink.folder)
+    controller = Controller(handler, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        deliver(service, example_event("licensing.license.assigned"))
+        assert send_pending(service) == 1
+        deliver(service, example_event("orders.order.placed"))
+        assert send_pending(service) == 2
+        assert handler.sessions == 1
+    finally:
+        controller.stop()
+    # The server went away and came back: the kept connection is dead, the next batch reconnects
+    # and its mail goes out at the first attempt.
+    sink.start()
+    deliver(service, example_event("quotes.quote.issued"))
+    assert send_pending(service) == 1
+    assert {(row.status, row.attempts) for row in mails(service)} == {("sent", 1)}
+    assert len(sink.mails()) == 4
+
+
+def test_the_worker_sends_a_queued_mail_at_once_not_at_its_next_sweep(make_service, sink):
+    import threading
+
+    service = make_service(send_interval=600.0)
+    sink.start()
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=service.run_worker, kwargs=dict(stop=stop, relay=False, consume=False), daemon=True
+    )
+    worker.start()
+    try:
+        time.sleep(0.5)  # the job's first run (at start) is over; only a wake-up sends now
+        deliver(service, example_event("licensing.license.assigned"))
+        deadline = time.monotonic() + 30
+        while not sink.mails() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sink.mails()) == 1
+    finally:
+        stop.set()
+        worker.join(timeout=15)

@@ -33,7 +33,7 @@ def bootstrap(
         package="notifications",
         models=MESSAGING,
         handlers=handlers.bound_handlers(settings),
-        jobs=(Job("mail-sender", config.send_interval, send_pending),),
+        jobs=(Job("mail-sender", config.send_interval, send_pending, wake="mail"),),
         clock=clock,
         # Retries and leases run on wall-clock time: a demo clock shifted by CLOCK_OFFSET_DAYS
         # (which may differ between restarts) must never postpone a retry by days.

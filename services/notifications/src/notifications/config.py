@@ -19,8 +19,9 @@ class NotificationsConfig(Config):
     mail_from: str = DEFAULT_MAIL_FROM
     # Links in emails point into the portal here.
     portal_base_url: str = "http://127.0.0.1:8080"
-    # The sender job: how often it looks for mail to send, and how many rows it takes at once.
-    send_interval: float = 0.5
+    # The sender job: woken by each commit that queues mail; how often it also looks (for retries
+    # that came due), and how many rows it takes at once.
+    send_interval: float = 1.0
     send_batch: int = 50
     # A failed send is tried again after base * 2**(attempts - 1) seconds, at most cap seconds,
     # and after max attempts the mail is marked failed (and an error is logged).
@@ -38,7 +39,7 @@ class NotificationsConfig(Config):
             smtp_timeout=float(env.get("SMTP_TIMEOUT", "10")),
             mail_from=env.get("MAIL_FROM", DEFAULT_MAIL_FROM),
             portal_base_url=env.get("PORTAL_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
-            send_interval=float(env.get("MAIL_SEND_INTERVAL", "0.5")),
+            send_interval=float(env.get("MAIL_SEND_INTERVAL", "1.0")),
             send_batch=int(env.get("MAIL_SEND_BATCH", "50")),
             send_max_attempts=int(env.get("MAIL_MAX_ATTEMPTS", "8")),
             send_retry_base=float(env.get("MAIL_RETRY_BASE_SECONDS", "2")),

@@ -70,6 +70,7 @@ def queue_mail(
             next_attempt_at=None,
         )
     )
+    uow.wake("mail")  # the sender, once this commits
     log.info("mail.queued", template=template, message_id=message_id)
     return True
 

@@ -2,9 +2,12 @@
 
 Each run claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock
 serialises claims) by pushing their ``next_attempt_at`` a lease ahead and committing, so a second
-sender passes them by; then sends them one by one and marks each row ``sent``. A failure records
-the error and schedules the next attempt ``retry_base * 2**(attempts - 1)`` seconds later (at most
-``retry_cap``); after ``max_attempts`` the row is ``failed`` and an error is logged.
+sender passes them by; then sends them one by one over one SMTP connection (kept open from run to
+run) and marks the sent ones ``sent`` in one statement. A mail that fails records its error alone
+and schedules its next attempt ``retry_base * 2**(attempts - 1)`` seconds later (at most
+``retry_cap``), the rest of the batch is still sent; after ``max_attempts`` the row is ``failed``
+and an error is logged. The job sleeps until the consumer that queued a mail wakes it
+(``uow.wake("mail")``); its interval is the sweep for retries that come due.
 
 If the process dies after the SMTP server accepted a message and before its row is marked, the
 lease runs out and the same message is sent again, with the same Message-ID. That is accepted:
@@ -18,7 +21,7 @@ import smtplib
 import time
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from notifications import attachments, mail
 from notifications.models import FAILED, PENDING, SENT, OutgoingMail
@@ -73,15 +76,30 @@ def release(service, ids: list[int]) -> None:
                 row.next_attempt_at = None
 
 
-def mark_sent(service, mail_id: int) -> None:
+def mark_sent(service, sent: list[OutgoingMail]) -> None:
+    """Mark a batch's sent mails ``sent``, in one statement."""
+    if not sent:
+        return
     with service.sessions() as session, session.begin():
-        row = session.get(OutgoingMail, mail_id)
-        row.status = SENT
-        row.attempts += 1
-        row.sent_at = service.mail_clock.now()
-        row.next_attempt_at = None
-        row.last_error = None
-        log.info("mail.sent", attempts=row.attempts, message_id=row.message_id)
+        session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id.in_([row.id for row in sent]))
+            .values(
+                status=SENT,
+                attempts=OutgoingMail.attempts + 1,
+                sent_at=service.mail_clock.now(),
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+    for row in sent:
+        log.info(
+            "mail.sent",
+            attempts=row.attempts + 1,
+            message_id=row.message_id,
+            template=row.template,
+            correlation_id=row.correlation_id,
+        )
 
 
 def permanently_refused(exc: smtplib.SMTPException) -> bool:
@@ -122,9 +140,14 @@ def mark_failed_attempt(service, mail_id: int, error: str, permanent: bool = Fal
             )
 
 
-def load(service, mail_id: int) -> OutgoingMail:
+def load(service, ids: list[int]) -> list[OutgoingMail]:
+    """The claimed rows, in one query, in the order claimed."""
     with service.sessions() as session:
-        return session.get(OutgoingMail, mail_id)
+        rows = {
+            row.id: row
+            for row in session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(ids)))
+        }
+    return [rows[mail_id] for mail_id in ids if mail_id in rows]
 
 
 def send_pending(service) -> int:
@@ -134,17 +157,16 @@ def send_pending(service) -> int:
         return 0
     # Stop well inside the lease, so no other sender takes a row this one is still sending.
     deadline = time.monotonic() + service.config.send_claim_seconds / 2
-    remaining = list(ids)
-    sent = 0
+    remaining = load(service, ids)
+    sent: list[OutgoingMail] = []
     try:
         with service.mailer.session() as smtp:
             while remaining:
                 if time.monotonic() > deadline:
-                    release(service, remaining)
+                    release(service, [row.id for row in remaining])
                     remaining = []
                     break
-                mail_id = remaining.pop(0)
-                row = load(service, mail_id)
+                row = remaining.pop(0)
                 with structlog.contextvars.bound_contextvars(
                     message_id=row.message_id,
                     template=row.template,
@@ -154,25 +176,29 @@ def send_pending(service) -> int:
                         parts = attachments.resolve(row.attachment, service.quote_pdfs)
                         smtp.send(mail.build_message(row, parts))
                     except attachments.AttachmentUnavailable as exc:
-                        mark_failed_attempt(service, mail_id, describe(exc))
+                        mark_failed_attempt(service, row.id, describe(exc))
                         continue
                     except CONNECTION_ERRORS:
-                        remaining.insert(0, mail_id)
+                        remaining.insert(0, row)
                         raise
                     except smtplib.SMTPException as exc:
                         # Refused by the server (this message only): the connection stays usable.
                         # A recipient refused for good (5xx) fails at once; anything else retries.
                         mark_failed_attempt(
-                            service, mail_id, describe(exc), permanent=permanently_refused(exc)
+                            service, row.id, describe(exc), permanent=permanently_refused(exc)
                         )
                         continue
                     except OSError:
-                        remaining.insert(0, mail_id)
+                        remaining.insert(0, row)
                         raise
-                    mark_sent(service, mail_id)
-                    sent += 1
+                    except Exception as exc:  # noqa: BLE001 - this mail alone (attachment, content)
+                        mark_failed_attempt(service, row.id, describe(exc))
+                        continue
+                    sent.append(row)
     except Exception as exc:  # noqa: BLE001 - no connection: every row left counts one failed try
         error = describe(exc)
-        for mail_id in remaining:
-            mark_failed_attempt(service, mail_id, error)
-    return sent
+        for row in remaining:
+            mark_failed_attempt(service, row.id, error)
+    finally:
+        mark_sent(service, sent)
+    return len(sent)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -53,13 +54,19 @@ class _SmtpSession:
 
 
 class SmtpMailer:
-    """One SMTP connection per batch; any failure surfaces as an exception to the sender."""
+    """One SMTP connection, kept open from batch to batch.
+
+    A kept connection is checked with ``NOOP`` before a batch uses it (a server may have closed
+    it meanwhile) and replaced when that fails; any error that escapes a batch closes it, so the
+    next batch connects afresh. A message the server refuses does not end the connection.
+    """
 
     def __init__(self, url: str, timeout: float = 10.0):
         self.settings = SmtpSettings(url, timeout)
+        self._client: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
 
-    @contextmanager
-    def session(self) -> Iterator[_SmtpSession]:
+    def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.tls:
             client = smtplib.SMTP_SSL(
@@ -74,9 +81,44 @@ class SmtpMailer:
                 client.ehlo()
             if s.username:
                 client.login(s.username, s.password or "")
-            yield _SmtpSession(client)
-        finally:
+        except BaseException:
+            _close(client)
+            raise
+        return client
+
+    def _kept(self) -> smtplib.SMTP | None:
+        client, self._client = self._client, None
+        if client is None:
+            return None
+        try:
+            code, _ = client.noop()
+            if code == 250:
+                return client
+        except (smtplib.SMTPException, OSError):
+            pass
+        _close(client)
+        return None
+
+    @contextmanager
+    def session(self) -> Iterator[_SmtpSession]:
+        with self._lock:
+            client = self._kept() or self._connect()
             try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
+                yield _SmtpSession(client)
+            except BaseException:
+                _close(client)
+                raise
+            self._client = client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                _close(self._client)
+                self._client = None
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
