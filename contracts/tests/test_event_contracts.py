@@ -62,8 +62,22 @@ def test_a_payload_missing_a_required_field_is_refused_naming_it():
 
 def test_every_subscription_names_a_known_event():
     known = {event_type for event_type, _ in portal_contracts.EVENTS}
-    for service, types in portal_contracts.SUBSCRIPTIONS.items():
-        assert set(types) <= known, service
+    for service, subscriptions in portal_contracts.SUBSCRIPTIONS.items():
+        assert {portal_contracts.event_type_of(s) for s in subscriptions} <= known, service
+
+
+def test_an_order_placed_is_routed_by_its_source_and_cart_quote_gets_only_cart_and_quote_ones():
+    placed = portal_contracts.example("orders.order.placed")
+    for kind, cart_quote_gets_it in (("direct", False), ("cart", True), ("quote", True)):
+        payload = dict(placed, source={"kind": kind, "reference": None})
+        key = portal_contracts.routing_key("orders.order.placed", payload)
+        assert key == f"orders.order.placed.{kind}"
+        assert portal_contracts.receives("cart-quote", "orders.order.placed", payload) is (
+            cart_quote_gets_it
+        )
+        for service in ("billing", "license-assign", "notifications"):
+            assert portal_contracts.receives(service, "orders.order.placed", payload)
+    assert "orders.order.placed" in portal_contracts.subscribed_types("cart-quote")
 
 
 def test_routing_keys_follow_producer_aggregate_verb():

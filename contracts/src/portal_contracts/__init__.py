@@ -14,18 +14,32 @@ from marshmallow import ValidationError
 from portal_contracts.base import lenient, strict, to_json_ready
 from portal_contracts.envelope import ENVELOPE, EnvelopeSchema
 from portal_contracts.events import billing, catalog, licensing, orders, quotes
-from portal_contracts.subscriptions import SUBSCRIPTIONS
+from portal_contracts.subscriptions import (
+    ROUTED_BY,
+    SUBSCRIPTIONS,
+    binding_key,
+    event_type_of,
+    receives,
+    routing_key,
+    subscribed_types,
+)
 
 __all__ = [
     "ENVELOPE",
     "EVENTS",
+    "ROUTED_BY",
     "SUBSCRIPTIONS",
     "EnvelopeSchema",
     "UnknownEvent",
     "ValidationError",
+    "binding_key",
+    "event_type_of",
     "example",
     "is_known",
     "load_payload",
+    "receives",
+    "routing_key",
+    "subscribed_types",
     "validate_payload",
 ]
 

@@ -20,6 +20,7 @@ from kombu import Connection, Producer
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+import portal_contracts
 from portal_runtime import logs, wakeup
 from portal_runtime.config import Config
 from portal_runtime.db import MessagingModels, is_sqlite, utcnow
@@ -79,7 +80,7 @@ class Relay:
         producer.publish(
             body,
             exchange=self.topology.events,
-            routing_key=row.type,
+            routing_key=portal_contracts.routing_key(row.type, row.payload),
             content_type="application/json",
             content_encoding="utf-8",
             delivery_mode=2,

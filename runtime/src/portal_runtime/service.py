@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portal_contracts import SUBSCRIPTIONS
+from portal_contracts import subscribed_types
 from portal_runtime import logs, wakeup
 from portal_runtime.clock import Clock
 from portal_runtime.config import Config
@@ -52,7 +52,7 @@ class Service:
         self.package = package
         self.models = models
         self.handlers = handlers or {}
-        expected = set(SUBSCRIPTIONS.get(config.service, ()))
+        expected = subscribed_types(config.service)
         if set(self.handlers) != expected:
             raise RuntimeError(
                 f"{config.service} handles {sorted(self.handlers)} but SUBSCRIPTIONS binds "

@@ -149,7 +149,9 @@ def relay_to(producer, consumers: list) -> int:
         )
         for row in rows:
             for consumer in consumers:
-                if row.type in consumer.handlers:
+                if row.type in consumer.handlers and portal_contracts.receives(
+                    consumer.config.service, row.type, row.payload
+                ):
                     consumer.consumer().handle(
                         Event(
                             message_id=row.message_id,

@@ -1,6 +1,7 @@
 """The broker topology, declared from this one module before anything is published.
 
-One durable topic exchange carries every event (routing key = event type); every consuming
+One durable topic exchange carries every event (routing key = event type, or ``<type>.<value>``
+for the events ``ROUTED_BY`` names); every consuming
 service has one durable queue bound to the types it handles (``SUBSCRIPTIONS``) and one
 dead-letter queue. Declaring all of them up front means an event published while its consumer is
 down waits in that consumer's queue instead of being dropped by the exchange.
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from kombu import Connection, Exchange, Queue, binding
 
-from portal_contracts import SUBSCRIPTIONS
+from portal_contracts import SUBSCRIPTIONS, binding_key
 from portal_runtime import folder_bus
 
 EVENTS_EXCHANGE = "portal.events"
@@ -79,7 +80,9 @@ class Topology:
             }
         return Queue(
             self.queue_name(service),
-            bindings=[binding(self.events, routing_key=key) for key in SUBSCRIPTIONS[service]],
+            bindings=[
+                binding(self.events, routing_key=binding_key(key)) for key in SUBSCRIPTIONS[service]
+            ],
             durable=True,
             queue_arguments=arguments,
         )
