@@ -129,6 +129,30 @@ def test_two_concurrent_checkouts_of_one_cart_with_different_keys_create_one_ord
     assert len(recorded(pg_orders, "orders.order.placed")) == 1
 
 
+def test_checking_out_a_cart_and_the_same_cart_grown_concurrently_makes_one_order(pg_orders, fakes):
+    carts = fakes.carts.inner
+    cart = carts.fill(RESELLER, demo.ACME_ID, carts.item(product="PC"))
+    grown = dict(cart, items=[*cart["items"], carts.item(product="WS", quantity=1)])
+    answers = iter([cart, grown])
+    lock = threading.Lock()
+
+    def cart_as_each_request_reads_it(identity, customer_id):
+        with lock:
+            return next(answers)
+
+    carts.cart = cart_as_each_request_reads_it
+    a, b = Api(pg_orders), Api(pg_orders)
+
+    results = race(lambda: a.checkout(RESELLER, key="one"), lambda: b.checkout(RESELLER, key="two"))
+
+    assert sorted(r.status_code for r in results) == [201, 409], [r.json for r in results]
+    [won] = [r for r in results if r.status_code == 201]
+    [lost] = [r for r in results if r.status_code == 409]
+    assert won.json["number"] in lost.json["detail"]
+    assert count(pg_orders, Order) == 1
+    assert len(recorded(pg_orders, "orders.order.placed")) == 1
+
+
 def test_the_same_key_for_two_resellers_concurrently_makes_two_orders(pg_orders, fakes):
     from orders_testkit import OTHER_RESELLER
 

@@ -120,6 +120,22 @@ def test_a_cart_already_ordered_cannot_be_ordered_again_under_another_key(api, f
     assert len(recorded(api.service, "orders.order.placed")) == 1
 
 
+def test_adding_to_a_cart_already_checked_out_does_not_order_it_again(api, fakes):
+    cart = fakes.carts.fill(RESELLER, demo.ACME_ID, fakes.carts.item(product="PC"))
+    first = api.checkout(RESELLER, key="first")
+    assert first.status_code == 201
+    # B goes into the same cart before cart-quote has seen the order and closed it.
+    cart["items"].append(fakes.carts.item(product="WS", quantity=1))
+    second = api.checkout(RESELLER, key="second")
+    assert second.status_code == 409
+    assert second.mimetype == "application/problem+json"
+    assert first.json["number"] in second.json["detail"]
+    [placed] = recorded(api.service, "orders.order.placed")
+    assert [line["product"] for line in placed["lines"]] == ["PC"]
+    # The same request again is still its own first answer.
+    assert api.checkout(RESELLER, key="first").json == first.json
+
+
 def test_ordering_a_quote_is_paid_later_by_invoice_against_its_po(api, fakes):
     fakes.carts.issue_quote(RESELLER, number="Q-2026-000123")
 

@@ -130,7 +130,7 @@ def place_idempotently(identity: Identity, raw_body: dict, build: Callable[[], P
                     )
                 if earlier:
                     what = "quote" if command.source_kind == "quote" else "cart"
-                    raise conflict(f"This {what} has already been ordered as {earlier}.")
+                    raise already_ordered(what, earlier)
             raise
     return created(body)
 
@@ -207,10 +207,32 @@ def cart_content(cart: dict | None, now: dt.datetime) -> tuple[str, list[dict]]:
 
 
 def cart_key(customer_id: str, cart_id: str, items: list[dict]) -> str:
-    """One order per cart content: the cart's id and its items' ids (new items, new key)."""
-    item_ids = ",".join(sorted(str(item.get("id")) for item in items))
-    digest = hashlib.sha256(f"{customer_id}|{cart_id}|{item_ids}".encode()).hexdigest()[:40]
+    """One order per cart: the idempotency scope is the cart itself, whatever it holds by now.
+
+    cart-quote closes a cart only when it sees ``orders.order.placed``; an item added before
+    that must not make the cart a new one (checking out ``{A}``, adding ``B``, checking out
+    again would charge ``A`` twice). A cart is never reopened: a new one gets a new id, which is
+    its version. Only a cart without an id falls back to its items' ids.
+    """
+    scope = cart_id or "items:" + ",".join(sorted(str(item.get("id")) for item in items))
+    digest = hashlib.sha256(f"{customer_id}|{scope}".encode()).hexdigest()[:40]
     return f"cart:{digest}"
+
+
+def refuse_if_already_ordered(source_key: str, what: str) -> None:
+    """A cart or quote that already became an order answers 409 naming that order."""
+    with current_service().sessions() as session:
+        earlier = session.scalar(select(Order.number).where(Order.source_key == source_key))
+    if earlier:
+        raise already_ordered(what, earlier)
+
+
+def already_ordered(what: str, number: str) -> Problem:
+    return Problem(
+        409,
+        f"This {what} has already been ordered as {number}.",
+        title=f"{what.capitalize()} already ordered",
+    )
 
 
 def billing_address_of(value) -> dict | None:
@@ -239,6 +261,8 @@ def checkout(customer_id: str):
         kind, method_id = payment_of(identity, data["payment_method_id"])
         cart = service.carts.cart(identity, customer_id)
         cart_id, lines = cart_content(cart, now)
+        source_key = cart_key(customer_id, cart_id, cart["items"])
+        refuse_if_already_ordered(source_key, "cart")
         customer = customer_record(customer_id)
         return PlaceOrder(
             buyer=identity.buyer(),
@@ -252,7 +276,7 @@ def checkout(customer_id: str):
             send_activation_email=data["send_activation_email"],
             source_kind="cart",
             source_reference=cart_id or None,
-            source_key=cart_key(customer_id, cart_id, cart["items"]),
+            source_key=source_key,
             billing_address=data["billing_address"],
             placed_at=now,
             portal_base_url=service.config.portal_base_url,
