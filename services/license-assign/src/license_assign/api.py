@@ -9,11 +9,10 @@ import hashlib
 import io
 import re
 import secrets
-from collections import defaultdict
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from marshmallow import ValidationError
-from sqlalchemy import false, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts, bulk_assignments, views
@@ -29,15 +28,12 @@ from license_assign.assignments import (
     take_free_license,
 )
 from license_assign.models import (
-    ALL_PRODUCTS,
     Customer,
     CustomerPerson,
     InvitationClaim,
     InvitationLink,
     License,
-    LicenseOrder,
     ManagingReseller,
-    OrderRecord,
     SubscriptionPack,
     Team,
 )
@@ -52,13 +48,12 @@ from portal_contracts.api.licenses import (
     CreateTeamRequest,
     CsvAssignmentArgs,
     LicenseListArgs,
-    RenewalSearchArgs,
     TransferRequest,
     VerifyCodeRequest,
 )
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, conflict, invalid, not_found
-from portal_runtime.queries import equals_ci, page, page_items
+from portal_runtime.queries import equals_ci, page
 from portal_runtime.web import (
     current_identity,
     current_service,
@@ -319,23 +314,6 @@ def assign_one(customer_id: str, license_id: str, person: dict):
         return {"assigned": [views.assigned_view(lic, 1)], "failed": []}
 
 
-# -- active users -------------------------------------------------------------------------------
-
-
-@bp.get("/customers/<customer_id>/users")
-def list_users(customer_id: str):
-    acting_on(customer_id)
-    query = live_licenses(customer_id).where(License.assignee_email.is_not(None))
-    email = request.args.get("email")
-    if email:
-        query = query.where(equals_ci(License.assignee_email, email))
-    with current_service().sessions() as session:
-        rows = list(session.scalars(query.order_by(License.id)))
-        people = views.user_views(rows, ctx().today())
-    items, next_cursor = page_items(people, "email", *list_args())
-    return {"items": items, "next_cursor": next_cursor}
-
-
 # -- teams --------------------------------------------------------------------------------------
 
 
@@ -417,162 +395,7 @@ def transfer_licenses(customer_id: str, team_id: str):
     return {"from_team_id": team_id, "to_team_id": target.team_id, "license_ids": wanted}
 
 
-# -- subscription packs -------------------------------------------------------------------------
-
-
-def visible_orders():
-    """Which orders' numbers (order and PO) the caller may see and search by on an account it
-    may act on: a reseller only those its own reseller placed (not other resellers' nor the
-    customer's own, nor orders recorded before the placing reseller was kept); the account's
-    customer admin (or a service) all of them."""
-    identity = current_identity()
-    if identity.is_reseller:
-        if not identity.reseller_id:
-            return false()
-        return OrderRecord.reseller_id == identity.reseller_id
-    return true()
-
-
-def license_orders():
-    """License-order links the caller may see (:func:`visible_orders`)."""
-    return (
-        select(LicenseOrder.license_pk)
-        .join(OrderRecord, OrderRecord.order_number == LicenseOrder.order_number)
-        .where(visible_orders())
-    )
-
-
-def orders_by_license(session, license_pks: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    if license_pks:
-        for pk, number in session.execute(
-            license_orders()
-            .add_columns(LicenseOrder.order_number)
-            .where(LicenseOrder.license_pk.in_(license_pks))
-        ):
-            found[pk].append(number)
-    return found
-
-
-@bp.get("/customers/<customer_id>/subscription-packs")
-def list_packs(customer_id: str):
-    acting_on(customer_id)
-    with current_service().sessions() as session:
-        accounts.require_customer(session, customer_id)
-        rows = list(session.scalars(live_licenses(customer_id).order_by(License.id)))
-        packs = views.pack_views(rows, orders_by_license(session, [r.id for r in rows]))
-    items, next_cursor = page_items(packs, "number", *list_args())
-    return {"items": items, "next_cursor": next_cursor}
-
-
-# -- licensing report ---------------------------------------------------------------------------
-
-
-@bp.get("/customers/<customer_id>/licensing-report")
-def licensing_report(customer_id: str):
-    acting_on(customer_id)
-    with current_service().sessions() as session:
-        customer = accounts.require_customer(session, customer_id)
-        rows = list(session.scalars(live_licenses(customer_id).order_by(License.id)))
-        body = views.licensing_report(customer, rows, ctx().today())
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="licensing-report-{customer_id}.csv"'
-        },
-    )
-
-
-# -- renewals search ----------------------------------------------------------------------------
-
-
-@bp.get("/customers/<customer_id>/renewals")
-def search_renewals(customer_id: str):
-    acting_on(customer_id)
-    raw = request.args.to_dict()
-    if request.args.getlist("license_id"):
-        raw["license_id"] = request.args.getlist("license_id")
-    args = RenewalSearchArgs().load(raw)
-    today = ctx().today()
-    query = live_licenses(customer_id)
-    if args.get("license_id"):
-        query = query.where(License.license_id.in_([x.strip() for x in args["license_id"]]))
-    if args.get("assignee_email"):
-        query = query.where(equals_ci(License.assignee_email, args["assignee_email"]))
-    if args.get("subscription_pack"):
-        query = query.join(SubscriptionPack, SubscriptionPack.id == License.pack_pk).where(
-            SubscriptionPack.number == args["subscription_pack"].strip().upper()
-        )
-    for field in ("po_number", "order_number"):
-        if args.get(field):
-            column = getattr(LicenseOrder, field)
-            query = query.where(
-                License.id.in_(license_orders().where(equals_ci(column, args[field])))
-            )
-    with current_service().sessions() as session:
-        rows = list(session.scalars(query.order_by(License.id)))
-        groups: dict[tuple, list[License]] = defaultdict(list)
-        for lic in rows:
-            groups[(lic.valid_until, lic.pack.number, lic.product)].append(lic)
-        wanted, next_cursor = page_items(
-            sorted(({"key": renewal_key(*k), "group": k} for k in groups), key=lambda g: g["key"]),
-            "key",
-            *list_args(),
-        )
-        shown = [lic.id for item in wanted for lic in groups[item["group"]]]
-        orders = orders_by_license(session, shown)
-        pos = po_numbers_by_license(session, shown)
-        items = []
-        for item in wanted:
-            valid_until, pack, product = item["group"]
-            members = groups[item["group"]]
-            active = valid_until >= today
-            teams = {m.team.team_id for m in members}
-            items.append(
-                views.RENEWABLE.dump(
-                    {
-                        "product": product,
-                        "subscription_pack": pack,
-                        "team_id": teams.pop() if len(teams) == 1 else None,
-                        "valid_until": valid_until,
-                        "status": "active" if active else "expired",
-                        "quantity": len(members),
-                        "license_ids": [lic.license_id for lic in members],
-                        "order_numbers": sorted({o for m in members for o in orders[m.id]}),
-                        "po_numbers": sorted({p for m in members for p in pos[m.id]}),
-                        "allowed_actions": allowed_actions(product, active),
-                    }
-                )
-            )
-    return {"items": items, "next_cursor": next_cursor}
-
-
-def renewal_key(valid_until: dt.date, pack: str, product: str) -> str:
-    """A renewal group's unique key, whose text order is the list's order: end date (ISO, so text
-    order is date order), pack, product; a space between them sorts before any character of a
-    pack number or a product code."""
-    return f"{valid_until.isoformat()} {pack} {product}"
-
-
-def allowed_actions(product: str, active: bool) -> list[str]:
-    """Renewing is always offered; All Products Pack may also be downgraded (at renewal), and a
-    single product still active may be upgraded to it for the rest of its term."""
-    if product == ALL_PRODUCTS:
-        return ["renew", "downgrade"]
-    return ["renew", "upgrade"] if active else ["renew"]
-
-
-def po_numbers_by_license(session, license_pks: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    if license_pks:
-        for pk, po in session.execute(
-            license_orders()
-            .add_columns(LicenseOrder.po_number)
-            .where(LicenseOrder.license_pk.in_(license_pks), LicenseOrder.po_number.is_not(None))
-        ):
-            found[pk].append(po)
-    return found
+# Active users, subscription packs, renewals and the licensing report: account_lists.py.
 
 
 # -- invitation links ---------------------------------------------------------------------------

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from license_assign import SERVICE, api, assignment_jobs_api, bulk_assignments, handlers
+from license_assign import (
+    SERVICE,
+    account_lists,
+    api,
+    assignment_jobs_api,
+    bulk_assignments,
+    handlers,
+)
 from license_assign.activation_codes import ActivationCodes, load_signing_key
 from license_assign.assignments import Licensing
 from license_assign.config import LicenseAssignConfig
@@ -50,4 +57,5 @@ def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
     app.register_blueprint(assignment_jobs_api.bp)
+    app.register_blueprint(account_lists.bp)
     return app

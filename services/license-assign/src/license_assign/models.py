@@ -180,6 +180,9 @@ Index(
     postgresql_where=FREE,
     sqlite_where=FREE,
 )
+# An account's licenses in key order (the licenses list and the report), and its people by email.
+Index("ix_licenses_customer_id_id", License.customer_id, License.id)
+Index("ix_licenses_customer_id_assignee_email", License.customer_id, License.assignee_email)
 
 
 class OrderRecord(Base):

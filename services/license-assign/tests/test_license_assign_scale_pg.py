@@ -100,3 +100,36 @@ def test_two_workers_and_an_upload_at_once_share_the_seats_without_doubles(pg_ap
             .group_by(License.assignee_email)
         ).all()
     assert len(per_person) == 300 and {n for _, n in per_person} == {1}
+
+
+def test_grouped_lists_page_in_sql_and_the_report_streams_on_postgres(pg_api):
+    for n in range(6):
+        place(
+            pg_api.service,
+            order_placed(
+                f"O-2026-0008{n:02d}",
+                customer=CUSTOMER,
+                lines=[{"quantity": 2, "end_date": f"2027-0{1 + n}-15"}, {"product": "WS"}],
+            ),
+        )
+
+    def pages(path: str, limit: int) -> list[dict]:
+        items, cursor = [], None
+        while True:
+            query = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+            body = pg_api.get(path, GATEWAY, query_string=query).get_json()
+            items += body["items"]
+            cursor = body["next_cursor"]
+            if not cursor:
+                return items
+
+    base = f"/customers/{CUSTOMER}"
+    for path in ("renewals", "subscription-packs", "users"):
+        assert pages(f"{base}/{path}", 3) == pages(f"{base}/{path}", 100), path
+    renewals = pages(f"{base}/renewals", 100)
+    keys = [(g["valid_until"], g["subscription_pack"], g["product"]) for g in renewals]
+    assert keys == sorted(keys) and sum(g["quantity"] for g in renewals) == 300 + 6 * 4
+    report = pg_api.get(f"{base}/licensing-report", GATEWAY)
+    assert report.is_streamed
+    lines = report.get_data(as_text=True).strip().split("\r\n")
+    assert len(lines) == 1 + 300 + 6 * 4
