@@ -203,3 +203,26 @@ def queue_messages(url: str, queue_name: str, limit: int = 1000) -> list:
             message.ack()
             taken.append(message)
     return taken
+
+
+def held_after(func, parties: int = 2, timeout: float = 3.0):
+    """``func`` wrapped so that ``parties`` callers meet right after it returns.
+
+    For race tests: wrap the read of a check-then-write (``monkeypatch.setattr``), and every
+    concurrent request has read before any writes, unless a lock makes the later ones wait
+    before the read. Then the first caller waits ``timeout`` seconds alone and goes on (the
+    barrier breaks); the others, let in later, pass the broken barrier at once.
+    """
+    import threading
+
+    barrier = threading.Barrier(parties)
+
+    def held(*args, **kwargs):
+        result = func(*args, **kwargs)
+        try:
+            barrier.wait(timeout=timeout)
+        except threading.BrokenBarrierError:
+            pass
+        return result
+
+    return held

@@ -250,7 +250,13 @@ def claim_quote(
 
     Every failure is the same ``None``: the caller learns nothing about which part was wrong.
     """
-    quote = session.scalar(select(Quote).where(Quote.number == number.strip().upper()))
+    # Locked: of two claims at once, the second reads the quote as the first left it.
+    quote = session.scalar(
+        select(Quote)
+        .where(Quote.number == number.strip().upper())
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if (
         quote is None
         or quote.kind != "direct"

@@ -23,8 +23,21 @@ def get_customer(session: Session, customer_id: str) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
-def require_customer(session: Session, customer_id: str) -> Customer:
-    customer = session.get(Customer, customer_id)
+def require_customer(session: Session, customer_id: str, lock: bool = False) -> Customer:
+    """The account, or a 404. ``lock``: its row stays locked until commit (``FOR UPDATE``).
+
+    Rules counted over the whole account (one license of a product per person, the monthly
+    revocation cap) check and write under that lock, so concurrent requests take turns.
+    """
+    if lock:
+        customer = session.scalar(
+            select(Customer)
+            .where(Customer.id == customer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        customer = session.get(Customer, customer_id)
     if customer is None:
         raise not_found("customer")
     return customer

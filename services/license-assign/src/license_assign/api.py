@@ -172,7 +172,8 @@ def revoke_license(customer_id: str, license_id: str):
     acting_on(customer_id)
     context = ctx()
     with unit_of_work() as uow:
-        customer = accounts.require_customer(uow.session, customer_id)
+        # Locked: revocations at once count one after another against the monthly cap.
+        customer = accounts.require_customer(uow.session, customer_id, lock=True)
         lic = uow.session.scalar(
             live_licenses(customer_id)
             .where(License.license_id == license_id)
@@ -295,7 +296,8 @@ def assign_many(
 def assign_one(customer_id: str, license_id: str, person: dict):
     context = ctx()
     with unit_of_work() as uow:
-        customer = accounts.require_customer(uow.session, customer_id)
+        # Locked: revocations at once count one after another against the monthly cap.
+        customer = accounts.require_customer(uow.session, customer_id, lock=True)
         lic = uow.session.scalar(
             live_licenses(customer_id)
             .where(License.license_id == license_id)
@@ -553,7 +555,9 @@ def claim_invitation(token: str):
         )
         if already is not None:
             raise conflict("You have already claimed a license through this link.")
-        # As with a direct assignment: one license of a product per person in an account.
+        # As with a direct assignment: one license of a product per person in an account. The
+        # account is locked: claims through two links of one product take turns here.
+        customer = accounts.require_customer(uow.session, link.customer_id, lock=True)
         if holds_product(
             uow.session, link.customer_id, link.product, person["email"], context.today()
         ):
@@ -563,7 +567,6 @@ def claim_invitation(token: str):
             )
         if link.max_claims is not None and link.claims_count >= link.max_claims:
             raise conflict("This invitation link has reached its maximum number of claims.")
-        customer = uow.session.get(Customer, link.customer_id)
         try:
             lic = take_free_license(
                 uow.session,
