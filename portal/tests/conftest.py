@@ -67,7 +67,7 @@ class Pages:
 
     def get(self, path: str, **kw):
         resp = self.client.get(path, **kw)
-        match = CSRF.search(resp.get_data(as_text=True))
+        match = resp.mimetype == "text/html" and CSRF.search(resp.get_data(as_text=True))
         if match:
             self._token = match.group(1)
         return resp

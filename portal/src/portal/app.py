@@ -48,6 +48,10 @@ def create_app(config: PortalConfig | None = None) -> Flask:
         """Links to areas that are not built yet are left out, never broken."""
         return endpoint in app.view_functions
 
+    @app.template_filter()
+    def reject_key(args: dict, key: str) -> dict:
+        return {k: v for k, v in args.items() if k != key}
+
     @app.get("/portal")
     def _portal_root():
         return redirect(url_for("home.start"))

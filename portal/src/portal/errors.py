@@ -14,7 +14,7 @@ from portal.gateway_client import ApiError, Forbidden, NotFound, RateLimited, Un
 
 
 def not_found_page():
-    return render_template("errors/404.html"), 404
+    return render_template("errors/404.html", error_page=True), 404
 
 
 def init_app(app: Flask) -> None:
@@ -56,7 +56,9 @@ def init_app(app: Flask) -> None:
             return render_template(
                 "errors/problem.html", title="That did not work", message=exc.message
             ), exc.status
-        app.logger.warning("gateway %s on %s %s", exc.status, request.method, request.path)
+        app.logger.warning(
+            "gateway %s on %s %s: %s", exc.status, request.method, request.path, exc.message
+        )
         return render_template(
             "errors/problem.html",
             title="Please try again",

@@ -27,6 +27,18 @@ def unpaid_invoices() -> int:
     return g.unpaid
 
 
+def product_name(code: str | None) -> str:
+    """A product's name from its code (order and invoice lines carry only the code)."""
+    if "product_names" not in g:
+        g.product_names = {}
+        if current_user():
+            try:
+                g.product_names = {p["code"]: p["name"] for p in api().catalog.products()}
+            except ApiError:
+                pass
+    return g.product_names.get(code or "", code or "")
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _topbar():
@@ -34,4 +46,5 @@ def init_app(app: Flask) -> None:
             "user": current_user(),
             "unpaid_invoices": unpaid_invoices,
             "current_customer": session.get("customer"),
+            "product_name": product_name,
         }

@@ -4,6 +4,6 @@ To add an area: write ``pages/<area>.py`` with ``bp = Blueprint("<area>", __name
 url_prefix="/portal/...")``, put its templates in ``templates/<area>/`` and add ``bp`` below.
 """
 
-from portal.pages import customers, home
+from portal.pages import cart, customers, home, orders, quotes
 
-BLUEPRINTS = [home.bp, customers.bp]
+BLUEPRINTS = [home.bp, customers.bp, cart.bp, quotes.bp, orders.bp]
