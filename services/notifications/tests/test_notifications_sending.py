@@ -319,3 +319,35 @@ def test_the_worker_sends_a_queued_mail_at_once_not_at_its_next_sweep(make_servi
     finally:
         stop.set()
         worker.join(timeout=15)
+
+
+def test_a_mail_whose_header_cannot_be_formatted_fails_alone_once_and_the_batch_is_sent(
+    service, sink, clock
+):
+    sink.start()
+    # A name with CR/LF, as the public invitation claim once let through, and a good mail beside.
+    deliver(
+        service,
+        example_event(
+            "licensing.license.assigned",
+            assignee={
+                "first_name": "Eve\r\nBcc: victim@elsewhere.example",
+                "last_name": "Evil",
+                "email": "eve@acme.example",
+            },
+        ),
+    )
+    queue_some(service)
+    bad = next(row for row in mails(service) if row.recipient == "eve@acme.example")
+
+    assert send_pending(service) == 5
+    clock.advance(seconds=3600)
+    assert send_pending(service) == 0
+
+    row = next(row for row in mails(service) if row.id == bad.id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "cannot be formatted" in row.last_error
+    assert all(r.status == "sent" for r in mails(service) if r.id != bad.id)
+    received = sink.mails()
+    assert len(received) == 5
+    assert all("victim@elsewhere.example" not in str(m) for m in received)

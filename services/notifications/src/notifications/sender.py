@@ -6,7 +6,9 @@ sender passes them by; then sends them one by one over one SMTP connection (kept
 run) and marks the sent ones ``sent`` in one statement. A mail that fails records its error alone
 and schedules its next attempt ``retry_base * 2**(attempts - 1)`` seconds later (at most
 ``retry_cap``), the rest of the batch is still sent; after ``max_attempts`` the row is ``failed``
-and an error is logged. The job sleeps until the consumer that queued a mail wakes it
+and an error is logged. A row whose message cannot be built at all (an address or header that
+cannot be formatted) is ``failed`` at once, with its reason: no retry would change it.
+The job sleeps until the consumer that queued a mail wakes it
 (``uow.wake("mail")``); its interval is the sweep for retries that come due.
 
 If the process dies after the SMTP server accepted a message and before its row is marked, the
@@ -174,10 +176,23 @@ def send_pending(service) -> int:
                 ):
                     try:
                         parts = attachments.resolve(row.attachment, service.quote_pdfs)
-                        smtp.send(mail.build_message(row, parts))
                     except attachments.AttachmentUnavailable as exc:
                         mark_failed_attempt(service, row.id, describe(exc))
                         continue
+                    try:
+                        message = mail.build_message(row, parts)
+                    except Exception as exc:  # noqa: BLE001 - this row's content, for good
+                        # An address or header that cannot be formatted (a name with CR/LF)
+                        # never will be: failed at once, with the reason; the batch goes on.
+                        mark_failed_attempt(
+                            service,
+                            row.id,
+                            f"The message cannot be formatted: {describe(exc)}",
+                            permanent=True,
+                        )
+                        continue
+                    try:
+                        smtp.send(message)
                     except CONNECTION_ERRORS:
                         remaining.insert(0, row)
                         raise
