@@ -68,6 +68,14 @@ def test_pages_forms_and_cookies_pass_through(portal_url):
     assert any("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
 
 
+def test_a_cookie_the_portal_sets_goes_to_that_browser_only(portal_url):
+    app = front(portal_url)
+    first = app.test_client().get("/portal/a")
+    assert first.headers.getlist("Set-Cookie")
+    # Another browser, without cookies, must not be sent the first one's session.
+    assert app.test_client().get("/portal/b").get_json()["cookie"] is None
+
+
 def test_redirects_are_relayed_not_followed(portal_url):
     resp = front(portal_url).test_client().get("/portal/go")
     assert resp.status_code == 302

@@ -7,6 +7,7 @@ redirects, downloads), with the client's address and scheme in ``X-Forwarded-*``
 
 from __future__ import annotations
 
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import quote
 
 import requests
@@ -38,6 +39,9 @@ UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"
 def register(app: Flask, portal_url: str | None = None, timeout: tuple = (2.0, 30.0)) -> None:
     base = (portal_url or service_url("portal")).rstrip("/")
     http = requests.Session()
+    # Cookies belong to each user's browser: the proxy's pooled session must never keep one
+    # (it would send one user's session cookie with everybody's requests).
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     @app.get("/")
     def portal_home():
