@@ -4,6 +4,8 @@ The seeds run per service, each into its own database; these constants are what 
 reseller in the gateway, its discount in the catalog and its card in billing the same reseller.
 """
 
+import uuid
+
 DEMO_RESELLER_ID = "RS-1001"
 DEMO_RESELLER_NAME = "Demo Reseller"
 DEMO_RESELLER_USER = "sales@demo-reseller.example"
@@ -33,3 +35,9 @@ PRODUCTS = {
 SUCCESS_CARD = "4111111111111111"
 DECLINED_CARD = "4000000000000002"
 DEMO_CARD_METHOD_ID = "pm-demo-card"
+
+
+def user_id_of(email: str) -> str:
+    """The stable id of a demo user (``U-…``), the same on every machine and in every service
+    that knows the person (the gateway's sign-in, license-assign's account admins)."""
+    return "U-" + uuid.uuid5(uuid.NAMESPACE_URL, f"portal-user:{email}").hex[:12]

@@ -57,6 +57,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "licensing.license.assigned",
         "licensing.license.revoked",
         "licensing.invitation.claimed",
+        "licensing.admin.invited",
+        "licensing.management.requested",
     ),
 }
 

@@ -39,3 +39,18 @@ class ChangePasswordRequest(Strict):
 
     current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
     new_password = fields.String(required=True, validate=validate.Length(min=12, max=200))
+
+
+class SetPasswordRequest(Strict):
+    """Body of POST /auth/password: the token of an e-mailed link and the new password."""
+
+    token = fields.String(required=True, validate=validate.Length(min=20, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=12, max=200))
+
+
+class SetPasswordSchema(Strict):
+    """Answer of POST /auth/password: who may now sign in."""
+
+    email = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True)
+    customer_id = fields.String(dump_only=True, allow_none=True)

@@ -18,7 +18,8 @@ class CustomerAccessRequest(Strict):
 
     @validates_schema
     def _email_needed(self, data, **_):
-        if data.get("by") != "email" and "email" not in data:
+        # A managed account is entered by its customer ID alone (the gateway checks that).
+        if data.get("by") not in ("email", "customer_id") and "email" not in data:
             raise ValidationError({"email": [f"Required to enter by {data.get('by')}."]})
 
 

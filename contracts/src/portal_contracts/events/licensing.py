@@ -75,9 +75,47 @@ class InvitationClaimed(Payload):
     admin_emails = fields.List(fields.Email(), required=True)
 
 
+class Inviter(Payload):
+    name = fields.String(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True)
+
+
+class AdminInvited(Payload):
+    """A person became (or was invited again as) an admin of a customer account: they get a
+    single-use link to set their password."""
+
+    customer_id = fields.String(required=True)
+    customer_name = fields.String(required=True)
+    user_id = fields.String(required=True)
+    admin = fields.Nested(Person, required=True)
+    # The link's secret: only its hash is stored; the e-mail is the one place it is written.
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(["new_account", "invited", "resent"])
+    )
+    invited_by = fields.Nested(Inviter, load_default=None, allow_none=True)
+
+
+class ManagementRequested(Payload):
+    """A reseller asked to manage an account; its admins may approve or decline by the link."""
+
+    request_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    customer_name = fields.String(required=True)
+    reseller_id = fields.String(required=True)
+    reseller_name = fields.String(required=True)
+    requested_by = fields.Nested(Inviter, required=True)
+    admin_emails = fields.List(fields.Email(), required=True)
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
 EVENTS = {
     ("licensing.licenses.issued", 1): LicensesIssued,
     ("licensing.license.assigned", 1): LicenseAssigned,
     ("licensing.license.revoked", 1): LicenseRevoked,
     ("licensing.invitation.claimed", 1): InvitationClaimed,
+    ("licensing.admin.invited", 1): AdminInvited,
+    ("licensing.management.requested", 1): ManagementRequested,
 }

@@ -11,6 +11,7 @@ from license_assign import (
     assignment_jobs_api,
     bulk_assignments,
     handlers,
+    onboarding,
 )
 from license_assign.activation_codes import ActivationCodes, load_signing_key
 from license_assign.assignments import Licensing
@@ -58,4 +59,5 @@ def create_app(service: Service | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(assignment_jobs_api.bp)
     app.register_blueprint(account_lists.bp)
+    app.register_blueprint(onboarding.bp)
     return app

@@ -21,6 +21,9 @@ class LicenseAssignConfig(Config):
     activation_signing_key: str = ""
     # Where invitation URLs point (the portal in front of the gateway).
     portal_base_url: str = "http://127.0.0.1:8080"
+    # A password link (new admin) works this many days; a request to manage an account too.
+    password_link_days: int = 7
+    management_request_days: int = 14
     # How often the worker suspends licenses whose payment grace period has passed.
     grace_check_seconds: float = 10.0
     # How often the worker looks for assignment jobs (big uploads) to work on.
@@ -34,6 +37,8 @@ class LicenseAssignConfig(Config):
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             grace_check_seconds=float(os.environ.get("GRACE_CHECK_SECONDS", "10")),
             assignment_job_seconds=float(os.environ.get("ASSIGNMENT_JOB_SECONDS", "0.5")),
+            password_link_days=int(os.environ.get("PASSWORD_LINK_DAYS", "7")),
+            management_request_days=int(os.environ.get("MANAGEMENT_REQUEST_DAYS", "14")),
         )
         settings.update(overrides)
         return super().from_env(service, **settings)

@@ -37,6 +37,10 @@ class Customer(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set for accounts created in the portal (onboarding); None for those learnt from an order.
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    vat_id: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    created_by_reseller_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     people: Mapped[list[CustomerPerson]] = relationship(
         back_populates="customer", order_by="CustomerPerson.id", cascade="all, delete-orphan"
@@ -52,6 +56,10 @@ class Customer(Base):
     @property
     def admin_emails(self) -> list[str]:
         return [p.email for p in self.people if p.role == "admin"]
+
+    @property
+    def admins(self) -> list[CustomerPerson]:
+        return [p for p in self.people if p.role == "admin"]
 
     @property
     def email(self) -> str | None:
@@ -74,8 +82,19 @@ class CustomerPerson(Base):
     # Stored lower-case: emails are matched case-insensitively.
     email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(10))  # contact | admin
+    first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Admins: the id they sign in under at the gateway (``U-…``), once invited.
+    user_id: Mapped[str | None] = mapped_column(String(40), unique=True, index=True, nullable=True)
+    invited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the admin set a password (a link was used): ``active`` from then on.
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     customer: Mapped[Customer] = relationship(back_populates="people")
+
+    @property
+    def status(self) -> str:
+        return "active" if self.activated_at else "invited"
 
 
 class ManagingReseller(Base):
@@ -87,8 +106,48 @@ class ManagingReseller(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     reseller_id: Mapped[str] = mapped_column(String(40), index=True)
+    reseller_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     customer: Mapped[Customer] = relationship(back_populates="managing_resellers")
+
+
+class PasswordLink(Base):
+    """A single-use, expiring link an admin sets their password with (only its hash is kept)."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_pk: Mapped[int] = mapped_column(ForeignKey("customer_people.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Used, or replaced by a newer link: either way it no longer works.
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    person: Mapped[CustomerPerson] = relationship(lazy="joined", innerjoin=True)
+
+
+class ManagementRequest(Base):
+    """A reseller asked to manage an account; nothing changes until an admin approves."""
+
+    __tablename__ = "management_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    reseller_id: Mapped[str] = mapped_column(String(40), index=True)
+    reseller_name: Mapped[str] = mapped_column(String(200))
+    requested_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    requested_by_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10))  # pending | approved | declined
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
 
 
 class Team(Base):

@@ -60,15 +60,32 @@ def seed(service) -> None:
         acme = accounts.ensure_customer(session, demo.ACME_ID, demo.ACME_NAME)
         accounts.add_person(acme, demo.ACME_CONTACT, "contact")
         accounts.add_person(acme, demo.ACME_ADMIN, "admin")
+        _demo_admin(acme, demo.ACME_ADMIN, "Acme", "Admin", ctx.clock.now())
         globex = accounts.ensure_customer(session, demo.GLOBEX_ID, demo.GLOBEX_NAME)
         accounts.add_person(globex, demo.GLOBEX_CONTACT, "contact")
         if not any(m.reseller_id == demo.DEMO_RESELLER_ID for m in globex.managing_resellers):
-            globex.managing_resellers.append(ManagingReseller(reseller_id=demo.DEMO_RESELLER_ID))
+            globex.managing_resellers.append(
+                ManagingReseller(
+                    reseller_id=demo.DEMO_RESELLER_ID,
+                    reseller_name=demo.DEMO_RESELLER_NAME,
+                    since=ctx.clock.now(),
+                )
+            )
         session.flush()
 
         _licenses(session, ctx, acme.id, ACME_PACK_ORDER, ACME_PACK_PO, ACME_LICENSES, today)
         _licenses(session, ctx, globex.id, GLOBEX_ORDER, None, GLOBEX_LICENSES, today)
         uow.commit()
+
+
+def _demo_admin(customer, email: str, first: str, last: str, now) -> None:
+    """The demo admin signs in with the demo password (the gateway's seed): already active,
+    under the same user id as there."""
+    for person in customer.admins:
+        if person.email == email and person.user_id is None:
+            person.user_id = demo.user_id_of(email)
+            person.first_name, person.last_name = first, last
+            person.invited_at = person.activated_at = now
 
 
 def _licenses(session, ctx, customer_id, order_number, po_number, specs, today) -> None:
