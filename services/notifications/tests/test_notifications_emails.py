@@ -35,6 +35,10 @@ EMAILS = [
     ("licensing.license.revoked", "license_revoked", None, ["license", "revoked"]),
     ("licensing.invitation.claimed", "invitation_claimed", "admin@acme.example",
      ["Ada Lovelace", "claimed"]),
+    ("licensing.admin.invited", "admin_invitation", "peter@initech.example",
+     ["Initech", "C-100003", "set your password"]),
+    ("licensing.management.requested", "management_request", "admin@acme.example",
+     ["Demo Reseller", "manage", "Acme Corp"]),
 ]  # fmt: skip
 
 
@@ -254,3 +258,33 @@ def test_the_invoice_email_links_to_the_invoice_and_its_order(service):
     assert f"https://portal.test/portal/invoices/{example['invoice_number']}" in row.text_body
     assert f"https://portal.test/portal/orders/{example['order_number']}" in row.text_body
     assert f'href="https://portal.test/portal/orders/{example["order_number"]}"' in row.html_body
+
+
+def test_a_new_admin_gets_the_single_use_password_link_and_where_to_sign_in(service):
+    example = portal_contracts.example("licensing.admin.invited")
+    deliver(service, example_event("licensing.admin.invited"))
+
+    [row] = mails(service, template="admin_invitation")
+    link = f"https://portal.test/portal/password/{example['token']}"
+    assert link in row.text_body and link in row.html_body
+    assert "8 December 2026" in row.text_body  # until when the link works
+    assert "Demo Sales has opened the license account Initech" in row.text_body
+    assert "https://portal.test/portal/" in row.text_body
+
+
+def test_every_admin_gets_approve_and_decline_links_for_a_management_request(service):
+    example = portal_contracts.example("licensing.management.requested")
+    deliver(
+        service,
+        example_event(
+            "licensing.management.requested",
+            admin_emails=["admin@acme.example", "second@acme.example"],
+        ),
+    )
+
+    rows = mails(service, template="management_request")
+    assert sorted(r.recipient for r in rows) == ["admin@acme.example", "second@acme.example"]
+    page = f"https://portal.test/portal/management-requests/{example['token']}"
+    assert f"Approve: {page}?answer=approve" in rows[0].text_body
+    assert f"Decline: {page}?answer=decline" in rows[0].text_body
+    assert "Nothing changes unless you approve" in rows[0].text_body

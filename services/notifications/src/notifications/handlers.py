@@ -260,6 +260,31 @@ def email_invitation_claimed(event: Event, uow: UnitOfWork, settings: MailSettin
         queue_mail(uow, event, settings, "invitation_claimed", admin, context)
 
 
+# -- account people ------------------------------------------------------------------------------
+
+
+def email_admin_invited(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """A new admin's (or a re-sent) single-use link to set a password."""
+    p = event.payload
+    context = dict(
+        p,
+        password_url=settings.link(f"/portal/password/{p['token']}"),
+        sign_in_url=settings.link("/portal/"),
+    )
+    queue_mail(
+        uow, event, settings, "admin_invitation", p["admin"]["email"], context,
+        name=full_name(p["admin"]),
+    )  # fmt: skip
+
+
+def email_management_requested(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """Every admin of the account may approve or decline a reseller's request to manage it."""
+    p = event.payload
+    context = dict(p, decision_url=settings.link(f"/portal/management-requests/{p['token']}"))
+    for admin in unique_emails(p["admin_emails"]):
+        queue_mail(uow, event, settings, "management_request", admin, context)
+
+
 # -- catalog --------------------------------------------------------------------------------------
 
 
@@ -317,6 +342,8 @@ EVENT_HANDLERS = {
     "licensing.license.assigned": [email_license_assigned],
     "licensing.license.revoked": [email_license_revoked],
     "licensing.invitation.claimed": [email_invitation_claimed],
+    "licensing.admin.invited": [email_admin_invited],
+    "licensing.management.requested": [email_management_requested],
 }
 
 
