@@ -63,6 +63,31 @@ CUSTOMERS = {
         "packs": [],
     },
 }
+NEW_CUSTOMER_ID = "C-100009"
+# Password links the fake license-assign redeems: token -> the admin it is for.
+PASSWORD_LINKS = {
+    "link-for-the-new-admin-0001": {
+        "user_id": "U-new0admin01",
+        "customer_id": NEW_CUSTOMER_ID,
+        "email": "peter@initech.example",
+        "first_name": "Peter",
+        "last_name": "Gibbons",
+    },
+    "link-for-a-second-acme-admin": {
+        "user_id": "U-acme0second",
+        "customer_id": demo.ACME_ID,
+        "email": "bob@acme.example",
+        "first_name": "Bob",
+        "last_name": "Builder",
+    },
+    "link-for-a-reseller-email-01": {
+        "user_id": "U-clash000001",
+        "customer_id": demo.ACME_ID,
+        "email": demo.DEMO_RESELLER_USER,
+        "first_name": "Sam",
+        "last_name": "Sales",
+    },
+}
 DIRECT_QUOTES = {"Q-2026-000042": (demo.ACME_ID, demo.ACME_CONTACT)}
 
 
@@ -129,6 +154,33 @@ def fake_services(state: FakeUpstream) -> Flask:
         return jsonify(
             customer_id=customer["id"], name=customer["name"], quote_number=body["quote_number"]
         )
+
+    @app.post("/internal/customers")
+    def create_customer():
+        who = caller()
+        body = request.get_json()
+        state.received.append({"path": "/internal/customers", "identity": who, "json": body})
+        return jsonify(
+            customer_id=NEW_CUSTOMER_ID,
+            name=body["name"],
+            country=body["country"],
+            vat_id=body.get("vat_id"),
+            contacts=[body["contact"]["email"].lower()],
+            admin={"user_id": "U-new0admin01", "email": body["contact"]["email"].lower()},
+        ), 201
+
+    @app.post("/internal/password-links/redeem")
+    def redeem():
+        who = caller()
+        token = request.get_json()["token"]
+        state.received.append({"path": "/internal/password-links/redeem", "identity": who})
+        if who is None or not who.is_service:
+            return jsonify(detail="No such password link."), 404
+        if token in PASSWORD_LINKS:
+            return jsonify(PASSWORD_LINKS[token])
+        if token.startswith("used-"):
+            return jsonify(detail="This link has been used already. Ask for a new one."), 410
+        return jsonify(detail="No such password link."), 404
 
     @app.route("/<path:path>", methods=["GET", "POST", "PATCH", "DELETE"], endpoint="echo")
     def echo(path):

@@ -95,10 +95,12 @@ def test_every_failed_entry_answers_exactly_the_same(gw):
         assert session.query(AccessGrant).count() == 0
 
 
-def test_an_email_is_required_except_when_entering_by_email(gw):
-    resp = enter(gw, DEMO, by="customer_id", value=ACME)
+def test_an_email_is_required_except_by_email_and_for_a_managed_accounts_id(gw):
+    resp = enter(gw, DEMO, by="subscription_pack", value="SP-1001")
     assert resp.status_code == 422
     assert "email" in resp.get_json()["errors"]
+    # By customer ID alone only a managed account opens; any other is the one failure.
+    assert enter(gw, DEMO, by="customer_id", value=ACME).status_code == 404
     assert enter(gw, DEMO, by="phone", value="1", email="a@b.example").status_code == 422
 
 

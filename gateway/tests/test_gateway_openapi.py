@@ -61,12 +61,27 @@ POST /invitations/{token}/claim
 GET /customers/{customer_id}/licensing-report
 POST /activation-codes/verify
 GET /activation-codes/public-key
+POST /customers
+GET /customers/{customer_id}/admins
+POST /customers/{customer_id}/admins
+DELETE /customers/{customer_id}/admins/{user_id}
+GET /customers/{customer_id}/managing-resellers
+POST /customers/{customer_id}/managing-resellers
+DELETE /customers/{customer_id}/managing-resellers/{reseller_id}
+POST /customers/{customer_id}/management-requests
+POST /management-requests/{token}/approve
+POST /management-requests/{token}/decline
+POST /auth/password
 """
 PUBLIC = {
     ("POST", "/auth/token"),
     ("POST", "/invitations/{token}/claim"),
     ("POST", "/activation-codes/verify"),
     ("GET", "/activation-codes/public-key"),
+    ("GET", "/management-requests/{token}"),
+    ("POST", "/management-requests/{token}/approve"),
+    ("POST", "/management-requests/{token}/decline"),
+    ("POST", "/auth/password"),
     ("GET", "/sandbox/paypal/approve"),
     ("POST", "/sandbox/paypal/approve"),
 }

@@ -46,6 +46,8 @@ def check_role(route: Route, caller: Identity) -> None:
         if not route.customer_admin:
             raise Problem(403, "This route is for resellers' users.")
         return
+    if not route.resellers:
+        raise Problem(403, "This route is for the account's own admins.")
     if "admin" in caller.roles or any(role in caller.roles for role in route.roles):
         return
     needed = ", ".join(("admin", *route.roles))

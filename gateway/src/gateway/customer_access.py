@@ -148,6 +148,13 @@ def lookup(service, caller: Identity, by: str, value: str, email: str, request_i
         accounts = upstreams.accounts(request_id=request_id, contact_email=value.lower())
         found = [{"customer_id": a["customer_id"], "name": a.get("name")} for a in accounts]
         return found or None
+    if by == "customer_id" and not email:
+        # A managed account needs no contact email: the reseller is one of its admins.
+        account = upstreams.customer(value.upper(), request_id=request_id)
+        managers = (account or {}).get("managing_reseller_ids") or []
+        if caller.reseller_id not in managers:
+            return None
+        return {"customer_id": account["id"], "name": account.get("name")}
     if by in ("customer_id", "subscription_pack"):
         found = upstreams.verify_access(by, value, email, request_id=request_id)
     else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 
 from gateway.models import PortalUser, Reseller
@@ -81,9 +79,7 @@ USERS = [
 ]
 
 
-def seed_user_id(email: str) -> str:
-    """Stable ids for the demo users, the same on every machine."""
-    return "U-" + uuid.uuid5(uuid.NAMESPACE_URL, f"portal-user:{email}").hex[:12]
+seed_user_id = demo.user_id_of
 
 
 def seed(service) -> None:

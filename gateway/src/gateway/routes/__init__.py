@@ -32,6 +32,8 @@ class Route:
     roles: tuple[str, ...] = ()
     # May a customer admin use it (on its own account)?
     customer_admin: bool = False
+    # May resellers' users use it? (Some routes are for the account's own admins only.)
+    resellers: bool = True
     # No bearer token needed.
     public: bool = False
     # Where the customer account is named: ``path`` (``{customer_id}``), ``body`` or ``none``.
@@ -85,12 +87,14 @@ def all_routes() -> list[Route]:
         catalog,
         customers,
         licenses,
+        onboarding,
         orders,
         quotes,
         users,
     )
 
     rows: list[Route] = []
-    for module in (auth, users, customers, catalog, carts, quotes, orders, billing, licenses):
+    modules = (auth, users, customers, onboarding, catalog, carts, quotes, orders, billing)
+    for module in (*modules, licenses):
         rows.extend(module.ROUTES)
     return rows
