@@ -217,13 +217,11 @@ def test_a_declined_or_expired_request_adds_no_manager(api, service, clock):
     assert api.post(f"{ACME}/management-requests", ACME_ADMIN).status_code == 403
 
 
-def test_the_account_shows_its_name_country_and_contacts(api):
+def test_the_new_accounts_first_admin_acts_on_it_and_on_no_other(api):
     body = create(api)
     cid = body["customer_id"]
-    shown = api.get(f"/customers/{cid}", scoped(RESELLER, cid)).get_json()
-    assert (shown["name"], shown["country"], shown["contacts"]) == (
-        "Initech", "DE", ["peter@initech.example"],
-    )  # fmt: skip
-    assert api.get(f"/customers/{cid}", ACME_ADMIN).status_code == 404
+    directory = api.get(f"/internal/customers/{cid}", GATEWAY).get_json()
+    assert (directory["name"], directory["admin_emails"]) == ("Initech", ["peter@initech.example"])
     new_admin = admin_of(cid, body["admin"]["user_id"], "peter@initech.example")
     assert api.get(f"/customers/{cid}/licenses", new_admin).get_json()["items"] == []
+    assert api.get(f"{ACME}/admins", new_admin).status_code == 404

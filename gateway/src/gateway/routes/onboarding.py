@@ -40,7 +40,6 @@ ROUTES = [
         handler=onboarding.create_customer,
         errors=(503,),
     ),
-    _customer("GET", "", "The customer account: name, country, VAT ID, contacts"),
     _customer(
         "GET",
         "/admins",

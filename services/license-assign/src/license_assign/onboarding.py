@@ -247,13 +247,6 @@ def create_customer():
     raise Problem(503, "Could not number the new account; try again.")
 
 
-@bp.get("/customers/<customer_id>")
-def get_account(customer_id: str):
-    acting_on(customer_id)
-    with current_service().sessions() as session:
-        return account_view(accounts.require_customer(session, customer_id))
-
-
 # -- admins -------------------------------------------------------------------------------------
 
 
