@@ -1,7 +1,7 @@
 """customer accounts from onboarding: admins, password links, management requests
 
 Revision ID: f6384e3752df
-Revises: b540ef46bd7f
+Revises: 3e0df2234469
 Create Date: 2026-12-01 21:28:59.223544
 """
 from alembic import op
@@ -10,7 +10,7 @@ import portal_runtime.db
 
 
 revision = 'f6384e3752df'
-down_revision = 'b540ef46bd7f'
+down_revision = '3e0df2234469'
 branch_labels = None
 depends_on = None
 
