@@ -154,3 +154,13 @@ def test_allowed_domains_must_be_domain_names(api):
         assert "allowed_domains" in resp.get_json()["errors"], bad
     link = new_link(api, allowed_domains=["@Acme.example", "mail.acme-corp.example"])
     assert link["allowed_domains"] == ["acme.example", "mail.acme-corp.example"]
+
+
+def test_a_claim_with_a_line_break_in_a_name_is_refused_naming_the_field(api):
+    link = new_link(api)
+    sneaky = {**person(1), "last_name": "Tester\r\nBcc: victim@elsewhere.example"}
+    resp = claim(api, link["token"], sneaky)
+    assert resp.status_code == 422
+    assert resp.mimetype == "application/problem+json"
+    assert list(resp.get_json()["errors"]) == ["last_name"]
+    assert api.licenses(assignee_email=sneaky["email"]) == []

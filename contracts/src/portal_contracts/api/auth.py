@@ -2,13 +2,13 @@
 
 from marshmallow import fields, validate
 
-from portal_contracts.api.common import Strict
+from portal_contracts.api.common import EmailAddress, Strict
 
 
 class TokenRequest(Strict):
     """Body of POST /auth/token."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True)
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 

@@ -1,6 +1,8 @@
 """Shapes shared by several resources of the public API."""
 
-from marshmallow import RAISE, Schema, fields, validate
+import unicodedata
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 
 class Strict(Schema):
@@ -13,10 +15,30 @@ def Money(**kw):  # noqa: N802 - reads like a field type
     return fields.Decimal(as_string=True, allow_nan=False, **kw)
 
 
+# Control characters (CR, LF, TAB, NUL, DEL, C1) and the Unicode line/paragraph separators: a
+# name or an address carrying one could split a mail header or a CSV row, so none is accepted.
+_CONTROL = frozenset({"Cc", "Zl", "Zp"})
+
+
+def no_control_characters(value: str) -> None:
+    if any(unicodedata.category(ch) in _CONTROL for ch in value):
+        raise ValidationError("Must not contain control characters (line breaks, tabs, ...).")
+
+
+def SingleLine(*, min: int = 0, max: int, **kw):  # noqa: N802 - reads like a field type
+    """A name or label: one line of text, ``min``..``max`` characters, no control characters."""
+    return fields.String(validate=[validate.Length(min=min, max=max), no_control_characters], **kw)
+
+
+def EmailAddress(**kw):  # noqa: N802 - reads like a field type
+    """An email address (at most 254 characters, no control characters even when quoted)."""
+    return fields.Email(validate=[validate.Length(max=254), no_control_characters], **kw)
+
+
 class PersonSchema(Strict):
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    first_name = SingleLine(required=True, min=1, max=100)
+    last_name = SingleLine(required=True, min=1, max=100)
+    email = EmailAddress(required=True)
 
 
 class CustomerRefSchema(Strict):

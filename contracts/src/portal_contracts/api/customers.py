@@ -2,7 +2,7 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from portal_contracts.api.common import ListArgs, Strict, page_of
+from portal_contracts.api.common import EmailAddress, ListArgs, Strict, page_of
 
 ENTRY_METHODS = ["customer_id", "email", "subscription_pack", "quote"]
 
@@ -14,7 +14,7 @@ class CustomerAccessRequest(Strict):
     # A customer ID, a contact's email, a subscription pack number or a quote number.
     value = fields.String(required=True, validate=validate.Length(min=1, max=254))
     # An email of the account (customer_id, subscription_pack) or the quote's licensee email.
-    email = fields.Email(validate=validate.Length(max=254))
+    email = EmailAddress()
 
     @validates_schema
     def _email_needed(self, data, **_):

@@ -3,7 +3,7 @@ the licensing report, renewals search and offline activation codes (license-assi
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from portal_contracts.api.common import ListArgs, PersonSchema, Strict, page_of
+from portal_contracts.api.common import ListArgs, PersonSchema, SingleLine, Strict, page_of
 
 STATUSES = ["available", "assigned", "suspended", "expired"]
 # Rows of one assignment upload (CSV or JSON); more than ASSIGN_AT_ONCE_ROWS become a job (202).
@@ -194,7 +194,7 @@ class TeamSchema(Strict):
     """A team in GET/POST /customers/{customer_id}/teams."""
 
     team_id = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = SingleLine(required=True, min=1, max=100)
     is_default = fields.Boolean(dump_only=True)
     license_count = fields.Integer(dump_only=True)
 
@@ -202,7 +202,7 @@ class TeamSchema(Strict):
 class CreateTeamRequest(Strict):
     """Body of POST /customers/{customer_id}/teams."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = SingleLine(required=True, min=1, max=100)
 
 
 TeamPageSchema = page_of(TeamSchema, "TeamPageSchema")

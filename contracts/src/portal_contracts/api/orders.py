@@ -9,6 +9,7 @@ from portal_contracts.api.common import (
     Money,
     PersonSchema,
     PricedLineSchema,
+    SingleLine,
     Strict,
     page_of,
 )
@@ -54,7 +55,7 @@ class OrderLineRequest(Strict):
 class BillingAddressSchema(Strict):
     """The billing address of POST /customers/{customer_id}/cart/checkout (and on an order)."""
 
-    name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    name = SingleLine(allow_none=True, max=200)
     line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
     line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
     city = fields.String(required=True, validate=validate.Length(min=1, max=100))

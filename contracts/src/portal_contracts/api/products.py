@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from portal_contracts.api.common import Money, Strict, page_of
+from portal_contracts.api.common import Money, SingleLine, Strict, page_of
 
 TERMS = [1, 2]
 PRICE_KINDS = ["new", "renewal"]
@@ -41,7 +41,7 @@ class PriceUpdateRequest(Strict):
     """Body of PUT /internal/prices/{code} (catalog administration, service identity only)."""
 
     currency = fields.String(required=True, validate=validate.Length(equal=3))
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = SingleLine(min=1, max=200)
     includes = fields.List(fields.String(validate=validate.Length(min=1, max=20)))
     prices = fields.List(fields.Nested(PriceInput), required=True, validate=validate.Length(min=1))
 

@@ -8,6 +8,7 @@ from portal_contracts.api.common import (
     Money,
     PersonSchema,
     PricedLineSchema,
+    SingleLine,
     Strict,
     page_of,
 )
@@ -19,7 +20,7 @@ QUOTE_STATUSES = ["open", "ordered", "cancelled", "expired"]
 class QuoteBillingAddressSchema(Strict):
     """Billing address in POST /customers/{customer_id}/cart/quote (as checkout's)."""
 
-    name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    name = SingleLine(allow_none=True, max=200)
     line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
     line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
     city = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -86,7 +87,7 @@ class ClaimQuoteRequest(Strict):
     quote_number = fields.String(required=True, validate=validate.Length(min=1, max=30))
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     reseller_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    reseller_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    reseller_name = SingleLine(allow_none=True, max=200)
 
 
 class ClaimQuoteSchema(Strict):

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from portal_contracts.api.common import ListArgs, Strict, page_of
+from portal_contracts.api.common import EmailAddress, ListArgs, SingleLine, Strict, page_of
 
 RESELLER_ROLES = ["admin", "sales", "billing"]
 
@@ -15,13 +15,13 @@ _roles = fields.List(
 class InviteUserRequest(Strict):
     """Body of POST /users."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True)
     roles = fields.List(
         fields.String(validate=validate.OneOf(RESELLER_ROLES)),
         required=True,
         validate=validate.Length(min=1, max=len(RESELLER_ROLES)),
     )
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = SingleLine(min=1, max=200)
 
 
 class UpdateUserRequest(Strict):
