@@ -39,3 +39,33 @@ def run_env(metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+# -- dialect-conditional DDL for migrations ------------------------------------------------------
+
+
+def on_postgresql() -> bool:
+    """Whether the migration runs on PostgreSQL (else the embedded SQLite default)."""
+    from alembic import op
+
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def create_trigram_index(name: str, table: str, expression: str) -> None:
+    """A ``pg_trgm`` GIN index on ``expression`` (e.g. ``lower(customer_name)``) for partial
+    matches (``LIKE '%…%'``) on PostgreSQL; nothing on SQLite, which has no such index."""
+    from alembic import op
+
+    if not on_postgresql():
+        return
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute(
+        f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (({expression}) gin_trgm_ops)"
+    )
+
+
+def drop_trigram_index(name: str) -> None:
+    from alembic import op
+
+    if on_postgresql():
+        op.execute(f"DROP INDEX IF EXISTS {name}")

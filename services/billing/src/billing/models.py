@@ -14,11 +14,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
     event,
+    func,
     inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -264,3 +266,10 @@ def _invoice_unchanged(_mapper, _connection, invoice: Invoice) -> None:
 @event.listens_for(CreditNote, "before_delete")
 def _never_edited(_mapper, _connection, target) -> None:
     raise IssuedDocumentChanged(f"{type(target).__name__} is kept as issued")
+
+
+# Searches of one tenant's invoices (GET /invoices): newest first, by number and email. Partial
+# matches on customer names use a pg_trgm index on PostgreSQL (migration ``c9e5a7b32d43``).
+Index("ix_invoices_tenant_id", Invoice.tenant, Invoice.id)
+Index("ix_invoices_lower_number", func.lower(Invoice.number))
+Index("ix_invoices_lower_customer_email", func.lower(Invoice.customer_email))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from cart_quote.handlers import (
@@ -247,10 +248,14 @@ def search_quotes():
         query = query.where(
             or_(equals_ci(Quote.customer_email, email), equals_ci(Quote.end_user_email, email))
         )
+    # A date range is whole days in UTC (`to` includes that day), compared on the stored instant
+    # so the (tenant, issued_at) index serves it.
     if args.get("from_"):
-        query = query.where(func.date(Quote.issued_at) >= args["from_"])
+        start = dt.datetime.combine(args["from_"], dt.time.min, tzinfo=dt.UTC)
+        query = query.where(Quote.issued_at >= start)
     if args.get("to"):
-        query = query.where(func.date(Quote.issued_at) <= args["to"])
+        end = dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        query = query.where(Quote.issued_at < end)
     status = args.get("status")
     if status == "open":
         query = query.where(Quote.status == "open", Quote.valid_until >= today)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
@@ -169,3 +169,11 @@ class QuoteLine(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
 
     quote: Mapped[Quote] = relationship(back_populates="lines")
+
+
+# Searches of one tenant's quotes (GET /quotes): newest first, by day, by email. Partial matches
+# on numbers and customer names use pg_trgm indexes on PostgreSQL (migration ``b8d4f6a21c32``).
+Index("ix_quotes_tenant_id", Quote.tenant, Quote.id)
+Index("ix_quotes_tenant_issued_at", Quote.tenant, Quote.issued_at)
+Index("ix_quotes_lower_customer_email", func.lower(Quote.customer_email))
+Index("ix_quotes_lower_end_user_email", func.lower(Quote.end_user_email))

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
@@ -121,3 +131,15 @@ class IdempotencyKey(Base):
     # The exact body first returned: a replay answers with it unchanged.
     response: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# Searches of one reseller's orders (GET /orders): its newest first, by day, and by the fields
+# matched case-insensitively. Partial matches on customer names use a pg_trgm index on
+# PostgreSQL (migration ``a7c3e5f10b21``).
+Index("ix_orders_reseller_id_id", Order.reseller_id, Order.id)
+Index("ix_orders_reseller_id_placed_at", Order.reseller_id, Order.placed_at)
+Index("ix_orders_lower_number", func.lower(Order.number))
+Index("ix_orders_lower_po_number", func.lower(Order.po_number))
+Index("ix_orders_lower_customer_email", func.lower(Order.customer_email))
+Index("ix_orders_lower_end_user_email", func.lower(Order.end_user_email))
+Index("ix_orders_lower_source_reference", func.lower(Order.source_reference))
