@@ -82,6 +82,25 @@ def stored_cards(service, kit) -> dict[str, str]:
     }
 
 
+def in_two_workers(service, first: list, second: list) -> list[BaseException]:
+    """Two consumer threads of one service, each handling its list; the errors left."""
+    errors: list[BaseException] = []
+
+    def worker(batch):
+        consumer = service.consumer()
+        for evt in batch:
+            error = consumer.handle_with_retries(evt)
+            if error is not None:
+                errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(batch,)) for batch in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return errors
+
+
 def test_two_threads_handling_the_same_orders_on_postgres(tmp_path, kit):
     with postgres_database("billing") as url:
         service = billing_on(url, tmp_path)
@@ -92,24 +111,7 @@ def test_two_threads_handling_the_same_orders_on_postgres(tmp_path, kit):
         for payload in payloads:
             first = event("orders.order.placed", payload)
             events += [first, event("orders.order.placed", payload), first]
-        errors: list[BaseException] = []
-
-        def worker(batch):
-            consumer = service.consumer()
-            for evt in batch:
-                error = consumer.handle_with_retries(evt)
-                if error is not None:
-                    errors.append(error)
-
-        threads = [
-            threading.Thread(target=worker, args=(events,)),
-            threading.Thread(target=worker, args=(list(reversed(events)),)),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        assert not errors
+        assert not in_two_workers(service, events, list(reversed(events)))
         assert_one_invoice_per_order_and_no_gap(service, payloads)
         service.engine.dispose()
 
@@ -272,24 +274,7 @@ def test_cancellations_racing_their_invoices_end_with_one_credit_note_each_on_po
         for n in numbers:
             payload = dict(example("orders.order.cancelled"), order_number=n)
             cancels.append(event("orders.order.cancelled", payload))
-        errors: list[BaseException] = []
-
-        def worker(batch):
-            consumer = service.consumer()
-            for evt in batch:
-                error = consumer.handle_with_retries(evt)
-                if error is not None:
-                    errors.append(error)
-
-        threads = [
-            threading.Thread(target=worker, args=(placed,)),
-            threading.Thread(target=worker, args=(cancels,)),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        assert not errors
+        assert not in_two_workers(service, placed, cancels)
         notes = recorded(service, "billing.credit_note.issued")
         assert sorted(n["order_number"] for n in notes) == numbers
         assert all(n["refunded"] for n in notes)

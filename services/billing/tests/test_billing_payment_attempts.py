@@ -174,9 +174,8 @@ def test_an_attempt_the_provider_never_received_is_abandoned_and_charged_once_on
     assert_paid_once(service, provider)
 
 
-def test_paying_an_invoice_killed_after_the_charge_is_settled_by_the_reconciliation_job(
-    service, provider, kit, clock, app
-):
+def pay_killed_after_the_charge(service, provider, kit, app):
+    """An unpaid invoice (its card declined), then a good card's payment cut short by a crash."""
     declined = kit.store_card(service, kit.RESELLER_TENANT, demo.DECLINED_CARD)
     deliver(
         service, event("orders.order.placed", kit.order_placed("O-2026-000001", method_id=declined))
@@ -187,6 +186,13 @@ def test_paying_an_invoice_killed_after_the_charge_is_settled_by_the_reconciliat
     provider.fault = "after"
     with pytest.raises(Killed):
         as_billing.post(f"/invoices/{number}/pay", json={"payment_method_id": good})
+    return number, good, as_billing
+
+
+def test_paying_an_invoice_killed_after_the_charge_is_settled_by_the_reconciliation_job(
+    service, provider, kit, clock, app
+):
+    number, good, as_billing = pay_killed_after_the_charge(service, provider, kit, app)
     assert approved_charges(provider) == 1
     assert invoice_of(service, "O-2026-000001").status == "not_paid"
     # Paying again while the first answer is unknown could take the money twice: 409.
@@ -208,16 +214,7 @@ def test_paying_an_invoice_killed_after_the_charge_is_settled_by_the_reconciliat
 def test_paying_again_after_a_crash_asks_the_provider_first_and_does_not_charge_twice(
     service, provider, kit, clock, app
 ):
-    declined = kit.store_card(service, kit.RESELLER_TENANT, demo.DECLINED_CARD)
-    deliver(
-        service, event("orders.order.placed", kit.order_placed("O-2026-000001", method_id=declined))
-    )
-    number = invoice_of(service, "O-2026-000001").number
-    good = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
-    as_billing = kit.Caller(app, kit.reseller_user())
-    provider.fault = "after"
-    with pytest.raises(Killed):
-        as_billing.post(f"/invoices/{number}/pay", json={"payment_method_id": good})
+    number, good, as_billing = pay_killed_after_the_charge(service, provider, kit, app)
     past_the_settle_window(service, clock)
     # The user tries again before the job ran: the earlier charge is found and counts.
     resp = as_billing.post(f"/invoices/{number}/pay", json={"payment_method_id": good})
