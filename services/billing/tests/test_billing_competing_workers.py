@@ -69,9 +69,10 @@ def assert_one_invoice_per_order_and_no_gap(service, payloads):
         per_owner[prefix].append(int(seq))
     for prefix, seqs in per_owner.items():
         assert sorted(seqs) == list(range(1, len(seqs) + 1)), prefix
-    assert len(recorded(service, "billing.invoice.issued")) == len(payloads)
+    issued = recorded(service, "billing.invoice.issued")
+    assert len(issued) == len(payloads)
     card_orders = sum(1 for p in payloads if p["payment"]["kind"] == "card")
-    assert len(recorded(service, "billing.payment.captured")) == card_orders
+    assert sum(1 for i in issued if i["status"] == "paid") == card_orders
     assert service.provider.charges() == card_orders
 
 

@@ -25,6 +25,10 @@ class InvoiceIssued(Payload):
 
 
 class PaymentCaptured(Payload):
+    """Money came in for an invoice issued unpaid (a retried or reconciled charge). A charge
+    approved when the invoice is issued is not announced twice: ``billing.invoice.issued`` with
+    status ``paid`` says it."""
+
     invoice_number = fields.String(required=True)
     order_number = fields.String(required=True)
     customer_id = fields.String(required=True)

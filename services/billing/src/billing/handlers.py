@@ -278,10 +278,10 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
     if attempt is not None:
         attempt.invoice_id = invoice.id
     add_document(invoice, "issued", now)
+    # A charge approved here is stated by the invoice's status (paid); payment.captured is for
+    # money that comes in later, so every consumer is not sent the same news twice.
     uow.publish("billing.invoice.issued", invoice_issued(invoice))
-    if charge is not None and charge.approved:
-        uow.publish("billing.payment.captured", payment_captured(invoice, kind))
-    elif charge is not None:
+    if charge is not None and not charge.approved:
         uow.publish("billing.payment.failed", payment_failed(invoice, now))
     log.info(
         "invoice.issued",
