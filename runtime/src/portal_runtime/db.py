@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -54,7 +56,8 @@ def is_sqlite(engine_or_url) -> bool:
 
 
 def make_engine(database_url: str) -> Engine:
-    """An engine tuned for its backend: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
+    """An engine tuned for its backend: WAL and a busy timeout on SQLite; on PostgreSQL a pool
+    that pings only connections that sat idle (see :func:`ping_when_idle`)."""
     if is_sqlite(database_url):
         path = database_url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -80,7 +83,40 @@ def make_engine(database_url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(database_url, pool_size=5, max_overflow=10)
+    ping_when_idle(engine)
+    return engine
+
+
+# A connection back in the pool for longer than this is pinged before it is handed out again.
+IDLE_PING_SECONDS = 5.0
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float | None = None) -> None:
+    """``pool_pre_ping``, but only for connections idle longer than ``idle_seconds``.
+
+    A ping is a round trip on every checkout, i.e. on every transaction of a busy service. A
+    connection in steady use is known to be alive; one that sat in the pool may have been closed
+    by a database restart or a firewall, and is pinged (and replaced, if dead) before use. A
+    connection that dies between two quick uses fails that one transaction, which is retried
+    (consumer) or answered 503 (web), and the pool is refreshed.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):
+        since = record.info.pop("idle_since", None)
+        limit = IDLE_PING_SECONDS if idle_seconds is None else idle_seconds
+        if since is None or time.monotonic() - since < limit:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards this connection and checks out (or opens) another one.
+            raise DisconnectionError(str(exc)) from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker:
