@@ -6,7 +6,13 @@ A service that does not answer in time becomes a clear 503 problem, never a hung
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
 import requests
+from cachetools import TTLCache
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
@@ -108,3 +114,51 @@ class ServiceClient:
         if resp.status_code != 200:
             raise ServiceUnavailable(self.service)
         return resp.json()
+
+
+class BriefCache:
+    """Answers of a read kept for a few seconds, so a burst of requests that need the same
+    record (a reseller placing orders for one customer) reads it once. Only found records are
+    kept: a 404 is asked again next time. Thread-safe."""
+
+    def __init__(self, seconds: float, size: int = 1024):
+        self._entries: TTLCache = TTLCache(maxsize=size, ttl=seconds)
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._entries:
+                return self._entries[key]
+        value = load()
+        if value is not None:
+            with self._lock:
+                self._entries[key] = value
+        return value
+
+
+_READS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="service-read")
+
+
+def read_in_parallel(*reads: Callable[[], Any] | None) -> list[Any]:
+    """Run independent reads at once (each in the current request's context, so its request
+    id travels along); their results in the order given, or the first read's error in that
+    order. ``None`` stands for a read not needed (its result is None)."""
+    from flask import copy_current_request_context, g, has_request_context
+
+    def bound(read):
+        if not has_request_context():
+            return read
+        carried = dict(vars(g))  # the request id, the verified identity
+
+        @copy_current_request_context
+        def in_request():
+            vars(g).update(carried)
+            return read()
+
+        return in_request
+
+    futures: list[Future | None] = [
+        _READS.submit(bound(read)) if read is not None else None for read in reads
+    ]
+    wait([f for f in futures if f is not None])
+    return [f.result() if f is not None else None for f in futures]

@@ -194,3 +194,26 @@ def test_a_service_that_does_not_answer_is_a_503_and_no_order(tmp_path, clock):
     assert resp.headers["Retry-After"] == "5"
     assert recorded(service, "orders.order.placed") == []
     service.engine.dispose()
+
+
+def test_orders_placed_in_a_burst_read_the_customer_and_payment_method_once(served):
+    api, _, seen = served
+    body = {
+        "customer_id": demo.ACME_ID,
+        "lines": [{"kind": "new", "product": "PC", "quantity": 1}],
+        "end_user": END_USER,
+        "payment_method_id": demo.DEMO_CARD_METHOD_ID,
+        "billing_address": ADDRESS,
+    }
+    for _ in range(3):
+        assert api.call("POST", "/orders", RESELLER, json=body).status_code == 201
+    paths = [path for _, path, _, _ in seen]
+    assert paths.count(f"/internal/customers/{demo.ACME_ID}") == 1
+    assert paths.count(f"/internal/payment-methods/{demo.DEMO_CARD_METHOD_ID}") == 1
+    assert paths.count("/internal/pricing") == 3  # prices are asked every time
+
+    # What was not found is asked again: a customer created a moment later is found then.
+    unknown = dict(body, customer_id="C-404404")
+    for _ in range(2):
+        assert api.call("POST", "/orders", RESELLER, json=unknown).status_code == 404
+    assert [path for _, path, _, _ in seen].count("/internal/customers/C-404404") == 2

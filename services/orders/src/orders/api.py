@@ -33,6 +33,7 @@ from portal_contracts.api.orders import (
 )
 from portal_contracts.base import lenient
 from portal_contracts.events.orders import BillingAddress, OrderLine
+from portal_runtime.http import read_in_parallel
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, conflict, invalid, not_found
 from portal_runtime.queries import contains, equals_ci, page
@@ -258,12 +259,14 @@ def checkout(customer_id: str):
     def build() -> PlaceOrder:
         service = current_service()
         now = service.clock.now()
-        kind, method_id = payment_of(identity, data["payment_method_id"])
-        cart = service.carts.cart(identity, customer_id)
+        (kind, method_id), cart, customer = read_in_parallel(
+            lambda: payment_of(identity, data["payment_method_id"]),
+            lambda: service.carts.cart(identity, customer_id),
+            lambda: customer_record(customer_id),
+        )
         cart_id, lines = cart_content(cart, now)
         source_key = cart_key(customer_id, cart_id, cart["items"])
         refuse_if_already_ordered(source_key, "cart")
-        customer = customer_record(customer_id)
         return PlaceOrder(
             buyer=identity.buyer(),
             customer=customer,
@@ -347,16 +350,19 @@ def place_direct_order():
 
     def build() -> PlaceOrder:
         service = current_service()
-        customer = customer_for_direct_order(identity, data["customer_id"])
-        if data.get("payment_method_id"):
-            kind, method_id = payment_of(identity, data["payment_method_id"])
-        else:
-            kind, method_id = "po", None
         lines = [
             {k: v for k, v in line.items() if v is not None or k == "end_date"}
             for line in data["lines"]
         ]
-        priced = service.pricing.price(identity, customer["id"], lines)
+        method = data.get("payment_method_id")
+        # Three independent reads at once; their errors count in this order (an unknown
+        # customer is a 404 whatever the lines' prices).
+        customer, payment, priced = read_in_parallel(
+            lambda: customer_for_direct_order(identity, data["customer_id"]),
+            (lambda: payment_of(identity, method)) if method else None,
+            lambda: service.pricing.price(identity, data["customer_id"], lines),
+        )
+        kind, method_id = payment or ("po", None)
         priced_lines = frozen_lines(priced["lines"], "priced order")
         # Pricing may not echo the new team's name back; the line keeps what was asked for.
         for asked, line in zip(data["lines"], priced_lines, strict=False):

@@ -10,7 +10,7 @@ from typing import Protocol
 from urllib.parse import quote as escape
 
 from portal_contracts.base import to_json_ready
-from portal_runtime.http import ServiceClient, ServiceUnavailable
+from portal_runtime.http import BriefCache, ServiceClient, ServiceUnavailable
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem
 
@@ -44,15 +44,24 @@ def _request_id() -> str | None:
     return request_id() if has_request_context() else None
 
 
+# How long a customer record or a payment method read at placement is reused. billing checks
+# the method again when it charges, so a method removed meanwhile is never charged.
+READ_CACHE_SECONDS = 5.0
+
+
 class HttpCustomers:
     """license-assign's customer directory: ``{id, name, email}`` of an account."""
 
-    def __init__(self, client: ServiceClient):
+    def __init__(self, client: ServiceClient, cache_seconds: float = READ_CACHE_SECONDS):
         self.client = client
+        self.cache = BriefCache(cache_seconds)
 
     def get(self, customer_id: str) -> dict | None:
-        return self.client.get_json(
-            f"/internal/customers/{escape(customer_id, safe='')}", request_id=_request_id()
+        return self.cache.get(
+            customer_id,
+            lambda: self.client.get_json(
+                f"/internal/customers/{escape(customer_id, safe='')}", request_id=_request_id()
+            ),
         )
 
 
@@ -84,14 +93,19 @@ class HttpPricing:
 class HttpPaymentMethods:
     """billing's stored payment methods of the caller: ``{id, kind, status}`` or None."""
 
-    def __init__(self, client: ServiceClient):
+    def __init__(self, client: ServiceClient, cache_seconds: float = READ_CACHE_SECONDS):
         self.client = client
+        self.cache = BriefCache(cache_seconds)
 
     def get(self, identity: Identity, method_id: str) -> dict | None:
-        return self.client.get_json(
-            f"/internal/payment-methods/{escape(method_id, safe='')}",
-            identity=identity,
-            request_id=_request_id(),
+        # The caller's tenancy is part of the key: a method is only ever its owner's.
+        return self.cache.get(
+            (identity.tenant, method_id),
+            lambda: self.client.get_json(
+                f"/internal/payment-methods/{escape(method_id, safe='')}",
+                identity=identity,
+                request_id=_request_id(),
+            ),
         )
 
 
