@@ -6,7 +6,7 @@ PACKAGES := contracts runtime services/catalog services/cart-quote services/orde
             services/billing services/license-assign services/notifications gateway system portal
 PYPROJECTS := $(wildcard */pyproject.toml services/*/pyproject.toml)
 
-.PHONY: run test test-fast bench lint format chaos clean venv
+.PHONY: run test test-fast bench seed-scale bench-scale lint format chaos clean venv
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,12 @@ test-fast: venv  ## unit and service-layer tests only (SQLite, memory bus)
 
 bench: venv  ## end-to-end throughput and latency on RabbitMQ + PostgreSQL
 	$(BIN)/python -m portal_system.bench $(BENCH_ARGS)
+
+seed-scale: venv  ## (re)build the scale_<service> PostgreSQL databases: 1M orders, a 50k-seat account
+	$(BIN)/python -m portal_system.scale seed $(SCALE_ARGS)
+
+bench-scale: venv  ## issue #17's targets on the seed-scale databases (RabbitMQ + PostgreSQL)
+	$(BIN)/python -m portal_system.scale bench $(BENCH_SCALE_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from license_assign import accounts
@@ -46,6 +46,38 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
             )
         chosen.extend(c for c in candidates if c not in existing)
     return chosen
+
+
+def insert_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
+    """Multi-row inserts (SQLite): batched INSERT ... VALUES ... RETURNING, compiled once."""
+    licenses, links = License.__table__, LicenseOrder.__table__
+    pks: dict[str, int] = {}
+    for part in chunks(ids):
+        rows = [{"license_id": lid, **common} for lid in part]
+        returning = insert(licenses).returning(licenses.c.license_id, licenses.c.id)
+        pks.update(session.execute(returning, rows).all())
+    for part in chunks(ids):
+        session.execute(insert(links), [{"license_pk": pks[lid], **link} for lid in part])
+
+
+def copy_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
+    """``COPY`` (PostgreSQL), in the session's transaction: keys drawn from the table's sequence
+    first, then the licenses and their order links streamed in."""
+    keys = session.scalars(
+        text(
+            "SELECT nextval(pg_get_serial_sequence('licenses', 'id')) FROM generate_series(1, :n)"
+        ),
+        {"n": len(ids)},
+    ).all()
+    columns = ["id", "license_id", *common]
+    link_columns = ["license_pk", *link]
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY licenses ({', '.join(columns)}) FROM STDIN") as copy:
+        for key, lid in zip(keys, ids, strict=True):
+            copy.write_row([key, lid, *common.values()])
+    with cursor.copy(f"COPY license_orders ({', '.join(link_columns)}) FROM STDIN") as copy:
+        for key in keys:
+            copy.write_row([key, *link.values()])
 
 
 def issue_seats(
@@ -88,27 +120,18 @@ def issue_seats(
         "suspended": False,
         "created_at": now,
     }
-    for part in chunks(ids):
-        session.execute(insert(License), [{"license_id": lid, **common} for lid in part])
-    pks: dict[str, int] = {}
-    for part in chunks(ids):
-        pks.update(
-            session.execute(
-                select(License.license_id, License.id).where(License.license_id.in_(part))
-            ).all()
-        )
-    links = [
-        {
-            "license_pk": pks[lid],
-            "order_number": order_number,
-            "line_no": line["line_no"],
-            "kind": "new",
-            "po_number": po_number,
-        }
-        for lid in ids
-    ]
-    for part in chunks(links):
-        session.execute(insert(LicenseOrder), part)
+    link = {
+        "order_number": order_number,
+        "line_no": line["line_no"],
+        "kind": "new",
+        "po_number": po_number,
+        "previous_valid_until": None,
+        "previous_product": None,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        copy_seats(session, ids, common, link)
+    else:
+        insert_seats(session, ids, common, link)
     status = "expired" if proto.valid_until < today else "available"
     return [
         {
