@@ -71,6 +71,8 @@ def _environment(html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the package: no stat() of each file on every render.
+        auto_reload=False,
     )
     env.filters.update(money=money, day=day, person=person, line_kind=line_kind)
     return env
