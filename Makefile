@@ -6,7 +6,7 @@ PACKAGES := contracts runtime services/catalog services/cart-quote services/orde
             services/billing services/license-assign services/notifications gateway system portal
 PYPROJECTS := $(wildcard */pyproject.toml services/*/pyproject.toml)
 
-.PHONY: run test test-fast bench seed-scale bench-scale lint format chaos clean venv
+.PHONY: run test test-fast bench seed-scale bench-scale lint format chaos clean venv compose-secrets
 
 venv: $(VENV)/.installed
 
@@ -36,6 +36,11 @@ seed-scale: venv  ## (re)build the scale_<service> PostgreSQL databases: 1M orde
 
 bench-scale: venv  ## issue #17's targets on the seed-scale databases (RabbitMQ + PostgreSQL)
 	$(BIN)/python -m portal_system.scale bench $(BENCH_SCALE_ARGS)
+
+compose-secrets: venv  ## signing keys and secrets for docker-compose into .env (never overwritten)
+	@test ! -e .env || { echo ".env exists already; delete it to make new secrets"; exit 1; }
+	umask 077 && $(BIN)/python -m portal_runtime.keys > .env
+	@echo "wrote .env: docker compose up --build"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -10,13 +10,10 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from portal_contracts import demo
-from portal_runtime import identity as ids
-from portal_runtime.config import DEV_IDENTITY_SECRET
 from portal_system.client import wait_for
-from portal_system.testing import login, mails_to, text_of
+from portal_system.testing import as_operator, login, mails_to, text_of
 
 
 def order_body(tag: str) -> dict:
@@ -34,12 +31,8 @@ def order_body(tag: str) -> dict:
 
 
 def mail_log(system, recipient: str) -> list[dict]:
-    secret = system.env.get("IDENTITY_SECRET", DEV_IDENTITY_SECRET)
-    resp = requests.get(
-        system.url("notifications") + "/internal/mail",
-        params={"recipient": recipient},
-        headers={ids.HEADER: ids.sign(ids.service_identity("e2e-tests"), secret)},
-        timeout=5,
+    resp = as_operator(
+        system, "GET", "notifications", "/internal/mail", params={"recipient": recipient}
     )
     assert resp.status_code == 200, resp.text
     return resp.json()["items"]

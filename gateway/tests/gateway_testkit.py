@@ -23,8 +23,10 @@ from gateway.seed import DEMO_BILLING_ONLY, DEMO_SALES_ONLY, seed
 from portal_contracts import demo
 from portal_runtime import identity as ids
 from portal_runtime.clock import FixedClock
+from portal_runtime.testing import dev_keys
 
-SECRET = "test-identity-secret"
+SERVICES = ("catalog", "cart-quote", "orders", "billing", "license-assign")
+SERVICE_KEYS = {name: dev_keys(name) for name in SERVICES}
 TOKEN_SECRET = "test-token-secret-of-at-least-32-bytes!"
 PASSWORD = demo.DEMO_PASSWORD
 
@@ -107,7 +109,21 @@ def fake_services(state: FakeUpstream) -> Flask:
     app = Flask("fake-upstream")
 
     def caller() -> ids.Identity | None:
-        return ids.verify(request.headers.get(ids.HEADER), SECRET)
+        # One stand-in for every service: the identity must be meant for one of them.
+        digest = ids.body_hash(request.get_data(cache=True))
+        for audience in SERVICES:
+            try:
+                return ids.verify(
+                    request.headers.get(ids.HEADER),
+                    SERVICE_KEYS[audience],
+                    method=request.method,
+                    path=request.path,
+                    query=request.query_string,
+                    body_digest=digest,
+                )
+            except ids.Refused:
+                continue
+        return None
 
     @app.get("/internal/customers/<customer_id>")
     def customer(customer_id):
@@ -274,7 +290,6 @@ def make_gateway(tmp_path, clock, service_urls: dict[str, str], **overrides) -> 
         "gateway",
         database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
         broker_url="memory://",
-        identity_secret=SECRET,
         token_secret=TOKEN_SECRET,
         # Cheap hashes keep the tests fast; production uses argon2-cffi's defaults.
         argon2_time_cost=1,

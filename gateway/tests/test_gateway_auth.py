@@ -158,17 +158,15 @@ def test_behind_a_trusted_proxy_the_limit_is_per_forwarded_client(tmp_path, cloc
     assert other.status_code == 200
 
 
-def test_a_placeholder_signing_secret_stops_the_gateway_at_start(monkeypatch):
+def test_a_placeholder_or_short_token_secret_stops_the_gateway_at_start(monkeypatch):
     monkeypatch.setenv("GATEWAY_TOKEN_SECRET", "CHANGE-ME")
-    with pytest.raises(ValueError, match="GATEWAY_TOKEN_SECRET must be at least 32 characters"):
+    with pytest.raises(ValueError, match="GATEWAY_TOKEN_SECRET is a placeholder"):
+        GatewayConfig.from_env()
+    monkeypatch.setenv("GATEWAY_TOKEN_SECRET", "x" * 31)
+    with pytest.raises(ValueError, match="GATEWAY_TOKEN_SECRET must be at least 32 bytes"):
         GatewayConfig.from_env()
     monkeypatch.setenv("GATEWAY_TOKEN_SECRET", "x" * 32)
-    monkeypatch.setenv("IDENTITY_SECRET", "short")
-    with pytest.raises(ValueError, match="IDENTITY_SECRET must be at least 32 characters"):
-        GatewayConfig.from_env()
-    monkeypatch.setenv("IDENTITY_SECRET", "y" * 40)
-    config = GatewayConfig.from_env()
-    assert (config.token_secret, config.identity_secret) == ("x" * 32, "y" * 40)
+    assert GatewayConfig.from_env().token_secret == "x" * 32
 
 
 def test_a_body_nested_too_deeply_is_a_422_before_any_sign_in(gw):

@@ -3,13 +3,14 @@
 import time
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_testkit import (
     ACME_ADMIN,
     BILLING_ONLY,
     DEMO,
     OTHER,
     SALES_ONLY,
-    SECRET,
+    SERVICE_KEYS,
     all_services,
     free_port,
     make_gateway,
@@ -18,6 +19,7 @@ from gateway_testkit import (
 from gateway.routes import all_routes
 from portal_contracts import demo
 from portal_runtime import identity as ids
+from portal_runtime.keys import IdentityKeys
 
 ACME, GLOBEX = demo.ACME_ID, demo.GLOBEX_ID
 END_USER = {"first_name": "Ann", "last_name": "Lee", "email": "ann@acme.example"}
@@ -51,11 +53,15 @@ def test_a_customer_admin_is_forwarded_as_its_own_account(gw, upstream):
 
 
 def test_an_identity_header_from_the_caller_is_not_trusted(gw, upstream):
-    forged = ids.sign(ids.service_identity("evil"), "guessed-secret")
+    guessed = IdentityKeys("gateway", Ed25519PrivateKey.generate())
+    forged = ids.sign(
+        ids.service_identity("gateway"), guessed, audience="orders", method="GET", path="/orders"
+    )
     resp = gw.call("GET", "/orders", DEMO, headers={ids.HEADER: forged})
     assert resp.status_code == 200
     assert upstream.last()["identity"].kind == "reseller_user"
-    assert ids.verify(forged, SECRET) is None
+    with pytest.raises(ids.Refused, match="signature"):
+        ids.verify(forged, SERVICE_KEYS["orders"], method="GET", path="/orders")
 
 
 def test_location_is_rewritten_to_the_public_prefix(gw):

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from gateway_testkit import DEMO, PASSWORD, SECRET, TOKEN_SECRET, Gateway, all_services
+from gateway_testkit import DEMO, PASSWORD, TOKEN_SECRET, Gateway, all_services
 
 from gateway.bootstrap import bootstrap, create_app
 from gateway.config import GatewayConfig
@@ -21,7 +21,6 @@ def worker(database_url: str, clock, upstream) -> Gateway:
         "gateway",
         database_url=database_url,
         broker_url="memory://",
-        identity_secret=SECRET,
         token_secret=TOKEN_SECRET,
         argon2_time_cost=1,
         argon2_memory_kib=1024,

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from portal_runtime.http import ServiceClient, ServiceUnavailable
+from portal_runtime.testing import dev_keys
 
-SECRET = "s" * 32
 BODY = b'{"ok": true}'
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
     len(BODY),
@@ -57,7 +57,11 @@ def server():
 
 def client(server) -> ServiceClient:
     return ServiceClient(
-        "catalog", "orders", SECRET, timeout=5, base_url=f"http://127.0.0.1:{server.port}"
+        "catalog",
+        "orders",
+        dev_keys("orders"),
+        timeout=5,
+        base_url=f"http://127.0.0.1:{server.port}",
     )
 
 
@@ -85,7 +89,11 @@ def test_a_read_the_service_is_too_slow_for_is_a_503_after_one_timeout_not_two()
     try:
         port = silent.getsockname()[1]
         slow = ServiceClient(
-            "catalog", "orders", SECRET, timeout=0.3, base_url=f"http://127.0.0.1:{port}"
+            "catalog",
+            "orders",
+            dev_keys("orders"),
+            timeout=0.3,
+            base_url=f"http://127.0.0.1:{port}",
         )
         with pytest.raises(ServiceUnavailable) as raised:
             slow.get_json("/products/PC")

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from portal_runtime.config import SERVICE_PORTS, env_name
+from portal_runtime.keys import SIGNERS
 from portal_system.launcher import PORTAL, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +42,8 @@ def variable_is_read(name: str) -> bool:
     """Read literally, or as one of the per-service names the runtime composes."""
     if re.search(rf"[\"']{re.escape(name)}[\"']", SOURCE):
         return True
-    for prefix in [env_name(spec.name) for spec in SERVICES] + [env_name(PORTAL)]:
-        for suffix in ("_DATABASE_URL", "_URL", "_PORT"):
+    for prefix in [env_name(s) for s in SIGNERS] + [env_name(PORTAL)]:
+        for suffix in ("_DATABASE_URL", "_URL", "_PORT", "_IDENTITY_KEY", "_IDENTITY_PUBLIC_KEY"):
             if name == prefix + suffix and f'_{suffix.lstrip("_")}"' in SOURCE:
                 return True
     return False
@@ -98,3 +99,36 @@ def test_the_kubernetes_manifests_cover_the_same_services_and_variables():
             data = manifest.get("data") or manifest.get("stringData")
             for name in data:
                 assert variable_is_read(name), f"{name} is set in Kubernetes but never read"
+
+
+SECRET_NAMES = ("_IDENTITY_KEY", "GATEWAY_TOKEN_SECRET", "ACTIVATION_SIGNING_KEY")
+
+
+def compose_environment(name: str) -> dict:
+    return COMPOSE["services"][name].get("environment") or {}
+
+
+def test_compose_runs_in_production_mode_and_writes_no_secret_down():
+    assert COMPOSE["x-portal-env"]["PORTAL_ENV"] == "production"
+    assert "GATEWAY_TRUSTED_PROXIES" in COMPOSE["x-portal-env"]
+    for name in COMPOSE["services"]:
+        for variable, value in compose_environment(name).items():
+            if variable.endswith(SECRET_NAMES) or variable.endswith("_PUBLIC_KEY"):
+                # Only a reference to .env (make compose-secrets), failing when it is not there.
+                assert re.fullmatch(rf"\$\{{{variable}:\?[^}}]+\}}", value), (name, variable)
+
+
+def test_each_compose_service_gets_its_own_signing_key_and_no_other():
+    for spec in SERVICES:
+        for process in ("web", "worker") if spec.worker else ("",):
+            name = f"{spec.name}-{process}" if process else spec.name
+            keys = {v for v in compose_environment(name) if v.endswith("_IDENTITY_KEY")}
+            assert keys == {f"{env_name(spec.name)}_IDENTITY_KEY"}, name
+
+
+def test_kubernetes_runs_in_production_mode_behind_one_trusted_proxy():
+    config = next(m for m in MANIFESTS if m["kind"] == "ConfigMap")["data"]
+    assert config["PORTAL_ENV"] == "production"
+    assert config["GATEWAY_TRUSTED_PROXIES"] == "1"
+    shared = next(m for m in MANIFESTS if m["metadata"]["name"] == "portal-secrets")
+    assert not [v for v in shared["stringData"] if v.endswith(SECRET_NAMES)]

@@ -32,7 +32,7 @@ def bootstrap(
         clock=clock,
         upstreams=upstreams
         or Upstreams(
-            config.identity_secret, config.connect_timeout, config.read_timeout, service_urls
+            config.identity_keys, config.connect_timeout, config.read_timeout, service_urls
         ),
         passwords=Passwords(config.argon2_time_cost, config.argon2_memory_kib),
     )

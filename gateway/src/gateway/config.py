@@ -47,7 +47,7 @@ class GatewayConfig(Config):
     def from_env(cls, service: str = "gateway", **overrides) -> GatewayConfig:
         env = os.environ
         values = dict(
-            token_secret=secret("GATEWAY_TOKEN_SECRET", DEV_TOKEN_SECRET),
+            token_secret=secret("GATEWAY_TOKEN_SECRET", DEV_TOKEN_SECRET, service),
             token_ttl_seconds=int(env.get("GATEWAY_TOKEN_TTL_SECONDS", 3600)),
             grant_hours=float(env.get("GATEWAY_GRANT_HOURS", 8)),
             connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", 2.0)),

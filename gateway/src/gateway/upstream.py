@@ -13,6 +13,7 @@ import requests
 
 from portal_runtime.http import ServiceClient, ServiceUnavailable
 from portal_runtime.identity import Identity
+from portal_runtime.keys import IdentityKeys
 
 SERVICES = ("catalog", "cart-quote", "orders", "billing", "license-assign")
 
@@ -23,7 +24,7 @@ FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Idempotency-Key", "If-No
 class Upstreams:
     def __init__(
         self,
-        secret: str,
+        keys: IdentityKeys,
         connect_timeout: float,
         read_timeout: float,
         base_urls: dict[str, str] | None = None,
@@ -31,7 +32,7 @@ class Upstreams:
         timeout = (connect_timeout, read_timeout)
         self.clients = {
             name: ServiceClient(
-                name, "gateway", secret, timeout=timeout, base_url=(base_urls or {}).get(name)
+                name, "gateway", keys, timeout=timeout, base_url=(base_urls or {}).get(name)
             )
             for name in SERVICES
         }
@@ -55,28 +56,16 @@ class Upstreams:
         client = self.client(service)
         url_path = path + ("?" + query.decode("latin-1") if query else "")
         headers = dict(headers or {})
-        if identity is not None:
-            return client.request(
-                method,
-                url_path,
-                identity=identity,
-                request_id=request_id,
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-            )
-        headers["X-Request-ID"] = request_id
-        try:
-            return client.session.request(
-                method,
-                client.base_url + url_path,
-                data=body,
-                headers=headers,
-                timeout=client.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(service) from exc
+        return client.request(
+            method,
+            url_path,
+            identity=identity,
+            signed=identity is not None,
+            request_id=request_id,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+        )
 
     # --- internal reads (service identity unless a user's is given) -------------------------
 

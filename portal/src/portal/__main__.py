@@ -6,6 +6,9 @@ import argparse
 import os
 import sys
 
+from portal.config import PortalConfig
+from portal_runtime.keys import InsecureConfiguration
+
 DEFAULT_PORT = 8087
 
 
@@ -16,6 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     web.add_argument("--port", type=int, default=int(os.environ.get("PORTAL_PORT", DEFAULT_PORT)))
     web.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
     args = parser.parse_args(argv)
+    try:
+        PortalConfig.from_env()
+    except InsecureConfiguration as exc:
+        print(f"portal: refusing to start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     # Threads: a page waits on the gateway, so one slow answer must not block the others.
     os.execvp(
         sys.executable,

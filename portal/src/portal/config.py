@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from portal_runtime.keys import secret
+
 DEV_SECRET_KEY = "dev-portal-session-key-change-me-please-0001"
-MIN_SECRET_LENGTH = 32
 
 
 @dataclass
@@ -28,11 +29,8 @@ class PortalConfig:
     def from_env(cls, **overrides) -> PortalConfig:
         env = os.environ
         base_url = env.get("PORTAL_BASE_URL", cls.base_url).rstrip("/")
-        secret_key = env.get("PORTAL_SECRET_KEY", DEV_SECRET_KEY)
-        if len(secret_key) < MIN_SECRET_LENGTH:
-            raise ValueError(
-                f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters of random data"
-            )
+        # Required (32+ random bytes) outside the embedded default; refused when a placeholder.
+        secret_key = secret("PORTAL_SECRET_KEY", DEV_SECRET_KEY, "portal")
         values = dict(
             gateway_url=env.get("GATEWAY_URL", cls.gateway_url).rstrip("/"),
             base_url=base_url,

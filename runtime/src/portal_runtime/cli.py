@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable
 
 from portal_runtime import logs
 from portal_runtime.config import SERVICE_PORTS, env_name
+from portal_runtime.keys import InsecureConfiguration
 from portal_runtime.migrations import make_revision
 
 
@@ -41,6 +43,14 @@ def main(
 
     level = os.environ.get("LOG_LEVEL", "INFO")
     logs.configure(service_name, level)
+    try:
+        # A missing, placeholder or short secret stops every command here, saying which.
+        service = bootstrap()
+        if args.command == "web":
+            importlib.import_module(f"{package}.bootstrap").create_app(service)
+    except InsecureConfiguration as exc:
+        print(f"{package}: refusing to start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     if args.command == "web":
         # gunicorn takes over this process; threads keep one slow read from blocking the rest.
         threads = os.environ.get("WEB_THREADS", "8")
@@ -69,7 +79,6 @@ def main(
                 f"{package}.bootstrap:create_app()",
             ],
         )
-    service = bootstrap()
     if args.command == "migrate":
         service.migrate()
     elif args.command == "seed":

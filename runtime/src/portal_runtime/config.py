@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from portal_runtime import keys
+
 # Ports of the services behind the gateway on one machine; the gateway reaches them by URL.
 SERVICE_PORTS = {
     "gateway": 8080,
@@ -43,25 +45,9 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
-MIN_SECRET_LENGTH = 32
-DEV_IDENTITY_SECRET = "dev-identity-secret-change-me"
-
-
-def secret(name: str, development_default: str) -> str:
-    """A signing key from the environment; unset, the development default.
-
-    A key that is set but short (a placeholder such as ``CHANGE-ME``) stops the process at start
-    with a message saying so, rather than signing tokens anyone could forge.
-    """
-    value = os.environ.get(name)
-    if value is None:
-        return development_default
-    if len(value) < MIN_SECRET_LENGTH:
-        raise ValueError(
-            f"{name} must be at least {MIN_SECRET_LENGTH} characters of random data (it is "
-            f"{len(value)}); python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
-        )
-    return value
+def secret(name: str, development_default: str, service: str) -> str:
+    """A shared secret from the environment (see ``portal_runtime.keys.secret``)."""
+    return keys.secret(name, development_default, service)
 
 
 def service_url(service: str) -> str:
@@ -79,7 +65,11 @@ class Config:
     broker_url: str = ""
     # Name prefix for exchanges and queues, so test runs can share one broker.
     bus_prefix: str = ""
-    identity_secret: str = ""
+    # This process's identity signing key and the public keys it verifies with
+    # (portal_runtime.keys); None: loaded from the environment when first needed.
+    identity_keys: keys.IdentityKeys | None = None
+    # Must every secret come from the environment (production, or real broker/databases)?
+    strict: bool = False
     log_level: str = "INFO"
     # Consumer: how often a failing handler is tried before its message is dead-lettered.
     handler_attempts: int = 3
@@ -105,7 +95,7 @@ class Config:
             ),
             broker_url=os.environ.get("BROKER_URL", f"filesystem://{base / 'bus'}"),
             bus_prefix=os.environ.get("BUS_PREFIX", ""),
-            identity_secret=secret("IDENTITY_SECRET", DEV_IDENTITY_SECRET),
+            strict=keys.strict(service),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             handler_attempts=_int("HANDLER_ATTEMPTS", 3),
             handler_retry_delay=_float("HANDLER_RETRY_DELAY", 0.5),
@@ -117,4 +107,6 @@ class Config:
             http_timeout=_float("HTTP_TIMEOUT", 5.0),
         )
         values.update(overrides)
+        if values.get("identity_keys") is None:
+            values["identity_keys"] = keys.identity_keys(service, strict_mode=values["strict"])
         return cls(**values)

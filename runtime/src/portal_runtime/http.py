@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from cachetools import TTLCache
@@ -19,6 +20,7 @@ from urllib3.util.retry import Retry
 
 from portal_runtime import identity as ids
 from portal_runtime.config import service_url
+from portal_runtime.keys import IdentityKeys
 from portal_runtime.problems import Problem
 
 
@@ -66,20 +68,52 @@ class ServiceUnavailable(Problem):
 
 
 class ServiceClient:
+    """Calls one service as ``caller``: each request carries an identity signed for exactly it.
+
+    Without ``identity`` the request goes as the caller's own ``service`` identity. With a user's
+    identity, the gateway signs it as the user; any other service signs its own identity and
+    passes the gateway's header of the user's request along as proof (``obo``).
+    """
+
     def __init__(
         self,
         service: str,
         caller: str,
-        secret: str,
-        timeout: float = 5.0,
+        keys: IdentityKeys,
+        timeout: float | tuple[float, float] = 5.0,
         base_url: str | None = None,
     ):
+        if keys.name != caller:
+            raise ValueError(f"{caller} cannot sign with the keys of {keys.name}")
         self.service = service
         self.caller = caller
-        self.secret = secret
+        self.keys = keys
         self.timeout = timeout
         self.base_url = base_url or service_url(service)
         self.session = session_with_retries()
+
+    def _identity_header(self, prepared: requests.PreparedRequest, identity) -> str:
+        parts = urlsplit(prepared.url)
+        who, on_behalf = identity, None
+        if identity is None or (identity.is_service and identity.name != self.caller):
+            who = ids.service_identity(self.caller)
+        elif not identity.is_service and self.caller != ids.ISSUER:
+            if not identity.proof:
+                raise RuntimeError(
+                    f"{self.caller} cannot act for a user without the gateway's identity of "
+                    "that user's request"
+                )
+            who, on_behalf = ids.service_identity(self.caller), identity.proof
+        return ids.sign(
+            who,
+            self.keys,
+            audience=self.service,
+            method=prepared.method,
+            path=parts.path,
+            query=parts.query,
+            body=prepared.body,
+            on_behalf=on_behalf,
+        )
 
     def request(
         self,
@@ -88,21 +122,22 @@ class ServiceClient:
         *,
         identity: ids.Identity | None = None,
         request_id: str | None = None,
+        signed: bool = True,
         **kwargs,
     ) -> requests.Response:
-        headers = kwargs.pop("headers", {}) or {}
-        who = identity or ids.service_identity(self.caller)
-        headers[ids.HEADER] = ids.sign(who, self.secret)
+        """One request; ``signed=False`` sends none (the gateway relaying a public route)."""
+        headers = dict(kwargs.pop("headers", {}) or {})
         if request_id:
             headers["X-Request-ID"] = request_id
+        timeout = kwargs.pop("timeout", self.timeout)
+        allow_redirects = kwargs.pop("allow_redirects", True)
+        prepared = self.session.prepare_request(
+            requests.Request(method, self.base_url + path, headers=headers, **kwargs)
+        )
+        if signed:
+            prepared.headers[ids.HEADER] = self._identity_header(prepared, identity)
         try:
-            return self.session.request(
-                method,
-                self.base_url + path,
-                headers=headers,
-                timeout=kwargs.pop("timeout", self.timeout),
-                **kwargs,
-            )
+            return self.session.send(prepared, timeout=timeout, allow_redirects=allow_redirects)
         except requests.RequestException as exc:
             raise ServiceUnavailable(self.service) from exc
 

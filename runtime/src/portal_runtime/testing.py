@@ -22,11 +22,19 @@ from sqlalchemy import create_engine, select, text
 
 import portal_contracts
 from portal_runtime.consumer import Event
+from portal_runtime.signing_client import identity_header, signed_for  # noqa: F401 - for tests
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 RABBITMQ_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def dev_keys(name: str):
+    """``name``'s development identity keys (and every signer's public key), as on ``make run``."""
+    from portal_runtime.keys import identity_keys
+
+    return identity_keys(name, strict_mode=False)
 
 
 def in_ci() -> bool:

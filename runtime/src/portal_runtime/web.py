@@ -16,6 +16,7 @@ from portal_contracts.envelope import ID_LENGTH
 from portal_runtime import identity as ids
 from portal_runtime import logs, problems
 from portal_runtime.problems import Problem, invalid
+from portal_runtime.signing_client import SigningClient
 from portal_runtime.topology import connect
 
 MAX_BODY_BYTES = 1 * 1024 * 1024
@@ -43,8 +44,12 @@ def create_app(service, name: str | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json = JSONProvider(app)
     app.extensions["portal.service"] = service
+    # Tests' app.test_client() signs identities the way the gateway does.
+    app.test_client_class = SigningClient
     logs.configure(service.config.service, service.config.log_level)
     problems.register(app)
+    app.extensions["portal.replays"] = ids.ReplayCache()
+    app.extensions["portal.callers"] = {}
     _request_ids(app)
     _health(app)
     return app
@@ -75,18 +80,64 @@ def unit_of_work():
 
 
 def current_identity() -> ids.Identity:
-    """The verified caller, or a 401: a request that did not come through the gateway."""
+    """The verified caller, or a 401: a request that did not come through the gateway, or a
+    service calling a route that does not list it."""
     identity = getattr(g, "identity", None)
     if identity is None:
-        secret = current_service().config.identity_secret
-        identity = ids.verify(request.headers.get(ids.HEADER), secret)
-        if identity is None:
-            raise Problem(401, "This service answers only requests relayed by the gateway.")
+        identity = _verified_caller()
         g.identity = identity
         structlog.contextvars.bind_contextvars(
             caller=identity.kind, reseller_id=identity.reseller_id
         )
     return identity
+
+
+def _verified_caller() -> ids.Identity:
+    service = current_service()
+    try:
+        identity = ids.verify(
+            request.headers.get(ids.HEADER),
+            service.config.identity_keys,
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            body_digest=getattr(g, "body_digest", None),
+            replays=current_app.extensions["portal.replays"],
+        )
+    except ids.Refused as exc:
+        logs.get("identity").warning("identity.refused", reason=str(exc), path=request.path)
+        raise Problem(401, str(exc)) from None
+    caller = identity.via or (identity.name if identity.is_service else None)
+    if caller is not None:
+        route = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        if route not in current_app.extensions["portal.callers"].get(caller, ()):
+            logs.get("identity").warning("identity.caller_refused", caller=caller, route=route)
+            raise Problem(
+                401,
+                f"{service.config.service} does not accept calls from {caller} on {route} "
+                "(trust_callers in its bootstrap lists who may call what).",
+            )
+    return identity
+
+
+def trust_callers(app: Flask, callers: dict[str, list[str] | tuple[str, ...]]) -> None:
+    """The services (and ``ops`` tooling) this app accepts a ``service`` identity from, and on
+    which routes, as ``"METHOD /flask/rule"``; the same for a service relaying a user. A route
+    that does not exist, or (outside development) a caller without a public key, stops the
+    process at start."""
+    rules = {
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or ())
+    }
+    for caller, routes in callers.items():
+        unknown = sorted(set(routes) - rules)
+        if unknown:
+            raise ValueError(f"trust_callers({caller!r}) names routes that do not exist: {unknown}")
+    config = app.extensions["portal.service"].config
+    if config.strict:
+        config.identity_keys.require_public_keys(callers)
+    app.extensions["portal.callers"] = {c: frozenset(r) for c, r in callers.items()}
 
 
 def customer_access(customer_id: str) -> ids.Identity:
@@ -124,6 +175,9 @@ def _request_ids(app: Flask) -> None:
             request_id=g.request_id,
             correlation_id=g.request_id,
         )
+        if ids.HEADER in request.headers:
+            # Hashed before any view parses a form (which would consume the body unseen).
+            g.body_digest = ids.body_hash(request.get_data(cache=True))
 
     @app.after_request
     def _echo(resp):

@@ -14,7 +14,7 @@ from billing.sandbox import Sandbox
 from portal_contracts import demo, example
 from portal_runtime import identity as ids
 from portal_runtime.clock import FixedClock
-from portal_runtime.testing import service_on_sqlite
+from portal_runtime.testing import identity_header, service_on_sqlite
 
 START = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 
@@ -73,10 +73,9 @@ class Caller:
     def __init__(self, app, identity: ids.Identity):
         self.client = app.test_client()
         self.identity = identity
-        self.secret = app.extensions["portal.service"].config.identity_secret
 
     def _headers(self):
-        return {ids.HEADER: ids.sign(self.identity, self.secret)}
+        return {ids.HEADER: identity_header(self.identity)}
 
     def get(self, path, **kw):
         return self.client.get(path, headers=self._headers(), **kw)

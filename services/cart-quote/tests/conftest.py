@@ -10,8 +10,8 @@ from cart_quote.bootstrap import bootstrap, create_app
 from cart_quote.config import CartQuoteConfig
 from portal_contracts import demo
 from portal_runtime.clock import FixedClock
-from portal_runtime.identity import HEADER, Identity, sign
-from portal_runtime.testing import deliver, event, service_on_sqlite
+from portal_runtime.identity import HEADER, Identity
+from portal_runtime.testing import deliver, event, identity_header, service_on_sqlite
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -189,7 +189,7 @@ class Client:
         self.http = create_app(service).test_client()
 
     def headers(self, extra=None):
-        h = {HEADER: sign(self.identity, self.service.config.identity_secret)}
+        h = {HEADER: identity_header(self.identity)}
         h.update(extra or {})
         return h
 

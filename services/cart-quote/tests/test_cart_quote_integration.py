@@ -21,8 +21,14 @@ from catalog.bootstrap import bootstrap as catalog_bootstrap
 from catalog.config import CatalogConfig
 from catalog.seed import seed as seed_catalog
 from portal_contracts import demo
-from portal_runtime.identity import HEADER, sign
-from portal_runtime.testing import broker_url, bus_prefix, delete_bus, postgres_database
+from portal_runtime.identity import HEADER
+from portal_runtime.testing import (
+    broker_url,
+    bus_prefix,
+    delete_bus,
+    identity_header,
+    postgres_database,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +103,6 @@ def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people)
     wait_for(copied)
 
     app = create_app(cart_quote)
-    secret = cart_quote.config.identity_secret
     cart = f"/customers/{demo.ACME_ID}/cart"
 
     def post_line(product):
@@ -105,7 +110,7 @@ def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people)
             return client.post(
                 f"{cart}/items",
                 json={"kind": "new", "product": product, "quantity": 1},
-                headers={HEADER: sign(people["demo"], secret)},
+                headers={HEADER: identity_header(people["demo"])},
             )
 
     # Two first lines at once: one cart, both lines in it.
@@ -114,7 +119,7 @@ def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people)
     assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
 
     client = app.test_client()
-    headers = {HEADER: sign(people["demo"], secret)}
+    headers = {HEADER: identity_header(people["demo"])}
     body = client.get(cart, headers=headers).get_json()
     assert sorted((i["product"], i["unit_price"]) for i in body["items"]) == [
         ("II", "539.10"),

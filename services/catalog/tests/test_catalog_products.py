@@ -8,8 +8,8 @@ from catalog.bootstrap import bootstrap, create_app
 from catalog.config import CatalogConfig
 from catalog.seed import seed
 from portal_contracts import demo
-from portal_runtime.identity import HEADER, Identity, service_identity, sign
-from portal_runtime.testing import recorded, service_on_sqlite
+from portal_runtime.identity import HEADER, Identity, service_identity
+from portal_runtime.testing import identity_header, recorded, service_on_sqlite
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def catalog(tmp_path):
 
 
 def headers(service, identity: Identity) -> dict:
-    return {HEADER: sign(identity, service.config.identity_secret)}
+    return {HEADER: identity_header(identity)}
 
 
 DEMO_SALES = Identity(
@@ -104,7 +104,7 @@ def test_price_change_publishes_the_new_price_list(catalog):
         == 404
     )
     resp = client.put(
-        "/internal/prices/II", json=body, headers=headers(catalog, service_identity("admin"))
+        "/internal/prices/II", json=body, headers=headers(catalog, service_identity("ops"))
     )
     assert resp.status_code == 200
     books = recorded(catalog, "catalog.price_list.published")
@@ -112,9 +112,7 @@ def test_price_change_publishes_the_new_price_list(catalog):
     ii = next(p for p in books[-1]["products"] if p["code"] == "II")
     assert price(ii, 1, "new") == "649.00"
     # Setting the same price again publishes nothing.
-    client.put(
-        "/internal/prices/II", json=body, headers=headers(catalog, service_identity("admin"))
-    )
+    client.put("/internal/prices/II", json=body, headers=headers(catalog, service_identity("ops")))
     assert len(recorded(catalog, "catalog.price_list.published")) == 3
     after = client.get("/products/II", headers=headers(catalog, DEMO_SALES)).get_json()
     assert price(after, 1, "new") == "584.10"
@@ -125,14 +123,14 @@ def test_partner_discount_change_is_published(catalog):
     resp = client.put(
         "/internal/partner-discounts/RS-1001",
         json={"percent": "12.5"},
-        headers=headers(catalog, service_identity("admin")),
+        headers=headers(catalog, service_identity("ops")),
     )
     assert resp.status_code == 200
     assert recorded(catalog, "catalog.partner_discount.changed")[-1]["percent"] == "12.50"
     bad = client.put(
         "/internal/partner-discounts/RS-1001",
         json={"percent": "120"},
-        headers=headers(catalog, service_identity("admin")),
+        headers=headers(catalog, service_identity("ops")),
     )
     assert bad.status_code == 422
     assert "percent" in bad.get_json()["errors"]
@@ -140,7 +138,7 @@ def test_partner_discount_change_is_published(catalog):
 
 def test_a_new_product_needs_a_name_and_then_is_sold(catalog):
     client = create_app(catalog).test_client()
-    admin = headers(catalog, service_identity("admin"))
+    admin = headers(catalog, service_identity("ops"))
     body = {"currency": "USD", "prices": [{"term_years": 1, "kind": "new", "amount": "89.00"}]}
     resp = client.put("/internal/prices/DG", json=body, headers=admin)
     assert resp.status_code == 422 and "name" in resp.get_json()["errors"]

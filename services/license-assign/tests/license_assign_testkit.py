@@ -18,7 +18,7 @@ from portal_contracts import demo, example
 from portal_runtime import identity as ids
 from portal_runtime.clock import FixedClock
 from portal_runtime.identity import Identity
-from portal_runtime.testing import deliver, event
+from portal_runtime.testing import deliver, event, identity_header
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -69,7 +69,7 @@ class Api:
     def call(self, method: str, path: str, identity: Identity | None = RESELLER, **kw):
         headers = kw.pop("headers", {})
         if identity is not None:
-            headers[ids.HEADER] = ids.sign(identity, self.service.config.identity_secret)
+            headers[ids.HEADER] = identity_header(identity)
         return self.client.open(path, method=method, headers=headers, **kw)
 
     def get(self, path, identity=RESELLER, **kw):

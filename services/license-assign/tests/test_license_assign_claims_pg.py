@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from license_assign_testkit import GATEWAY, Api, order_placed, person, place
+from license_assign_testkit import Api, order_placed, person, place
 from sqlalchemy import func, select
 
 import license_assign.api
@@ -17,6 +17,7 @@ from license_assign.bootstrap import bootstrap
 from license_assign.config import LicenseAssignConfig
 from license_assign.models import InvitationClaim, License, Revocation
 from license_assign.seed import seed
+from portal_runtime.identity import Identity
 from portal_runtime.testing import held_after, postgres_database
 
 pytestmark = pytest.mark.integration
@@ -64,12 +65,13 @@ def claim_concurrently(api: Api, tokens: list[str], people: int) -> list[int]:
 
 
 def new_links(api: Api, count: int) -> list[str]:
-    teams = api.get(f"/customers/{CUSTOMER}/teams", GATEWAY).get_json()["items"]
+    admin = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
+    teams = api.get(f"/customers/{CUSTOMER}/teams", admin).get_json()["items"]
     tokens = []
     for _ in range(count):
         resp = api.post(
             f"/customers/{CUSTOMER}/invitation-links",
-            GATEWAY,
+            admin,
             json={"product": "PC", "team_id": teams[0]["team_id"]},
         )
         assert resp.status_code == 201, resp.get_json()

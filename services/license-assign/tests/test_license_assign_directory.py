@@ -297,17 +297,20 @@ def test_orders_of_no_known_reseller_are_shown_to_no_reseller(api):
     assert {"O-2026-000402", "O-2026-000403"} <= shown_orders(api, ACME_ADMIN)[0]
 
 
+CART_QUOTE = service_identity("cart-quote")
+
+
 def test_teams_and_packs_are_found_only_in_their_own_account(api):
     acme_team = api.get(f"/customers/{demo.ACME_ID}/teams").get_json()["items"][0]["team_id"]
     acme_pack = api.licenses()[0]["subscription_pack"]
     base = f"/internal/customers/{demo.ACME_ID}"
-    assert api.get(f"{base}/teams/{acme_team}", GATEWAY).status_code == 200
-    assert api.get(f"{base}/subscription-packs/{acme_pack}", GATEWAY).get_json() == {
+    assert api.get(f"{base}/teams/{acme_team}", CART_QUOTE).status_code == 200
+    assert api.get(f"{base}/subscription-packs/{acme_pack}", CART_QUOTE).get_json() == {
         "number": acme_pack
     }
-    assert api.get(f"{base}/teams/T-404", GATEWAY).status_code == 404
-    assert api.get(f"{base}/subscription-packs/SP-404404", GATEWAY).status_code == 404
+    assert api.get(f"{base}/teams/T-404", CART_QUOTE).status_code == 404
+    assert api.get(f"{base}/subscription-packs/SP-404404", CART_QUOTE).status_code == 404
     globex = f"/internal/customers/{demo.GLOBEX_ID}"
-    assert api.get(f"{globex}/teams/{acme_team}", GATEWAY).status_code == 404
-    assert api.get(f"{globex}/subscription-packs/{acme_pack}", GATEWAY).status_code == 404
+    assert api.get(f"{globex}/teams/{acme_team}", CART_QUOTE).status_code == 404
+    assert api.get(f"{globex}/subscription-packs/{acme_pack}", CART_QUOTE).status_code == 404
     assert api.get(f"{base}/teams/{acme_team}", None).status_code == 401

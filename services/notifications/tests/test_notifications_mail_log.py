@@ -8,7 +8,7 @@ import portal_contracts
 from notifications.bootstrap import create_app
 from notifications.sender import send_pending
 from portal_runtime import identity as ids
-from portal_runtime.testing import deliver, event
+from portal_runtime.testing import deliver, event, identity_header
 
 
 @pytest.fixture
@@ -17,12 +17,12 @@ def client(service):
 
 
 def as_service(service) -> dict:
-    return {ids.HEADER: ids.sign(ids.service_identity("ops"), service.config.identity_secret)}
+    return {ids.HEADER: identity_header(ids.service_identity("ops"))}
 
 
 def as_reseller(service) -> dict:
     who = ids.Identity(kind="reseller_user", user_id="U-1", roles=("admin",), reseller_id="RS-1")
-    return {ids.HEADER: ids.sign(who, service.config.identity_secret)}
+    return {ids.HEADER: identity_header(who)}
 
 
 def test_the_mail_log_lists_a_recipients_mail_with_status_and_attempts(service, client, sink):

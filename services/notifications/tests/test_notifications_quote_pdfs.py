@@ -10,8 +10,9 @@ import pytest
 from notifications.attachments import AttachmentUnavailable, HttpQuotePdfs
 from portal_runtime import identity as ids
 from portal_runtime.http import ServiceClient
+from portal_runtime.testing import dev_keys
 
-SECRET = "test-secret"
+CART_QUOTE_KEYS = dev_keys("cart-quote")
 
 
 class CartQuote(BaseHTTPRequestHandler):
@@ -20,7 +21,11 @@ class CartQuote(BaseHTTPRequestHandler):
     seen_identities: list = []
 
     def do_GET(self):
-        CartQuote.seen_identities.append(ids.verify(self.headers.get(ids.HEADER), SECRET))
+        path, _, query = self.path.partition("?")
+        identity = ids.verify(
+            self.headers.get(ids.HEADER), CART_QUOTE_KEYS, method="GET", path=path, query=query
+        )
+        CartQuote.seen_identities.append(identity)
         if self.path == "/internal/quotes/Q-1/pdf":
             self.send_response(200)
             self.send_header("Content-Type", "application/pdf")
@@ -49,7 +54,9 @@ def cart_quote():
 
 def pdfs(base_url: str) -> HttpQuotePdfs:
     return HttpQuotePdfs(
-        ServiceClient("cart-quote", "notifications", SECRET, timeout=2, base_url=base_url)
+        ServiceClient(
+            "cart-quote", "notifications", dev_keys("notifications"), timeout=2, base_url=base_url
+        )
     )
 
 

@@ -20,7 +20,7 @@ from portal_contracts import demo
 from portal_runtime import identity as ids
 from portal_runtime.clock import FixedClock
 from portal_runtime.identity import Identity
-from portal_runtime.testing import service_on_sqlite
+from portal_runtime.testing import identity_header, service_on_sqlite
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -288,7 +288,7 @@ class Api:
         """``key``: the Idempotency-Key; None sends a fresh one, as a new request from a careful
         client would; False sends none."""
         headers = dict(headers or {})
-        headers[ids.HEADER] = ids.sign(identity, self.service.config.identity_secret)
+        headers[ids.HEADER] = identity_header(identity)
         if key is None and method == "POST":
             key = str(uuid.uuid4())
         if key:
@@ -310,7 +310,7 @@ class Api:
         return self.client.get(
             path,
             query_string=params,
-            headers={ids.HEADER: ids.sign(identity, self.service.config.identity_secret)},
+            headers={ids.HEADER: identity_header(identity)},
         )
 
 

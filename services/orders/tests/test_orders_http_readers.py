@@ -19,16 +19,33 @@ from orders.readers import HttpCarts, HttpCustomers, HttpPaymentMethods, HttpPri
 from portal_contracts import demo
 from portal_runtime import identity as ids
 from portal_runtime.http import ServiceClient
-from portal_runtime.testing import recorded
+from portal_runtime.testing import dev_keys, recorded
 
-SECRET = "test-secret"
+# The stand-in serves several services' routes; each verifies as the service it stands in for.
+AUDIENCES = {"/internal/customers": "license-assign", "/internal/payment-methods": "billing"}
+KEYS = {name: dev_keys(name) for name in ("license-assign", "billing", "cart-quote")}
+
+
+def verified_caller() -> ids.Identity | None:
+    audience = next((a for p, a in AUDIENCES.items() if request.path.startswith(p)), "cart-quote")
+    try:
+        return ids.verify(
+            request.headers.get(ids.HEADER),
+            KEYS[audience],
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            body_digest=ids.body_hash(request.get_data(cache=True)),
+        )
+    except ids.Refused:
+        return None
 
 
 def upstream(carts: FakeCarts, seen: list) -> Flask:
     app = Flask("upstream")
 
     def caller():
-        who = ids.verify(request.headers.get(ids.HEADER), SECRET)
+        who = verified_caller()
         seen.append((request.method, request.path, who, request.headers.get("X-Request-ID")))
         return who
 
@@ -104,13 +121,12 @@ def served(tmp_path, clock):
     base = f"http://127.0.0.1:{server.server_port}"
 
     def client(name):
-        return ServiceClient(name, "orders", SECRET, timeout=2.0, base_url=base)
+        return ServiceClient(name, "orders", dev_keys("orders"), timeout=2.0, base_url=base)
 
     config = OrdersConfig.from_env(
         "orders",
         database_url=f"sqlite:///{tmp_path / 'orders.db'}",
         broker_url="memory://",
-        identity_secret=SECRET,
     )
     service = bootstrap(
         config,
@@ -172,13 +188,14 @@ def test_a_direct_order_sends_its_lines_with_dates_to_pricing(served):
 
 def test_a_service_that_does_not_answer_is_a_503_and_no_order(tmp_path, clock):
     def client(name):
-        return ServiceClient(name, "orders", SECRET, timeout=0.5, base_url="http://127.0.0.1:9")
+        return ServiceClient(
+            name, "orders", dev_keys("orders"), timeout=0.5, base_url="http://127.0.0.1:9"
+        )
 
     config = OrdersConfig.from_env(
         "orders",
         database_url=f"sqlite:///{tmp_path / 'orders.db'}",
         broker_url="memory://",
-        identity_secret=SECRET,
     )
     service = bootstrap(
         config,

@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from portal_runtime.config import SERVICE_PORTS, env_name
+from portal_runtime.keys import generate_environment, private_variable
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class System:
         running = {
             spec.name: subprocess.Popen(
                 [sys.executable, "-m", spec.package, command],
-                env=self.env,
+                env=self.env_for(spec.name),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -170,12 +171,17 @@ class System:
         spec = next(s for s in SERVICES if s.name == service)
         return [sys.executable, "-m", spec.package, kind]
 
+    def env_for(self, service: str) -> dict[str, str]:
+        """The environment of one service's processes: its own signing key, no other's."""
+        own = private_variable(service)
+        return {k: v for k, v in self.env.items() if k == own or not k.endswith("_IDENTITY_KEY")}
+
     def start_process(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             self.command(name),
-            env={**self.env, **(extra_env or {})},
+            env={**self.env_for(name.rpartition("-")[0] or name), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -285,6 +291,8 @@ def on_real_infrastructure(var_dir: Path, port_offset: int, extra_env: dict | No
     url, prefix = broker_url(), bus_prefix()
     with contextlib.ExitStack() as stack:
         env = clean_environment()
+        # Real broker and databases: every process needs real keys, or it refuses to start.
+        env.update(generate_environment())
         env.update({"BROKER_URL": url, "BUS_PREFIX": prefix, **(extra_env or {})})
         for spec in SERVICES:
             env[f"{env_name(spec.name)}_DATABASE_URL"] = stack.enter_context(

@@ -67,8 +67,13 @@ def bootstrap(
     )
 
 
+# Who may call billing with a service identity, and where (orders reads the buyer's method).
+CALLERS = {"orders": ["GET /internal/payment-methods/<method_id>"]}
+
+
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
     app.register_blueprint(sandbox_api.bp)
+    web.trust_callers(app, CALLERS)
     return app

@@ -33,7 +33,7 @@ def bootstrap(
     )
 
     def client(name: str) -> ServiceClient:
-        return ServiceClient(name, SERVICE, config.identity_secret, config.http_timeout)
+        return ServiceClient(name, SERVICE, config.identity_keys, config.http_timeout)
 
     return Service(
         config,
@@ -48,7 +48,20 @@ def bootstrap(
     )
 
 
+# Who may call cart-quote with a service identity, and where (orders reads as the buyer).
+CALLERS = {
+    "gateway": ["POST /internal/quotes/claim"],
+    "orders": [
+        "POST /internal/pricing",
+        "GET /customers/<customer_id>/cart",
+        "GET /quotes/<number>",
+    ],
+    "notifications": ["GET /internal/quotes/<number>/pdf"],
+}
+
+
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
+    web.trust_callers(app, CALLERS)
     return app

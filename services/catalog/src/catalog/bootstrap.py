@@ -23,7 +23,14 @@ def bootstrap(config: CatalogConfig | None = None, *, clock: Clock | None = None
     )
 
 
+# Who may call catalog with a service identity, and where: operators' tools set prices.
+CALLERS = {
+    "ops": ["PUT /internal/prices/<code>", "PUT /internal/partner-discounts/<reseller_id>"],
+}
+
+
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
+    web.trust_callers(app, CALLERS)
     return app

@@ -22,15 +22,14 @@ from license_assign import offline_verifier
 from license_assign.offline_verifier import FORMAT_VERSION, InvalidCode, b64encode
 from portal_runtime import logs
 from portal_runtime.config import var_dir
+from portal_runtime.keys import parse_private_key
 
 KEY_FILE = "keys/activation-ed25519.key"
 
 
 def key_from_base64(text: str) -> Ed25519PrivateKey:
-    raw = base64.b64decode(text.strip())
-    if len(raw) != 32:
-        raise ValueError("ACTIVATION_SIGNING_KEY must be base64 of a raw 32-byte Ed25519 key")
-    return Ed25519PrivateKey.from_private_bytes(raw)
+    """The key in ``ACTIVATION_SIGNING_KEY`` (base64 of the raw 32 bytes, or PEM)."""
+    return parse_private_key(text.strip(), "ACTIVATION_SIGNING_KEY")
 
 
 def key_to_base64(key: Ed25519PrivateKey) -> str:

@@ -54,10 +54,28 @@ def bootstrap(
     )
 
 
+# Who may call license-assign with a service identity, and where.
+CALLERS = {
+    "gateway": [
+        "GET /internal/customers/<customer_id>",
+        "GET /internal/customers",
+        "POST /internal/customer-access/verify",
+    ],
+    "orders": ["GET /internal/customers/<customer_id>"],
+    "cart-quote": [
+        "GET /internal/customers/<customer_id>",
+        "GET /internal/customers/<customer_id>/licenses",
+        "GET /internal/customers/<customer_id>/teams/<team_id>",
+        "GET /internal/customers/<customer_id>/subscription-packs/<number>",
+    ],
+}
+
+
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
     app.register_blueprint(assignment_jobs_api.bp)
     app.register_blueprint(account_lists.bp)
     app.register_blueprint(onboarding.bp)
+    web.trust_callers(app, CALLERS)
     return app

@@ -5,12 +5,26 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from portal_runtime import keys
 from portal_runtime.config import Config
 
 
 def _optional_int(name: str) -> int | None:
     raw = os.environ.get(name, "").strip()
     return int(raw) if raw else None
+
+
+def activation_key(strict: bool) -> str:
+    """``ACTIVATION_SIGNING_KEY``: required outside the embedded default (a development key is
+    generated there), and an Ed25519 key when set."""
+    value = keys.env_value("ACTIVATION_SIGNING_KEY") or ""
+    if not value:
+        if strict:
+            raise keys.InsecureConfiguration("ACTIVATION_SIGNING_KEY", "is not set")
+        keys.warn_development("license-assign", ["ACTIVATION_SIGNING_KEY"])
+        return ""
+    keys.parse_private_key(value, "ACTIVATION_SIGNING_KEY")
+    return value
 
 
 @dataclass
@@ -33,7 +47,7 @@ class LicenseAssignConfig(Config):
     def from_env(cls, service: str, **overrides) -> LicenseAssignConfig:
         settings = dict(
             monthly_revocation_cap=_optional_int("MONTHLY_REVOCATION_CAP"),
-            activation_signing_key=os.environ.get("ACTIVATION_SIGNING_KEY", ""),
+            activation_signing_key=activation_key(overrides.get("strict", keys.strict(service))),
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             grace_check_seconds=float(os.environ.get("GRACE_CHECK_SECONDS", "10")),
             assignment_job_seconds=float(os.environ.get("ASSIGNMENT_JOB_SECONDS", "0.5")),

@@ -41,12 +41,17 @@ def bootstrap(
         mailer=mailer or SmtpMailer(config.smtp_url, config.smtp_timeout),
         quote_pdfs=quote_pdfs
         or HttpQuotePdfs(
-            ServiceClient("cart-quote", SERVICE, config.identity_secret, config.http_timeout)
+            ServiceClient("cart-quote", SERVICE, config.identity_keys, config.http_timeout)
         ),
     )
+
+
+# Who may call notifications with a service identity, and where: operators read the mail log.
+CALLERS = {"ops": ["GET /internal/mail", "POST /internal/mail/<int:mail_id>/retry"]}
 
 
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
+    web.trust_callers(app, CALLERS)
     return app

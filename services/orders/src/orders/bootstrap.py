@@ -42,7 +42,7 @@ def bootstrap(
     config = config or config_from_env()
 
     def client(name: str) -> ServiceClient:
-        return ServiceClient(name, SERVICE, config.identity_secret, config.http_timeout)
+        return ServiceClient(name, SERVICE, config.identity_keys, config.http_timeout)
 
     return Service(
         config,
@@ -58,7 +58,12 @@ def bootstrap(
     )
 
 
+# Who may call orders with a service identity, and where (cart-quote reads as the user).
+CALLERS = {"cart-quote": ["GET /orders/<number>", "GET /orders"]}
+
+
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
     app.register_blueprint(api.bp)
+    web.trust_callers(app, CALLERS)
     return app
