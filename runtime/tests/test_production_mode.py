@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import structlog.testing
 
 from portal_runtime import keys
 from portal_runtime.config import Config
@@ -111,11 +112,13 @@ def test_a_real_broker_without_secrets_is_refused_outside_production_too(clean_e
         Config.from_env("catalog")
 
 
-def test_the_embedded_default_uses_development_keys_and_names_them(clean_env, tmp_path, capsys):
-    config = Config.from_env("catalog")
+def test_the_embedded_default_uses_development_keys_and_names_them(clean_env, tmp_path):
+    with structlog.testing.capture_logs() as logged:
+        config = Config.from_env("catalog")
     assert not config.strict
     assert (tmp_path / "keys" / "catalog-identity.pem").exists()
-    assert "CATALOG_IDENTITY_KEY" in capsys.readouterr().out
+    warning = next(e for e in logged if e["event"] == "config.development_secrets")
+    assert warning["variables"] == ["CATALOG_IDENTITY_KEY"]
     # Generated once: every process of the embedded system signs and verifies with the same.
     again = Config.from_env("catalog")
     assert keys.public_base64(again.identity_keys.private.public_key()) == keys.public_base64(
