@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from license_assign_testkit import GATEWAY, Api, order_placed, place
+from license_assign_testkit import Api, order_placed, place
 from sqlalchemy import func, select
 
 from license_assign import bulk_assignments
@@ -16,11 +16,13 @@ from license_assign.bootstrap import bootstrap
 from license_assign.config import LicenseAssignConfig
 from license_assign.models import License
 from license_assign.seed import seed
+from portal_runtime.identity import Identity
 from portal_runtime.testing import postgres_database
 
 pytestmark = pytest.mark.integration
 
 CUSTOMER = "C-200002"
+ADMIN = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def test_two_workers_and_an_upload_at_once_share_the_seats_without_doubles(pg_ap
     path = f"/customers/{CUSTOMER}/assignments"
     job = pg_api.post(
         path,
-        GATEWAY,
+        ADMIN,
         data=csv_rows(1, 260),
         content_type="text/csv",
         query_string={"product": "PC"},
@@ -71,7 +73,7 @@ def test_two_workers_and_an_upload_at_once_share_the_seats_without_doubles(pg_ap
         barrier.wait(timeout=20)
         answers["direct"] = direct_client.post(
             path,
-            GATEWAY,
+            ADMIN,
             data=csv_rows(1000, 100),
             content_type="text/csv",
             query_string={"product": "PC"},
@@ -83,7 +85,7 @@ def test_two_workers_and_an_upload_at_once_share_the_seats_without_doubles(pg_ap
     for t in threads:
         t.join(timeout=120)
 
-    done = pg_api.get(job.headers["Location"], GATEWAY).get_json()
+    done = pg_api.get(job.headers["Location"], ADMIN).get_json()
     assert done["status"] == "done"
     direct_result = answers["direct"].get_json()
     assigned = len(done["result"]["assigned"]) + len(direct_result["assigned"])
