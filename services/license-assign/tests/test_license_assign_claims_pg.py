@@ -23,6 +23,7 @@ from portal_runtime.testing import held_after, postgres_database
 pytestmark = pytest.mark.integration
 
 CUSTOMER = "C-200001"
+ADMIN = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def test_one_person_claiming_two_links_of_one_product_at_once_gets_one_license(p
 def test_revocations_beyond_the_monthly_cap_at_once_let_exactly_one_through(pg_api, monkeypatch):
     assigned = pg_api.post(
         f"/customers/{CUSTOMER}/assignments",
-        GATEWAY,
+        ADMIN,
         json={"product": "PC", "assignees": [person(n) for n in range(4)]},
     )
     assert assigned.status_code == 200, assigned.get_json()
@@ -173,7 +174,7 @@ def test_revocations_beyond_the_monthly_cap_at_once_let_exactly_one_through(pg_a
     clients = [Api(pg_api.service) for _ in ids]
     answers = at_once(
         [
-            lambda c=c, lid=lid: c.post(f"/customers/{CUSTOMER}/licenses/{lid}/revoke", GATEWAY)
+            lambda c=c, lid=lid: c.post(f"/customers/{CUSTOMER}/licenses/{lid}/revoke", ADMIN)
             for c, lid in zip(clients, ids, strict=True)
         ]
     )

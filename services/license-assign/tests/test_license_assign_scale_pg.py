@@ -119,7 +119,7 @@ def test_grouped_lists_page_in_sql_and_the_report_streams_on_postgres(pg_api):
         items, cursor = [], None
         while True:
             query = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-            body = pg_api.get(path, GATEWAY, query_string=query).get_json()
+            body = pg_api.get(path, ADMIN, query_string=query).get_json()
             items += body["items"]
             cursor = body["next_cursor"]
             if not cursor:
@@ -131,7 +131,7 @@ def test_grouped_lists_page_in_sql_and_the_report_streams_on_postgres(pg_api):
     renewals = pages(f"{base}/renewals", 100)
     keys = [(g["valid_until"], g["subscription_pack"], g["product"]) for g in renewals]
     assert keys == sorted(keys) and sum(g["quantity"] for g in renewals) == 300 + 6 * 4
-    report = pg_api.get(f"{base}/licensing-report", GATEWAY)
+    report = pg_api.get(f"{base}/licensing-report", ADMIN)
     assert report.is_streamed
     lines = report.get_data(as_text=True).strip().split("\r\n")
     assert len(lines) == 1 + 300 + 6 * 4

@@ -60,6 +60,7 @@ CALLERS = {
         "GET /internal/customers/<customer_id>",
         "GET /internal/customers",
         "POST /internal/customer-access/verify",
+        "POST /internal/password-links/redeem",
     ],
     "orders": ["GET /internal/customers/<customer_id>"],
     "cart-quote": [
