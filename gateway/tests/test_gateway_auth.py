@@ -129,6 +129,35 @@ def test_the_account_limit_lifts_when_the_window_has_passed(gw, clock):
     assert login(gw, DEMO).status_code == 200
 
 
+def test_the_owner_signs_in_while_an_attacker_fails_on_the_same_account_elsewhere(gw):
+    attacker, owner = {"REMOTE_ADDR": "10.6.6.6"}, {"REMOTE_ADDR": "10.0.0.1"}
+    answers = [login(gw, DEMO, "guess", environ_base=attacker).status_code for _ in range(12)]
+    assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}
+    resp = login(gw, DEMO, environ_base=owner)
+    assert resp.status_code == 200
+    assert me(gw, resp.get_json()["access_token"]).status_code == 200
+    # The attacker's address is still slowed down, even with the right password.
+    assert login(gw, DEMO, environ_base=attacker).status_code == 429
+
+
+def test_failures_slow_an_address_down_with_growing_delays_not_a_lockout(gw, clock):
+    attacker = {"REMOTE_ADDR": "10.6.6.7"}
+    for _ in range(5):
+        assert login(gw, DEMO, "guess", environ_base=attacker).status_code == 401
+    waits = []
+    for _ in range(4):
+        resp = login(gw, DEMO, "guess", environ_base=attacker)
+        assert resp.status_code == 429
+        waits.append(int(resp.headers["Retry-After"]))
+        clock.advance(seconds=waits[-1])
+        assert login(gw, DEMO, "guess", environ_base=attacker).status_code == 401
+    assert waits == [1, 2, 4, 8]
+    # Once it has waited, the right password from there signs in and forgives the address.
+    clock.advance(seconds=16)
+    assert login(gw, DEMO, environ_base=attacker).status_code == 200
+    assert login(gw, DEMO, "guess", environ_base=attacker).status_code == 401
+
+
 def test_failed_sign_ins_are_limited_per_client_address(tmp_path, clock, upstream):
     gw = make_gateway(tmp_path, clock, all_services(upstream.url), login_failures_per_address=3)
     for i in range(3):

@@ -19,11 +19,12 @@ class GatewayConfig(Config):
     grant_hours: float = 8.0
     # A grant stays in GET /customers ("entered recently") this long after it expired.
     recent_grant_days: int = 14
-    # Failed sign-ins allowed per account and per client address within the window.
+    # Failed sign-ins free per (account, client address) and per client address within the
+    # window; past them each attempt from there waits twice as long as the one before.
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_seconds: int = 900
-    # Failed customer entries allowed per reseller and per entered value within the window,
+    # Failed customer entries allowed per reseller and per (reseller, entered value) within it,
     # and entries of any outcome per reseller within it.
     entry_failures_per_reseller: int = 10
     entry_failures_per_target: int = 5

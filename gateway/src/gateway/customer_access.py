@@ -67,9 +67,9 @@ def entry_limits(config, reseller_id: str, by: str, value: str) -> tuple[list, l
     window = config.entry_window_seconds
     failures = [
         Limit(f"entry:failed:reseller:{reseller_id}", config.entry_failures_per_reseller, window),
-        # Per entered value across resellers: one customer cannot be probed from many tenants.
+        # Per (reseller, entered value): one reseller's failures never block another's entry.
         Limit(
-            f"entry:failed:target:{by}:{value.strip().lower()}",
+            f"entry:failed:target:{reseller_id}:{by}:{value.strip().lower()}",
             config.entry_failures_per_target,
             window,
         ),

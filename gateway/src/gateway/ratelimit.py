@@ -34,6 +34,46 @@ class Limit:
     window_seconds: int
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """Growing delays rather than a lockout: the first ``free`` failures under ``key`` within
+    ``window_seconds`` cost nothing; after that each attempt must wait ``base_seconds`` after the
+    latest failure, doubled for every further failure, at most ``cap_seconds``."""
+
+    key: str
+    free: int
+    window_seconds: int
+    base_seconds: float = 1.0
+    cap_seconds: int = 900
+
+    def delay(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        return min(float(self.cap_seconds), self.base_seconds * 2 ** (failures - self.free))
+
+
+def failures(session: Session, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    count, latest = session.execute(
+        select(func.count(Attempt.id), func.max(Attempt.at)).where(
+            Attempt.key == key, Attempt.at > since
+        )
+    ).one()
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=dt.UTC)
+    return count, latest
+
+
+def backoff_wait(session: Session, backoff: Backoff, now: dt.datetime) -> int | None:
+    """Seconds this attempt must still wait under ``backoff``, else None."""
+    since = now - dt.timedelta(seconds=backoff.window_seconds)
+    count, latest = failures(session, backoff.key, since)
+    delay = backoff.delay(count)
+    if not delay or latest is None:
+        return None
+    remaining = (latest + dt.timedelta(seconds=delay) - now).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else None
+
+
 def too_many(retry_after: int, detail: str) -> Problem:
     return Problem(429, detail, headers={"Retry-After": str(max(1, retry_after))})
 
@@ -81,11 +121,22 @@ def _lock_keys(session: Session, limits: list[Limit]) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
-def reserve(session: Session, limits: list[Limit], now: dt.datetime, detail: str) -> list[int]:
-    """Check ``limits`` (429 when any is used up) and count this attempt under each, atomically;
-    the ids of the counted attempts, for :func:`release`. The caller commits."""
-    _lock_keys(session, limits)
+def reserve(
+    session: Session,
+    limits: list[Limit],
+    now: dt.datetime,
+    detail: str,
+    backoffs: tuple[Backoff, ...] = (),
+) -> list[int]:
+    """Check ``limits`` and ``backoffs`` (429 when any is used up or still waiting) and count
+    this attempt under each, atomically; the ids of the counted attempts (limits first), for
+    :func:`release`. The caller commits."""
+    _lock_keys(session, [*limits, *backoffs])
+    waits = [w for w in (backoff_wait(session, b, now) for b in backoffs) if w is not None]
+    if waits:
+        raise too_many(max(waits), detail)
     check(session, limits, now, detail)
+    limits = [*limits, *backoffs]
     attempts = [Attempt(key=limit.key, at=now) for limit in limits]
     session.add_all(attempts)
     _forget_old(session, limits, now)
