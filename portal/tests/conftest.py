@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -25,6 +24,10 @@ if _shadow is not None and getattr(_shadow, "__file__", None) is None:
     del sys.modules["portal"]
     importlib.import_module("portal")
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from portal_testkit import Pages  # noqa: E402
+
 from portal.app import create_app  # noqa: E402
 from portal.config import PortalConfig  # noqa: E402
 from portal_system.launcher import (  # noqa: E402
@@ -35,11 +38,10 @@ from portal_system.launcher import (  # noqa: E402
 )
 
 # Above the offsets of `make run` and of the top-level end-to-end tests.
-PORTAL_PORT_OFFSET = 4000
+PORTAL_PORT_OFFSET = 4600
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -54,37 +56,6 @@ def portal_system(tmp_path_factory):
 
 
 # --- page tests: the Flask test client against the running system's gateway ----------------
-
-
-class Pages:
-    """The portal app's test client, signed in or not, that sends forms with their CSRF token
-    the way a browser does: read the token from the page, post it back."""
-
-    def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
-        self._token: str | None = None
-
-    def get(self, path: str, **kw):
-        resp = self.client.get(path, **kw)
-        match = resp.mimetype == "text/html" and CSRF.search(resp.get_data(as_text=True))
-        if match:
-            self._token = match.group(1)
-        return resp
-
-    def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kw):
-        data = dict(data or {})
-        if csrf:
-            if self._token is None:
-                self.get("/portal/sign-in")
-            data.setdefault("csrf_token", self._token)
-        return self.client.post(path, data=data, **kw)
-
-    def sign_in(self, email: str, password: str = "demo-password"):
-        self.get("/portal/sign-in")
-        resp = self.post("/portal/sign-in", {"email": email, "password": password})
-        assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
-        return resp
 
 
 @pytest.fixture(scope="session")

@@ -8,60 +8,21 @@ import re
 import time
 
 import pytest
+from portal_testkit import (
+    ADDRESS,
+    GLOBEX,
+    add,
+    cart_lines,
+    empty_cart,
+    error_of,
+    quote_links,
+    text,
+    without_notices,
+)
 
 from portal_contracts import demo
 
 pytestmark = pytest.mark.e2e
-
-GLOBEX = demo.GLOBEX_ID
-ADDRESS = {
-    "company": "Demo Reseller Inc.",
-    "line1": "1 Main Street",
-    "city": "Springfield",
-    "country": "US",
-    "first_name": "Grace",
-    "last_name": "Hopper",
-    "email": "grace@globex.example",
-}
-
-
-def text(resp) -> str:
-    html = resp.get_data(as_text=True)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def without_notices(resp) -> str:
-    return re.sub(r'<div class="notice".*?</div>', "", resp.get_data(as_text=True), flags=re.S)
-
-
-def error_of(resp, field_id: str) -> str:
-    match = re.search(rf'id="{field_id}-error">(.*?)</p>', resp.get_data(as_text=True), re.S)
-    assert match, f"no error next to {field_id}"
-    return re.sub(r"<[^>]+>", "", match.group(1)).replace("Error:", "").strip()
-
-
-def quote_links(pages) -> list[str]:
-    html = pages.get("/portal/quotes/?customer_name=Globex").get_data(as_text=True)
-    return re.findall(r'href="/portal/quotes/(Q-[^"]+)"', html)
-
-
-def cart_lines(pages, customer=GLOBEX) -> list[str]:
-    return re.findall(
-        r'id="line-(\d+)"', pages.get(f"/portal/customers/{customer}/cart").get_data(as_text=True)
-    )
-
-
-def empty_cart(pages, customer=GLOBEX):
-    for line in cart_lines(pages, customer):
-        pages.post(f"/portal/customers/{customer}/cart/items/{line}/remove")
-
-
-def add(pages, product="WS", quantity="2", years="1", customer=GLOBEX):
-    pages.get(f"/portal/customers/{customer}?product={product}")
-    return pages.post(
-        f"/portal/customers/{customer}/cart/items",
-        {"product": product, "quantity": quantity, "term_years": years},
-    )
 
 
 def test_entering_with_an_email_not_of_the_account_says_only_that_nothing_matched(reseller_pages):

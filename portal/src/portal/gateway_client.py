@@ -325,6 +325,10 @@ class PaymentMethods(Area):
     def remove(self, method_id: str) -> None:
         self.gw.json("DELETE", f"/payment-methods/{q(method_id)}")
 
+    def vault_page(self, return_url: str) -> dict:
+        """The vault's own card page: ``{session, url}``; it returns with ``?vault_token=``."""
+        return self.gw.json("POST", "/vault/sessions", json={"return_url": return_url})
+
 
 class Licenses(Area):
     def list(self, customer_id: str, **query) -> dict:

@@ -170,3 +170,39 @@ def test_seed_stores_the_demo_card_once(service):
     assert service.provider.charge(
         "card", methods[0].provider_token, 1, "USD", "seed-check"
     ).approved
+
+
+def open_card_page(caller, return_url="https://portal.test/portal/account/card-return"):
+    return caller.post("/vault/sessions", json={"return_url": return_url})
+
+
+def test_the_vaults_own_card_page_takes_the_card_and_sends_back_a_token(app, as_reseller):
+    resp = open_card_page(as_reseller)
+    assert resp.status_code == 201
+    url = urlsplit(resp.get_json()["url"])
+    assert url.path == "/api/v1/sandbox/vault/card"
+    session = parse_qs(url.query)["session"][0]
+    browser = app.test_client()  # the user's browser on the vault's page: no portal identity
+    page = browser.get(f"/sandbox/vault/card?session={session}")
+    assert page.status_code == 200 and b'name="number"' in page.data
+    card = {"number": "4111 1111 1111 1112", "expiry": "12/30", "cvc": "123", "holder": "Pat"}
+    refused = browser.post(f"/sandbox/vault/card?session={session}", data=card)
+    assert b"Not a valid card number." in refused.data
+    assert b"4111 1111 1111 1112" not in refused.data and b'value="123"' not in refused.data
+    done = browser.post(
+        f"/sandbox/vault/card?session={session}", data={**card, "number": "5555555555554444"}
+    )
+    assert done.status_code == 303
+    back = urlsplit(done.headers["Location"])
+    assert back.netloc == "portal.test" and back.path == "/portal/account/card-return"
+    token = parse_qs(back.query)["vault_token"][0]
+    method = as_reseller.post("/payment-methods", json={"kind": "card", "vault_token": token})
+    assert (method.get_json()["brand"], method.get_json()["last4"]) == ("mastercard", "4444")
+    # The page is used up: a second card cannot be sent with the same session.
+    assert browser.get(f"/sandbox/vault/card?session={session}").status_code == 404
+
+
+def test_the_card_page_returns_only_to_the_portal(app, as_reseller):
+    resp = open_card_page(as_reseller, "https://evil.example/steal")
+    assert resp.status_code == 422 and "return_url" in resp.get_json()["errors"]
+    assert app.test_client().get("/sandbox/vault/card?session=vs_nope").status_code == 404

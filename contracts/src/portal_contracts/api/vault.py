@@ -19,3 +19,17 @@ class VaultCardResponse(Strict):
     """Answer of POST /vault/cards: the token that stands for the card from now on."""
 
     vault_token = fields.String(dump_only=True)
+
+
+class VaultSessionRequest(Strict):
+    """Body of POST /vault/sessions: open the vault's own card page, then go back here."""
+
+    return_url = fields.Url(required=True, require_tld=False, validate=validate.Length(max=2000))
+
+
+class VaultSessionResponse(Strict):
+    """Answer of POST /vault/sessions: send the user's browser to ``url``; it comes back to the
+    return URL with ``?vault_token=``."""
+
+    session = fields.String(dump_only=True)
+    url = fields.String(dump_only=True)

@@ -17,6 +17,12 @@ class SandboxApprovalArgs(Strict):
     token = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
+class SandboxVaultArgs(Strict):
+    """Query of GET and POST /sandbox/vault/card (the sandbox vault's own card page)."""
+
+    session = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
 ROUTES = [
     Route(
         "GET",
@@ -117,6 +123,41 @@ ROUTES = [
         body=contract("vault", "VaultCardRequest"),
         response=contract("vault", "VaultCardResponse"),
         status=201,
+    ),
+    Route(
+        "POST",
+        "/vault/sessions",
+        "billing",
+        "Sandbox vault: open its own card page (the card is typed there, never in the portal)",
+        TAG,
+        roles=BILLING,
+        customer_admin=True,
+        body=contract("vault", "VaultSessionRequest"),
+        response=contract("vault", "VaultSessionResponse"),
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/sandbox/vault/card",
+        "billing",
+        "Sandbox vault: its card page (card number, expiry, CVC, holder)",
+        TAG,
+        public=True,
+        query=SandboxVaultArgs,
+        produces=("text/html",),
+        errors=(404,),
+    ),
+    Route(
+        "POST",
+        "/sandbox/vault/card",
+        "billing",
+        "Sandbox vault: store the card typed on its page, then back with ?vault_token=",
+        TAG,
+        public=True,
+        query=SandboxVaultArgs,
+        accepts=("application/x-www-form-urlencoded",),
+        status=303,
+        errors=(404, 422),
     ),
     Route(
         "GET",

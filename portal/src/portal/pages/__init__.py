@@ -4,6 +4,15 @@ To add an area: write ``pages/<area>.py`` with ``bp = Blueprint("<area>", __name
 url_prefix="/portal/...")``, put its templates in ``templates/<area>/`` and add ``bp`` below.
 """
 
-from portal.pages import cart, customers, home, orders, quotes
+from portal.pages import account, cart, customers, home, invoices, orders, quotes, renewals
 
-BLUEPRINTS = [home.bp, customers.bp, cart.bp, quotes.bp, orders.bp]
+BLUEPRINTS = [
+    home.bp,
+    customers.bp,
+    cart.bp,
+    renewals.bp,
+    quotes.bp,
+    orders.bp,
+    invoices.bp,
+    account.bp,
+]

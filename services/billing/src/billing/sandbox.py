@@ -87,6 +87,23 @@ class PayPalAgreement(SandboxBase):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class VaultSession(SandboxBase):
+    """A visit to the vault's own card page: whose card it will be and where it goes back."""
+
+    __tablename__ = "sandbox_vault_sessions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(60))
+    return_url: Mapped[str] = mapped_column(String(2000))
+    # open | used
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# How long the vault's card page stays usable after the portal opened it.
+VAULT_SESSION_MINUTES = 30
+
+
 class CardRejected(ValueError):
     """The vault refused a card; ``errors`` names the fields, never echoing their values."""
 
@@ -180,6 +197,52 @@ class Sandbox:
                 )
             )
         return token
+
+    def start_card_session(self, tenant: str, return_url: str) -> tuple[str, str]:
+        """The vault's own card page for ``tenant``: ``(session, url)``. The card number is typed
+        there, so it never passes through the portal's pages."""
+        token = "vs_" + secrets.token_urlsafe(24)
+        with self.sessions() as session, session.begin():
+            session.add(
+                VaultSession(
+                    token=token,
+                    tenant=tenant,
+                    return_url=return_url,
+                    status="open",
+                    created_at=self.clock.now(),
+                )
+            )
+        return token, f"{self.portal_base_url}/api/v1/sandbox/vault/card?session={token}"
+
+    def card_session(self, token: str) -> VaultSession | None:
+        """An open, unexpired card page session, or None."""
+        with self.sessions() as session:
+            row = session.get(VaultSession, token)
+            if row is None or row.status != "open":
+                return None
+            created = row.created_at
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=dt.UTC)
+            if self.clock.now() - created > dt.timedelta(minutes=VAULT_SESSION_MINUTES):
+                return None
+            session.expunge(row)
+            return row
+
+    def complete_card_session(
+        self, token: str, number: str, expiry: str, cvc: str, holder: str
+    ) -> tuple[str, str] | None:
+        """Vault the card typed on the page: ``(vault_token, return_url)``; None if the session
+        is unknown, used or expired. Raises ``CardRejected`` for a card it refuses."""
+        row = self.card_session(token)
+        if row is None:
+            return None
+        vault_token = self.vault_card(row.tenant, number, expiry, cvc, holder)
+        with self.sessions() as session, session.begin():
+            live = session.get(VaultSession, token)
+            if live is None or live.status != "open":
+                return None
+            live.status = "used"
+        return vault_token, row.return_url
 
     def card(self, vault_token: str, tenant: str) -> CardDetails | None:
         with self.sessions() as session:

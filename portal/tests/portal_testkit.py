@@ -1,0 +1,92 @@
+"""Helpers of the portal's page tests: a test client that sends forms as a browser does, and
+the demo data's customer and addresses."""
+
+from __future__ import annotations
+
+import re
+
+from portal_contracts import demo
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Pages:
+    """The portal app's test client, signed in or not, that sends forms with their CSRF token
+    the way a browser does: read the token from the page, post it back."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self._token: str | None = None
+
+    def get(self, path: str, **kw):
+        resp = self.client.get(path, **kw)
+        match = resp.mimetype == "text/html" and CSRF.search(resp.get_data(as_text=True))
+        if match:
+            self._token = match.group(1)
+        return resp
+
+    def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kw):
+        data = dict(data or {})
+        if csrf:
+            if self._token is None:
+                self.get("/portal/sign-in")
+            data.setdefault("csrf_token", self._token)
+        return self.client.post(path, data=data, **kw)
+
+    def sign_in(self, email: str, password: str = "demo-password"):
+        self.get("/portal/sign-in")
+        resp = self.post("/portal/sign-in", {"email": email, "password": password})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+        return resp
+
+
+GLOBEX = demo.GLOBEX_ID
+ADDRESS = {
+    "company": "Demo Reseller Inc.",
+    "line1": "1 Main Street",
+    "city": "Springfield",
+    "country": "US",
+    "first_name": "Grace",
+    "last_name": "Hopper",
+    "email": "grace@globex.example",
+}
+
+
+def text(resp) -> str:
+    html = resp.get_data(as_text=True)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def without_notices(resp) -> str:
+    return re.sub(r'<div class="notice".*?</div>', "", resp.get_data(as_text=True), flags=re.S)
+
+
+def error_of(resp, field_id: str) -> str:
+    match = re.search(rf'id="{field_id}-error">(.*?)</p>', resp.get_data(as_text=True), re.S)
+    assert match, f"no error next to {field_id}"
+    return re.sub(r"<[^>]+>", "", match.group(1)).replace("Error:", "").strip()
+
+
+def quote_links(pages) -> list[str]:
+    html = pages.get("/portal/quotes/?customer_name=Globex").get_data(as_text=True)
+    return re.findall(r'href="/portal/quotes/(Q-[^"]+)"', html)
+
+
+def cart_lines(pages, customer=GLOBEX) -> list[str]:
+    return re.findall(
+        r'id="line-(\d+)"', pages.get(f"/portal/customers/{customer}/cart").get_data(as_text=True)
+    )
+
+
+def empty_cart(pages, customer=GLOBEX):
+    for line in cart_lines(pages, customer):
+        pages.post(f"/portal/customers/{customer}/cart/items/{line}/remove")
+
+
+def add(pages, product="WS", quantity="2", years="1", customer=GLOBEX):
+    pages.get(f"/portal/customers/{customer}?product={product}")
+    return pages.post(
+        f"/portal/customers/{customer}/cart/items",
+        {"product": product, "quantity": quantity, "term_years": years},
+    )
