@@ -84,6 +84,9 @@ PUBLIC = {
     ("POST", "/auth/password"),
     ("GET", "/sandbox/paypal/approve"),
     ("POST", "/sandbox/paypal/approve"),
+    # The sandbox vault's own card page: the user's browser, by the session the portal opened.
+    ("GET", "/sandbox/vault/card"),
+    ("POST", "/sandbox/vault/card"),
 }
 
 
