@@ -8,6 +8,11 @@ separators) wherever a person, a user or an address is entered, naming the field
 import pytest
 from marshmallow import ValidationError
 
+from portal_contracts.api.admins import (
+    AddManagingResellerRequest,
+    CreateCustomerRequest,
+    InviteAdminRequest,
+)
 from portal_contracts.api.customers import CustomerAccessRequest
 from portal_contracts.api.licenses import AssignmentRequest, ClaimRequest
 from portal_contracts.api.orders import CheckoutRequest, PlaceOrderRequest
@@ -59,6 +64,12 @@ REQUESTS = {
         ["end_user"],
     ),
     "quote": lambda p: (GetQuoteRequest, {"billing_address": ADDRESS, "end_user": p}, ["end_user"]),
+    "customer admin": lambda p: (InviteAdminRequest, p, []),
+    "new customer": lambda p: (
+        CreateCustomerRequest,
+        {"name": "Acme Corp", "country": "US", "contact": p},
+        ["contact"],
+    ),
 }
 
 
@@ -102,3 +113,14 @@ def test_users_and_customer_access_refuse_control_characters_too():
         "billing_address": {**ADDRESS, "name": "Acme\r\nCorp"},
         "end_user": PERSON,
     })["billing_address"]) == ["name"]  # fmt: skip
+
+
+def test_new_accounts_managing_resellers_and_team_names_refuse_control_characters_too():
+    person = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"}
+    account = {"name": "Acme\r\nCorp", "country": "US", "contact": person}
+    assert list(refused(CreateCustomerRequest, account)) == ["name"]
+    assert list(refused(AddManagingResellerRequest, {"email": '"s\nx"@r.example'})) == ["email"]
+    from portal_contracts.api.carts import CartItemRequest
+
+    item = {"kind": "new", "product": "PC", "quantity": 1, "team_name": "QA\nTeam"}
+    assert "team_name" in refused(CartItemRequest, item)

@@ -3,7 +3,14 @@ that manage it, and requests to manage it."""
 
 from marshmallow import fields, pre_load, validate
 
-from portal_contracts.api.common import ListArgs, PersonSchema, Strict, page_of
+from portal_contracts.api.common import (
+    EmailAddress,
+    ListArgs,
+    PersonSchema,
+    SingleLine,
+    Strict,
+    page_of,
+)
 
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="A two-letter country code, e.g. DE or US.")
 VAT_ID = validate.Regexp(
@@ -15,7 +22,7 @@ VAT_ID = validate.Regexp(
 class CreateCustomerRequest(Strict):
     """Body of POST /customers: a new customer account, entered by the reseller creating it."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = SingleLine(required=True, min=1, max=200)
     country = fields.String(required=True, validate=COUNTRY)
     vat_id = fields.String(load_default=None, allow_none=True, validate=VAT_ID)
     contact = fields.Nested(PersonSchema, required=True)
@@ -72,7 +79,7 @@ class AdminListArgs(ListArgs):
 class AddManagingResellerRequest(Strict):
     """Body of POST /customers/{customer_id}/managing-resellers: a reseller user's email."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True)
 
 
 class ManagingResellerSchema(Strict):

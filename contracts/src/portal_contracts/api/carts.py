@@ -2,7 +2,7 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from portal_contracts.api.common import LINE_KINDS, Money, PricedLineSchema, Strict
+from portal_contracts.api.common import LINE_KINDS, Money, PricedLineSchema, SingleLine, Strict
 
 MAX_QUANTITY = 10_000
 MAX_LICENSES = 10_000
@@ -27,7 +27,7 @@ class CartItemRequest(Strict):
     # Set Custom at once (co-terming); null or absent is the default end.
     end_date = fields.Date(allow_none=True)
     team_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
-    team_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
+    team_name = SingleLine(allow_none=True, min=1, max=100)
     subscription_pack = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
 
     @validates_schema
@@ -59,7 +59,7 @@ class CartItemUpdateRequest(Strict):
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     end_date = fields.Date(allow_none=True)
     team_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
-    team_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
+    team_name = SingleLine(allow_none=True, min=1, max=100)
     subscription_pack = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
 
     @validates_schema

@@ -31,7 +31,7 @@ class OrderLineRequest(Strict):
     end_date = fields.Date(allow_none=True)
     team_id = fields.String(allow_none=True, validate=validate.Length(max=40))
     # A new team for these licenses (an additional purchase), when no team_id is given.
-    team_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
+    team_name = SingleLine(allow_none=True, min=1, max=100)
     subscription_pack = fields.String(allow_none=True, validate=validate.Length(max=40))
 
     @validates_schema
