@@ -78,3 +78,12 @@ def test_next_never_leaves_the_portal(pages):
         {"email": demo.DEMO_RESELLER_USER, "password": "demo-password", "next": "//evil.example/"},
     )
     assert resp.headers["Location"] == "/portal/"
+
+
+def test_pages_allow_only_the_portals_own_assets_and_are_not_sniffed(pages):
+    resp = pages.get("/portal/sign-in")
+    assert resp.status_code == 200
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    policy = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy

@@ -40,6 +40,9 @@ class GatewayConfig(Config):
     # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client
     # address (sign-in limits per address); 0 when clients connect directly.
     trusted_proxies: int = 0
+    # Browser origins allowed to call the API cross-origin (GATEWAY_CORS_ORIGINS, comma-separated;
+    # none by default: the portal is served from the gateway's own origin).
+    cors_origins: tuple[str, ...] = ()
     # argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -54,6 +57,11 @@ class GatewayConfig(Config):
             connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", 2.0)),
             read_timeout=float(env.get("GATEWAY_READ_TIMEOUT", 15.0)),
             trusted_proxies=int(env.get("GATEWAY_TRUSTED_PROXIES", 0)),
+            cors_origins=tuple(
+                o.strip().rstrip("/")
+                for o in env.get("GATEWAY_CORS_ORIGINS", "").split(",")
+                if o.strip()
+            ),
             checkout_per_tenant=int(env.get("GATEWAY_CHECKOUT_PER_MINUTE", 60)),
         )
         values.update(overrides)

@@ -15,6 +15,14 @@ from gateway.routes import Route
 PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+# The docs page loads Swagger UI from its CDN and starts it with an inline script: the one page
+# with a looser Content-Security-Policy, until Swagger UI is served from our own assets.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://cdn.jsdelivr.net; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
+)
 
 ERROR_TEXT = {
     401: "No valid bearer token",

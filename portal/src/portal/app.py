@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from portal import auth, errors, formatting, topbar
 from portal.config import PortalConfig
 from portal.pages import BLUEPRINTS
+from portal_runtime import web
 
 csrf = CSRFProtect()
 
@@ -35,6 +36,7 @@ def create_app(config: PortalConfig | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=config.secure_cookies,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    web.secure_headers(app)
     csrf.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)

@@ -52,7 +52,39 @@ def create_app(service, name: str | None = None) -> Flask:
     app.extensions["portal.callers"] = {}
     _request_ids(app)
     _health(app)
+    secure_headers(app)
     return app
+
+
+# Only the app's own assets: no inline script or style, no other origin, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def secure_headers(app: Flask, policies: dict[str, str] | None = None) -> None:
+    """Every answer says ``nosniff``, a referrer policy and a Content-Security-Policy (``policies``
+    maps a path prefix to a looser one, e.g. API docs that load Swagger UI from a CDN); over
+    HTTPS it also says Strict-Transport-Security. Headers an answer already has are kept, so an
+    app may call this again with its own ``policies`` (the later call's handler runs first)."""
+    exceptions = sorted((policies or {}).items(), key=lambda item: -len(item[0]))
+
+    @app.after_request
+    def _secure(resp):
+        headers = resp.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        policy = next(
+            (p for prefix, p in exceptions if request.path.startswith(prefix)),
+            CONTENT_SECURITY_POLICY,
+        )
+        headers.setdefault("Content-Security-Policy", policy)
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return resp
 
 
 def current_service():
