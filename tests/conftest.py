@@ -39,7 +39,9 @@ def system(tmp_path_factory):
     # Short retry delays keep the failure tests quick; the behaviour is the same.
     with (
         on_real_infrastructure(
-            tmp_path_factory.mktemp("portal-real"), REAL_PORT_OFFSET, {"HANDLER_RETRY_DELAY": "0.2"}
+            tmp_path_factory.mktemp("portal-real"),
+            REAL_PORT_OFFSET,
+            {"RETRY_FIRST_DELAY": "0.2", "RETRY_MAX_DELAY": "5"},
         ) as system,
         running(system),
     ):

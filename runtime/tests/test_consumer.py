@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
+from kombu import Producer
 from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -13,8 +19,13 @@ import portal_contracts
 from portal_runtime.config import Config
 from portal_runtime.consumer import Poison, decode
 from portal_runtime.db import messaging_models
+from portal_runtime.retry import RetrySchedule
 from portal_runtime.service import Service
 from portal_runtime.testing import event
+from portal_runtime.topology import DELAY_STEPS_MS, Topology, connect
+
+sys.path.insert(0, str(Path(__file__).parent))
+import sample_service
 
 
 class Base(DeclarativeBase):
@@ -97,3 +108,87 @@ def test_an_envelope_whose_ids_do_not_fit_the_inbox_is_poison_at_once():
     for field in ("message_id", "correlation_id", "causation_id"):
         with pytest.raises(Poison, match=field):
             decode("application/json", json.dumps(dict(good, **{field: "x" * 65})), HANDLERS)
+
+
+def test_the_retry_schedule_starts_near_its_first_delay_doubles_and_is_capped():
+    schedule = RetrySchedule(first_delay=1.0, max_delay=300.0, give_up_after=86400.0)
+    rng = random.Random(7)
+    delays = [[schedule.delay(attempt, rng) for attempt in range(1, 16)] for _ in range(200)]
+    firsts = [d[0] for d in delays]
+    assert 0.8 <= min(firsts) < max(firsts) <= 1.2  # about a second, spread
+    assert all(0.8 * 2**3 <= d[3] <= 1.2 * 2**3 for d in delays)
+    assert max(max(d) for d in delays) == 300.0 and all(d[-1] >= 240 for d in delays)
+    assert not schedule.gives_up(failing_for=86400 - 400, next_delay=300)
+    assert schedule.gives_up(failing_for=86400 - 200, next_delay=300)
+
+
+def test_a_delay_between_two_delay_queues_takes_either_and_waits_right_on_average():
+    rng = random.Random(3)
+    steps = [Topology.delay_step(0.8, rng) for _ in range(4000)]
+    assert set(steps) == {500, 1000}
+    assert abs(sum(steps) / len(steps) - 800) < 20
+    assert Topology.delay_step(0.01) == DELAY_STEPS_MS[0]
+    assert Topology.delay_step(10**6) == DELAY_STEPS_MS[-1]
+
+
+@pytest.mark.parametrize("number", ["FLAKY3-1", "NEVER-1"])
+def test_on_the_embedded_bus_a_failure_waits_on_disk_and_only_a_permanent_one_is_dead_lettered(
+    tmp_path, number
+):
+    bus = tmp_path / "bus"
+    url = f"filesystem://{bus}"
+    producer = sample_service.build("catalog", f"sqlite:///{tmp_path / 'p.db'}", url, "")
+    consumer = sample_service.build("billing", f"sqlite:///{tmp_path / 'c.db'}", url, "")
+    with producer.uow() as uow:
+        for order in (number, "O-1"):
+            payload = dict(portal_contracts.example("orders.order.placed"), order_number=order)
+            uow.publish("orders.order.placed", payload)
+        uow.commit()
+    assert producer.relay().run_once() == 2
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.consumer().run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wanted = ["O-1", number] if number.startswith("FLAKY") else ["O-1"]
+        deadline = time.monotonic() + 30
+        while sample_service.effects(consumer) != wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sample_service.effects(consumer) == wanted
+        if number.startswith("NEVER"):
+            [dead] = wait_for_files(bus / "data", "*.billing.dlq.msg")
+            headers = json.loads(dead.read_bytes())["headers"]
+            assert headers["x-failed-attempts"] == 1
+            assert "Poison" in headers["x-dead-letter-reason"]
+        else:
+            assert sample_service.TRIES[number] == 4
+            assert list((bus / "data").glob("*.billing.dlq.msg")) == []
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        producer.engine.dispose()
+        consumer.engine.dispose()
+
+
+def wait_for_files(folder, pattern: str, timeout: float = 10.0) -> list:
+    deadline = time.monotonic() + timeout
+    while not (found := sorted(folder.glob(pattern))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def test_a_message_that_is_not_due_yet_stays_on_disk_until_it_is(tmp_path):
+    url = f"filesystem://{tmp_path / 'bus'}"
+    topology = Topology(url)
+    with connect(url) as conn:
+        producer = Producer(conn.default_channel)
+        topology.send_to_queue(producer, "billing", "later", delay=0.6, content_type="text/plain")
+        topology.send_to_queue(producer, "billing", "now", content_type="text/plain")
+        queue = topology.queue("billing")
+        started = time.monotonic()
+        first = queue(conn.default_channel).get()
+        assert first.body == b"now"
+        first.ack()
+        while (later := queue(conn.default_channel).get()) is None:
+            time.sleep(0.02)
+        assert time.monotonic() - started >= 0.5 and later.body == b"later"
+        later.ack()

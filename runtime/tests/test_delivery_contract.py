@@ -190,9 +190,40 @@ def test_a_handler_that_keeps_failing_is_dead_lettered_and_others_keep_flowing(s
     assert wait_for(lambda: sample_service.effects(consumer) == ["O-4", "O-5"])
     dead = wait_for(lambda: queue_messages(*_queue(consumer, "billing.dlq")))
     assert [m.properties["message_id"] for m in dead] == [failing_id]
-    assert dead[0].headers["x-failed-attempts"] == consumer.config.handler_attempts
-    assert "cannot cope with FAIL-1" in dead[0].headers["x-dead-letter-reason"]
+    # Tried again and again on the schedule (from 50 ms, up to 0.4 s apart) for its 2 s.
+    assert dead[0].headers["x-failed-attempts"] == sample_service.TRIES["FAIL-1"] > 3
+    assert "still failing after" in dead[0].headers["x-dead-letter-reason"]
+    assert "cannot cope with FAIL-1" in dead[0].headers["x-last-error"]
+    assert dead[0].headers["x-original-routing-key"] == "orders.order.placed"
+    assert dead[0].headers["x-first-failed-at"] < dead[0].headers["x-dead-lettered-at"]
+    assert json.loads(dead[0].body)["message_id"] == failing_id  # the message as it was sent
     assert queue_messages(*_queue(consumer, "billing")) == []
+
+
+def test_a_transient_failure_is_retried_through_the_broker_until_it_passes(services, running):
+    """Failing four times (a service not answering) is no reason to give up on a message; the
+    waits happen in the broker's delay queues, so the messages behind it are handled meanwhile."""
+    producer, consumer = services
+    place(producer, "FLAKY4-1")
+    place(producer, "O-9")
+    producer.relay().run_once()
+    running(consumer)
+    assert wait_for(lambda: sorted(sample_service.effects(consumer)) == ["FLAKY4-1", "O-9"])
+    assert sample_service.effects(consumer)[0] == "O-9"  # not stuck behind the failing one
+    assert sample_service.TRIES["FLAKY4-1"] == 5
+    assert inbox_rows(consumer) == 2
+    assert queue_messages(*_queue(consumer, "billing.dlq")) == []
+
+
+def test_a_rule_that_will_never_pass_is_dead_lettered_at_once(services, running):
+    producer, consumer = services
+    never_id = place(producer, "NEVER-2")
+    producer.relay().run_once()
+    running(consumer)
+    dead = wait_for(lambda: queue_messages(*_queue(consumer, "billing.dlq")))
+    assert [m.properties["message_id"] for m in dead] == [never_id]
+    assert dead[0].headers["x-failed-attempts"] == sample_service.TRIES["NEVER-2"] == 1
+    assert "Poison: NEVER-2 breaks a rule" in dead[0].headers["x-dead-letter-reason"]
 
 
 def test_undecodable_unknown_and_non_json_messages_go_straight_to_the_dlq_unlogged(

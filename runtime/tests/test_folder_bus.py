@@ -212,6 +212,7 @@ def test_messages_come_out_in_the_order_they_went_in_when_the_clock_gains_a_digi
     with connect(url) as conn:
         for n in range(4):
             publish(conn, "q", f"message {n}")
+    monkeypatch.undo()
     assert drain(url, "q") == [f"message {n}" for n in range(4)]
 
 
@@ -224,6 +225,7 @@ def test_one_process_keeps_its_order_when_the_clock_steps_back_or_stands_still(
     with connect(url) as conn:
         for n in range(5):
             publish(conn, "q", f"message {n}")
+    monkeypatch.undo()
     assert drain(url, "q") == [f"message {n}" for n in range(5)]
 
 

@@ -71,9 +71,12 @@ class Config:
     # Must every secret come from the environment (production, or real broker/databases)?
     strict: bool = False
     log_level: str = "INFO"
-    # Consumer: how often a failing handler is tried before its message is dead-lettered.
-    handler_attempts: int = 3
-    handler_retry_delay: float = 0.5
+    # Consumer: a failing handler is tried again after retry_first_delay seconds, then twice as
+    # long each time up to retry_max_delay between tries, until retry_for seconds have passed
+    # since its first failure; then its message is dead-lettered (portal_runtime.retry).
+    retry_first_delay: float = 1.0
+    retry_max_delay: float = 300.0
+    retry_for: float = 24 * 3600.0
     prefetch_count: int = 10
     heartbeat: int = 30
     # Relay: how many outbox rows it claims at once, and how often it sweeps the outbox when no
@@ -97,8 +100,9 @@ class Config:
             bus_prefix=os.environ.get("BUS_PREFIX", ""),
             strict=keys.strict(service),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
-            handler_attempts=_int("HANDLER_ATTEMPTS", 3),
-            handler_retry_delay=_float("HANDLER_RETRY_DELAY", 0.5),
+            retry_first_delay=_float("RETRY_FIRST_DELAY", 1.0),
+            retry_max_delay=_float("RETRY_MAX_DELAY", 300.0),
+            retry_for=_float("RETRY_FOR", 24 * 3600.0),
             prefetch_count=_int("PREFETCH_COUNT", 10),
             heartbeat=_int("BROKER_HEARTBEAT", 30),
             relay_batch=_int("RELAY_BATCH", 100),

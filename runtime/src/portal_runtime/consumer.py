@@ -3,14 +3,21 @@
 For every message: decode and check the envelope (anything undecodable, non-JSON or of an unknown
 type or version goes straight to the dead-letter queue); then run the service's handlers in one
 unit of work together with the inbox row ``(consumer, message_id)``; ack only after that commit.
-A duplicate finds its inbox row and is acked with no effect. A handler that keeps failing is
-tried ``handler_attempts`` times with a growing delay, then dead-lettered, then acked.
+A duplicate finds its inbox row and is acked with no effect.
+
+A handler that fails is not tried again in place: the message goes back to the broker to wait
+(``Topology.send_to_queue`` with a delay, on the schedule of ``portal_runtime.retry``), carrying
+its attempt count, its first failure's time and its last error in headers, and the delivery in
+hand is acked once that copy is confirmed. A failure that can never pass (``retry.is_permanent``:
+a handler raising ``Poison``, a contract violation) and a message still failing after
+``retry_for`` seconds are dead-lettered to ``<service>.dlq`` with the same headers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +32,8 @@ import portal_contracts
 from portal_runtime import logs
 from portal_runtime.config import Config
 from portal_runtime.db import MessagingModels
-from portal_runtime.topology import Topology, connect
+from portal_runtime.retry import Poison, RetrySchedule, is_permanent
+from portal_runtime.topology import DELAY_HEADER, NOT_BEFORE_HEADER, Topology, connect
 from portal_runtime.uow import UnitOfWork
 
 log = logs.get("consumer")
@@ -48,8 +56,35 @@ class Event:
 Handler = Callable[[Event, UnitOfWork], None]
 
 
-class Poison(Exception):
-    """A message that can never be handled; it goes to the dead-letter queue at once."""
+__all__ = ["Event", "EventConsumer", "Handler", "Poison", "decode"]
+
+# Headers a failed message carries on its way round (and into the dead-letter queue).
+ATTEMPTS = "x-failed-attempts"
+FIRST_FAILED_AT = "x-first-failed-at"
+LAST_ERROR = "x-last-error"
+ORIGINAL_ROUTING_KEY = "x-original-routing-key"
+# What the way through a delay queue adds; not copied onto the next round.
+BROKER_HEADERS = (
+    DELAY_HEADER,
+    NOT_BEFORE_HEADER,
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-delivery-count",
+)
+
+
+class InjectedFault(Exception):
+    """A transient failure made on purpose (``HANDLER_FAULT``), for the chaos and retry tests."""
+
+
+def injected_fault_until() -> float:
+    """``HANDLER_FAULT=fail_until:<epoch seconds>``: every handling fails until then."""
+    value = os.environ.get("HANDLER_FAULT", "")
+    if value.startswith("fail_until:"):
+        return float(value.removeprefix("fail_until:"))
+    return 0.0
 
 
 def decode(content_type: str | None, body: bytes | str, handled_types) -> Event:
@@ -99,7 +134,13 @@ class EventConsumer:
         self.uow_factory = uow_factory
         self.models = models
         self.topology = Topology(config.broker_url, config.bus_prefix)
-        self._dead_letter_producer: Producer | None = None
+        self.schedule = RetrySchedule(
+            first_delay=config.retry_first_delay,
+            max_delay=config.retry_max_delay,
+            give_up_after=config.retry_for,
+        )
+        self._producer: Producer | None = None
+        self._fault_until = injected_fault_until()
 
     # -- handling, independent of the broker --------------------------------------------------
 
@@ -107,6 +148,8 @@ class EventConsumer:
         """Run the handlers and record the inbox row in one transaction; False for a duplicate."""
         Processed = self.models.ProcessedMessage
         consumer = self.config.service
+        if time.time() < self._fault_until:
+            raise InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
         with self.uow_factory(
             correlation_id=event.correlation_id, causation_id=event.message_id
         ) as uow:
@@ -132,23 +175,6 @@ class EventConsumer:
         with self.uow_factory() as uow:
             return uow.session.get(Processed, (self.config.service, message_id)) is not None
 
-    def handle_with_retries(self, event: Event) -> Exception | None:
-        """Try the handlers up to ``handler_attempts`` times; the last error if all failed."""
-        error: Exception | None = None
-        for attempt in range(1, self.config.handler_attempts + 1):
-            try:
-                handled = self.handle(event)
-                log.info("event.handled" if handled else "event.duplicate", attempt=attempt)
-                return None
-            except Exception as exc:  # noqa: BLE001 - any handler error is retried, then dead-lettered
-                error = exc
-                log.warning(
-                    "event.handler_failed", attempt=attempt, error=f"{type(exc).__name__}: {exc}"
-                )
-                if attempt < self.config.handler_attempts:
-                    time.sleep(self.config.handler_retry_delay * 2 ** (attempt - 1))
-        return error
-
     # -- broker side ---------------------------------------------------------------------------
 
     def on_message(self, message) -> None:
@@ -156,7 +182,9 @@ class EventConsumer:
         headers = message.headers or {}
         with structlog.contextvars.bound_contextvars(
             message_id=props.get("message_id"),
-            event_type=headers.get("type") or message.delivery_info.get("routing_key"),
+            event_type=headers.get("type")
+            or headers.get(ORIGINAL_ROUTING_KEY)
+            or message.delivery_info.get("routing_key"),
             correlation_id=props.get("correlation_id"),
         ):
             try:
@@ -166,29 +194,73 @@ class EventConsumer:
                 log.error("event.poison", reason=str(exc))
                 self.dead_letter(message, reason=str(exc), attempts=0)
                 return
-            error = self.handle_with_retries(event)
-            if error is None:
-                message.ack()
+            try:
+                handled = self.handle(event)
+            except Exception as exc:  # noqa: BLE001 - any handler error is retried or dead-lettered
+                self.failed(message, exc)
                 return
-            self.dead_letter(
-                message,
-                reason=f"{type(error).__name__}: {error}",
-                attempts=self.config.handler_attempts,
+            log.info(
+                "event.handled" if handled else "event.duplicate",
+                attempt=int(headers.get(ATTEMPTS, 0)) + 1,
             )
+            message.ack()
 
-    def dead_letter(self, message, reason: str, attempts: int) -> None:
+    def failed(self, message, error: Exception) -> None:
+        """Send a failed message round again after its delay, or to the dead-letter queue."""
+        headers = message.headers or {}
+        attempts = int(headers.get(ATTEMPTS, 0)) + 1
+        now = dt.datetime.now(dt.UTC)
+        first_failed_at = headers.get(FIRST_FAILED_AT) or now.isoformat()
+        try:
+            failing_for = (now - dt.datetime.fromisoformat(first_failed_at)).total_seconds()
+        except (TypeError, ValueError):
+            first_failed_at, failing_for = now.isoformat(), 0.0
+        reason = f"{type(error).__name__}: {error}"[:500]
+        failure = {FIRST_FAILED_AT: first_failed_at, LAST_ERROR: reason}
+        if is_permanent(error):
+            log.warning("event.handler_failed", attempt=attempts, error=reason, permanent=True)
+            self.dead_letter(message, reason=reason, attempts=attempts, **failure)
+            return
+        delay = self.schedule.delay(attempts)
+        if self.schedule.gives_up(failing_for, delay):
+            reason = f"still failing after {attempts} attempts in {failing_for:.0f} s: {reason}"
+            self.dead_letter(message, reason=reason[:500], attempts=attempts, **failure)
+            return
+        props = message.properties or {}
+        copy = {k: v for k, v in headers.items() if k not in BROKER_HEADERS}
+        copy.update(failure)
+        copy[ATTEMPTS] = attempts
+        copy.setdefault(ORIGINAL_ROUTING_KEY, message.delivery_info.get("routing_key"))
+        self.topology.send_to_queue(
+            self._producer,
+            self.config.service,
+            message.body,
+            delay=delay,
+            headers=copy,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+            message_id=props.get("message_id"),
+            correlation_id=props.get("correlation_id"),
+        )
+        message.ack()
+        log.warning(
+            "event.handler_failed", attempt=attempts, error=reason, retry_in=round(delay, 3)
+        )
+
+    def dead_letter(self, message, reason: str, attempts: int, **extra_headers) -> None:
         """Publish the message unchanged to this service's DLQ (confirmed), then ack it."""
-        headers = dict(message.headers or {})
+        headers = {k: v for k, v in (message.headers or {}).items() if k not in BROKER_HEADERS}
+        headers.setdefault(ORIGINAL_ROUTING_KEY, message.delivery_info.get("routing_key"))
+        headers.update(extra_headers)
         headers.update(
             {
                 "x-dead-letter-reason": reason[:500],
-                "x-failed-attempts": attempts,
-                "x-original-routing-key": message.delivery_info.get("routing_key"),
+                ATTEMPTS: attempts,
                 "x-dead-lettered-at": dt.datetime.now(dt.UTC).isoformat(),
             }
         )
         props = message.properties or {}
-        self._dead_letter_producer.publish(
+        self._producer.publish(
             message.body,
             exchange=self.topology.dead_letters,
             routing_key=self.topology.dead_letter_key(self.config.service),
@@ -210,7 +282,7 @@ class EventConsumer:
                 with connect(self.config.broker_url, self.config.heartbeat) as conn:
                     conn.ensure_connection(max_retries=1)
                     self.topology.declare(conn)
-                    self._dead_letter_producer = Producer(conn.channel())
+                    self._producer = Producer(conn.channel())
                     queue = self.topology.queue(self.config.service)
                     with conn.Consumer(
                         [queue],

@@ -24,7 +24,10 @@ Message files are named ``<wall-clock ns, 20 digits>-<per-process sequence, 12 d
 and fetched in string order, so string order is arrival order: fixed width keeps it when the number
 of digits would change, the wall clock keeps it across processes and reboots (a monotonic clock
 restarts at boot), and the sequence keeps one process's messages in order when two share a
-nanosecond or the clock steps back.
+nanosecond or the clock steps back. A message published with the header ``x-not-before`` (epoch
+nanoseconds; retries use it, see ``topology``) is named from that time instead, and ``_get`` stops
+at the first name that is not yet due, so it waits on disk until then and comes after whatever
+arrived before it was due.
 
 Each fetch gets a fresh delivery tag. Kombu stamps the tag once at publish, so the copies of an
 event routed to several queues share it; like AMQP's, ours names one delivery, not one message.
@@ -40,7 +43,7 @@ from pathlib import Path
 from queue import Empty
 
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
+from kombu.transport import filesystem, virtual
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
 
@@ -54,13 +57,14 @@ _owner: tuple[int, str] | None = None
 _owner_lock = threading.Lock()
 
 
+NOT_BEFORE_HEADER = "x-not-before"
 wall_clock_ns = time.time_ns  # a module attribute, so tests can turn the clock
 _sequence_lock = threading.Lock()
 _last_stamp = 0
 _sequence = 0
 
 
-def message_name(queue: str) -> str:
+def message_name(queue: str, not_before: int | None = None) -> str:
     """A file name whose string order is arrival order (see the module docstring)."""
     global _last_stamp, _sequence
     with _sequence_lock:
@@ -68,7 +72,15 @@ def message_name(queue: str) -> str:
         _last_stamp = max(wall_clock_ns(), _last_stamp)
         _sequence += 1
         stamp, sequence = _last_stamp, _sequence
+    if not_before is not None and not_before > stamp:
+        stamp = not_before
     return f"{stamp:020d}-{sequence:012d}-{uuid.uuid4()}.{queue}.msg"
+
+
+def due_at(name: str) -> int:
+    """The time a message file may be fetched (its name's stamp); 0 for names of other forms."""
+    stamp = name[:20]
+    return int(stamp) if stamp.isdigit() and name[20:21] == "-" else 0
 
 
 def owner() -> str:
@@ -112,7 +124,8 @@ class Channel(filesystem.Channel):
     # -- writing: whole messages only -------------------------------------------------------------
 
     def _put(self, queue, payload, **kwargs):
-        name = message_name(queue)
+        not_before = (payload.get("headers") or {}).get(NOT_BEFORE_HEADER)
+        name = message_name(queue, int(not_before) if not_before is not None else None)
         final = Path(self.data_folder_out) / name
         temp = final.with_name(f".{name}.tmp")
         try:
@@ -130,7 +143,10 @@ class Channel(filesystem.Channel):
     def _get(self, queue):
         wanted = f"{queue}.msg"
         data = Path(self.data_folder_in)
+        now = wall_clock_ns()
         for name in sorted(os.listdir(data)):
+            if due_at(name) > now:
+                break  # this one and every later name are not due yet
             if name.partition(".")[2] != wanted:
                 continue
             held = self.processing_folder / f"{owner()}-{name}"
@@ -233,4 +249,17 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
+    """Kombu keeps one broker state (which queue is bound to which exchange) for every
+    filesystem bus of a process, and skips writing a binding to a bus's control folder when that
+    state already has it: a second bus in the same process (another folder) got no bindings and
+    dropped what was published to it. Here each control folder has its own state."""
+
     Channel = Channel
+    _states: dict[str, virtual.BrokerState] = {}
+    _states_lock = threading.Lock()
+
+    def __init__(self, client, **kwargs):
+        super().__init__(client, **kwargs)
+        folder = str(Path(client.transport_options.get("control_folder", "control")).resolve())
+        with self._states_lock:
+            self.state = self._states.setdefault(folder, virtual.BrokerState())

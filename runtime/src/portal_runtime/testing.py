@@ -97,7 +97,7 @@ def service_on_sqlite(bootstrap, config_cls, service_name: str, tmp_path, **adap
         service_name,
         database_url=f"sqlite:///{tmp_path / (service_name + '.db')}",
         broker_url="memory://",
-        handler_retry_delay=0.0,
+        retry_first_delay=0.0,
     )
     service = bootstrap(config, **adapters)
     service.migrate()
@@ -129,6 +129,22 @@ def event(
 def deliver(service, evt: Event) -> bool:
     """Handle one event as the service's consumer does; False when it was a duplicate."""
     return service.consumer().handle(evt)
+
+
+def deliver_until_handled(consumer, evt: Event, attempts: int = 5, delay: float = 0.05):
+    """Hand ``evt`` to ``consumer`` as the broker would: again after a failure, up to
+    ``attempts`` times (without the broker's delay queues); the last error if every try failed."""
+    import time
+
+    error: Exception | None = None
+    for attempt in range(attempts):
+        try:
+            consumer.handle(evt)
+            return None
+        except Exception as exc:  # noqa: BLE001 - a failed try is what this counts
+            error = exc
+            time.sleep(delay * 2**attempt)
+    return error
 
 
 def recorded(service, event_type: str | None = None) -> list[dict]:
@@ -183,16 +199,8 @@ def delete_bus(url: str, prefix: str) -> None:
     """Remove a test run's queues and exchanges from a shared broker."""
     from portal_runtime.topology import Topology, connect
 
-    topology = Topology(url, prefix)
     with connect(url) as conn:
-        channel = conn.channel()
-        for service in portal_contracts.SUBSCRIPTIONS:
-            for queue in (topology.queue(service), topology.dead_letter_queue(service)):
-                with contextlib.suppress(Exception):
-                    queue(channel).delete()
-        for exchange in (topology.events, topology.dead_letters):
-            with contextlib.suppress(Exception):
-                exchange(channel).delete()
+        Topology(url, prefix).delete(conn)
 
 
 def queue_messages(url: str, queue_name: str, limit: int = 1000) -> list:

@@ -19,7 +19,14 @@ from billing.models import EarlyCancellation, Invoice
 from billing.sandbox import Sandbox
 from portal_contracts import demo, example
 from portal_runtime.clock import FixedClock
-from portal_runtime.testing import broker_url, bus_prefix, event, postgres_database, recorded
+from portal_runtime.testing import (
+    broker_url,
+    bus_prefix,
+    deliver_until_handled,
+    event,
+    postgres_database,
+    recorded,
+)
 from portal_runtime.topology import Topology, connect
 
 pytestmark = pytest.mark.integration
@@ -33,8 +40,7 @@ def billing_on(database_url: str, tmp_path, broker: str = "memory://", prefix: s
         database_url=database_url,
         broker_url=broker,
         bus_prefix=prefix,
-        handler_retry_delay=0.05,
-        handler_attempts=5,
+        retry_first_delay=0.05,
     )
     clock = FixedClock(START)
     sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
@@ -90,7 +96,7 @@ def in_two_workers(service, first: list, second: list) -> list[BaseException]:
     def worker(batch):
         consumer = service.consumer()
         for evt in batch:
-            error = consumer.handle_with_retries(evt)
+            error = deliver_until_handled(consumer, evt)
             if error is not None:
                 errors.append(error)
 
@@ -183,14 +189,7 @@ def test_two_consumers_on_one_rabbitmq_queue(tmp_path, kit):
         finally:
             stop.set()
             with connect(broker) as conn:
-                channel = conn.channel()
-                from portal_contracts import SUBSCRIPTIONS
-
-                for name in SUBSCRIPTIONS:
-                    topology.queue(name)(channel).delete()
-                    topology.dead_letter_queue(name)(channel).delete()
-                topology.events(channel).delete()
-                topology.dead_letters(channel).delete()
+                topology.delete(conn)
             first.engine.dispose()
             second.engine.dispose()
 

@@ -47,7 +47,7 @@ def wait_for(condition, timeout: float = 20.0):
 def stack(clock, licenses, orders):
     url, prefix = broker_url(), bus_prefix()
     with postgres_database("catalog") as catalog_db, postgres_database("cart_quote") as cq_db:
-        common = dict(broker_url=url, bus_prefix=prefix, handler_retry_delay=0.05)
+        common = dict(broker_url=url, bus_prefix=prefix, retry_first_delay=0.05)
         catalog = catalog_bootstrap(
             CatalogConfig.from_env("catalog", database_url=catalog_db, **common)
         )

@@ -103,7 +103,7 @@ def service(tmp_path, clock):
         "license-assign",
         database_url=f"sqlite:///{tmp_path / 'license-assign.db'}",
         broker_url="memory://",
-        handler_retry_delay=0.0,
+        retry_first_delay=0.0,
     )
     svc = bootstrap(config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate()))
     svc.migrate()

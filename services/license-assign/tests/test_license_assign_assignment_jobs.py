@@ -182,7 +182,7 @@ def other_service(tmp_path, clock):
         "license-assign",
         database_url=f"sqlite:///{tmp_path / 'other.db'}",
         broker_url="memory://",
-        handler_retry_delay=0.0,
+        retry_first_delay=0.0,
     )
     svc = bootstrap(config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate()))
     svc.migrate()

@@ -29,7 +29,7 @@ ADMIN = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
 def pg_api(clock):
     with postgres_database("license_assign") as url:
         config = LicenseAssignConfig.from_env(
-            "license-assign", database_url=url, broker_url="memory://", handler_retry_delay=0.0
+            "license-assign", database_url=url, broker_url="memory://", retry_first_delay=0.0
         )
         service = bootstrap(
             config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate())

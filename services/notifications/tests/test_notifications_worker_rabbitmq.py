@@ -112,10 +112,5 @@ def test_worker_delivers_every_email_once_after_an_smtp_outage(sink, quote_pdfs)
             stop.set()
             worker.join(timeout=15)
             with connect(broker) as conn:
-                channel = conn.channel()
-                for name in portal_contracts.SUBSCRIPTIONS:
-                    topology.queue(name)(channel).delete()
-                    topology.dead_letter_queue(name)(channel).delete()
-                topology.events(channel).delete()
-                topology.dead_letters(channel).delete()
+                topology.delete(conn)
             service.engine.dispose()

@@ -45,7 +45,7 @@ class Held:
 def pg_orders(clock, fakes):
     with postgres_database("orders") as url:
         config = OrdersConfig.from_env(
-            "orders", database_url=url, broker_url="memory://", handler_retry_delay=0.0
+            "orders", database_url=url, broker_url="memory://", retry_first_delay=0.0
         )
         fakes.carts = Held(fakes.carts, "cart")
         fakes.pricing = Held(fakes.pricing, "price")
