@@ -69,7 +69,7 @@ def service(request, tmp_path, clock, provider):
         return
     with postgres_database("billing") as url:
         config = BillingConfig.from_env(
-            "billing", database_url=url, broker_url="memory://", handler_retry_delay=0.0
+            "billing", database_url=url, broker_url="memory://", retry_first_delay=0.0
         )
         config.portal_base_url = "http://portal.test"
         service = bootstrap(config, clock=clock, provider=provider)
