@@ -4,6 +4,7 @@ page with the Flask test client against the running system (Globex: a managed ac
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import time
 
@@ -171,6 +172,25 @@ def test_another_resellers_quote_order_and_customer_are_the_404_page(pages, rese
     assert other.post(quote_url + "/cancel").status_code == 404
 
 
-def test_an_email_link_opens_its_page_after_sign_in(pages):
-    resp = pages.get("/portal/orders/O-2026-000001")
-    assert resp.headers["Location"] == "/portal/sign-in?next=/portal/orders/O-2026-000001"
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/portal/customers/{GLOBEX}/licenses",
+        "/portal/orders/?number=O-2026",
+        "/portal/invoices/?customer_name=Globex",
+        "/portal/quotes/?customer_name=Globex",
+    ],
+)
+def test_an_email_link_opens_its_page_after_sign_in(pages, path):
+    resp = pages.get(path)
+    assert resp.status_code == 302
+    target = resp.headers["Location"]
+    assert target.startswith("/portal/sign-in?next=")
+    form = pages.get(target).get_data(as_text=True)
+    carried = html.unescape(re.search(r'name="next" value="([^"]*)"', form).group(1))
+    resp = pages.post(
+        "/portal/sign-in",
+        {"email": demo.DEMO_RESELLER_USER, "password": "demo-password", "next": carried},
+    )
+    assert resp.headers["Location"] == path
+    assert pages.get(path).status_code == 200
