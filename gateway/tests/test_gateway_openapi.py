@@ -82,6 +82,7 @@ PUBLIC = {
     ("POST", "/management-requests/{token}/approve"),
     ("POST", "/management-requests/{token}/decline"),
     ("POST", "/auth/password"),
+    ("GET", "/invitations/{token}"),
     ("GET", "/sandbox/paypal/approve"),
     ("POST", "/sandbox/paypal/approve"),
     # The sandbox vault's own card page: the user's browser, by the session the portal opened.

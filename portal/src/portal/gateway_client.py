@@ -55,6 +55,10 @@ class RateLimited(ApiError):
     pass
 
 
+class Gone(ApiError):
+    """410: an e-mailed link (password, invitation) that worked once and no longer does."""
+
+
 class Unavailable(ApiError):
     pass
 
@@ -65,6 +69,7 @@ ERRORS = {
     403: Forbidden,
     404: NotFound,
     409: Conflict,
+    410: Gone,
     422: Invalid,
     429: RateLimited,
 }
@@ -122,6 +127,8 @@ class Gateway:
         self.invoices = Invoices(self)
         self.payment_methods = PaymentMethods(self)
         self.licenses = Licenses(self)
+        self.people = People(self)
+        self.public = Public(self)
 
     def send(self, method: str, path: str, *, params=None, json=None, headers=None):
         headers = dict(headers or {})
@@ -343,6 +350,60 @@ class Licenses(Area):
     def subscription_packs(self, customer_id: str) -> list[dict]:
         path = f"/customers/{q(customer_id)}/subscription-packs"
         return self.gw.json("GET", path).get("items", [])
+
+
+class People(Area):
+    """An account's admins and the resellers that manage it (onboarding)."""
+
+    def admins(self, customer_id: str) -> list[dict]:
+        return self.gw.json("GET", f"/customers/{q(customer_id)}/admins").get("items", [])
+
+    def invite_admin(self, customer_id: str, person: dict) -> dict:
+        return self.gw.json("POST", f"/customers/{q(customer_id)}/admins", json=person)
+
+    def resend_link(self, customer_id: str, user_id: str) -> dict:
+        path = f"/customers/{q(customer_id)}/admins/{q(user_id)}/resend"
+        return self.gw.json("POST", path)
+
+    def remove_admin(self, customer_id: str, user_id: str) -> None:
+        self.gw.json("DELETE", f"/customers/{q(customer_id)}/admins/{q(user_id)}")
+
+    def managing_resellers(self, customer_id: str) -> list[dict]:
+        path = f"/customers/{q(customer_id)}/managing-resellers"
+        return self.gw.json("GET", path).get("items", [])
+
+    def add_reseller(self, customer_id: str, email: str) -> dict:
+        path = f"/customers/{q(customer_id)}/managing-resellers"
+        return self.gw.json("POST", path, json={"email": email})
+
+    def remove_reseller(self, customer_id: str, reseller_id: str) -> None:
+        path = f"/customers/{q(customer_id)}/managing-resellers/{q(reseller_id)}"
+        self.gw.json("DELETE", path)
+
+    def ask_to_manage(self, customer_id: str) -> dict:
+        return self.gw.json("POST", f"/customers/{q(customer_id)}/management-requests")
+
+
+class Public(Area):
+    """Routes anyone with an e-mailed link uses: no sign-in."""
+
+    def set_password(self, token: str, password: str) -> dict:
+        return self.gw.json("POST", "/auth/password", json={"token": token, "password": password})
+
+    def management_request(self, token: str) -> dict:
+        return self.gw.json("GET", f"/management-requests/{q(token)}")
+
+    def answer_management_request(self, token: str, answer: str) -> dict:
+        return self.gw.json("POST", f"/management-requests/{q(token)}/{q(answer)}")
+
+    def invitation(self, token: str) -> dict:
+        return self.gw.json("GET", f"/invitations/{q(token)}")
+
+    def claim(self, token: str, person: dict) -> dict:
+        return self.gw.json("POST", f"/invitations/{q(token)}/claim", json=person)
+
+    def public_key(self) -> dict:
+        return self.gw.json("GET", "/activation-codes/public-key")
 
 
 def api() -> Gateway:

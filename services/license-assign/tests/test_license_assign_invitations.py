@@ -28,7 +28,7 @@ def claim(api, token: str, who: dict):
 
 def test_anyone_with_the_url_claims_a_free_license_and_the_admins_are_told(api):
     link = new_link(api)
-    assert link["url"].endswith(f"/invitations/{link['token']}/claim")
+    assert link["url"].endswith(f"/portal/invitations/{link['token']}")
 
     resp = claim(api, link["token"], person(1))
     assert resp.status_code == 201, resp.get_json()

@@ -225,3 +225,26 @@ def test_the_new_accounts_first_admin_acts_on_it_and_on_no_other(api):
     new_admin = admin_of(cid, body["admin"]["user_id"], "peter@initech.example")
     assert api.get(f"/customers/{cid}/licenses", new_admin).get_json()["items"] == []
     assert api.get(f"{ACME}/admins", new_admin).status_code == 404
+
+
+def test_an_invitation_link_shows_its_offer_or_says_why_it_no_longer_works(api):
+    team = api.get(f"{ACME}/teams").get_json()["items"][0]["team_id"]
+    link = api.post(
+        f"{ACME}/invitation-links", json={"product": "PC", "team_id": team, "max_claims": 1}
+    ).get_json()
+    assert link["url"].endswith(f"/portal/invitations/{link['token']}")
+    offer = api.get(f"/invitations/{link['token']}", None)
+    assert offer.status_code == 200
+    assert (offer.get_json()["product"], offer.get_json()["customer_name"]) == ("PC", "Acme Corp")
+    who = {"first_name": "Kim", "last_name": "Claim", "email": "kim@acme.example"}
+    assert api.post(f"/invitations/{link['token']}/claim", None, json=who).status_code == 201
+    full = api.get(f"/invitations/{link['token']}", None)
+    assert full.status_code == 410
+    assert "No license is left" in full.get_json()["detail"]
+    other = api.post(f"{ACME}/invitation-links", json={"product": "PC", "team_id": team})
+    token = other.get_json()["token"]
+    api.delete(f"{ACME}/invitation-links/{other.get_json()['id']}")
+    disabled = api.get(f"/invitations/{token}", None)
+    assert disabled.status_code == 410
+    assert "disabled" in disabled.get_json()["detail"]
+    assert api.get("/invitations/not-a-token-at-all", None).status_code == 404

@@ -139,6 +139,15 @@ ROUTES = [
         errors=(404, 409, 410),
     ),
     Route(
+        "GET",
+        "/invitations/{token}",
+        "license-assign",
+        "What an invitation link offers, or why it no longer works (410)",
+        "Activation",
+        public=True,
+        errors=(404, 410),
+    ),
+    Route(
         "POST",
         "/auth/password",
         "gateway",

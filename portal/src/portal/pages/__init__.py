@@ -4,7 +4,18 @@ To add an area: write ``pages/<area>.py`` with ``bp = Blueprint("<area>", __name
 url_prefix="/portal/...")``, put its templates in ``templates/<area>/`` and add ``bp`` below.
 """
 
-from portal.pages import account, cart, customers, home, invoices, orders, quotes, renewals
+from portal.pages import (
+    account,
+    cart,
+    customers,
+    end_user,
+    home,
+    invoices,
+    onboarding,
+    orders,
+    quotes,
+    renewals,
+)
 
 BLUEPRINTS = [
     home.bp,
@@ -15,4 +26,6 @@ BLUEPRINTS = [
     orders.bp,
     invoices.bp,
     account.bp,
+    onboarding.bp,
+    end_user.bp,
 ]

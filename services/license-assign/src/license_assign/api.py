@@ -412,7 +412,8 @@ def new_token() -> str:
 
 
 def claim_url(token: str) -> str:
-    return f"{current_service().config.portal_base_url}/api/v1/invitations/{token}/claim"
+    # The page a person opens in a browser (it claims through POST /invitations/{token}/claim).
+    return f"{current_service().config.portal_base_url}/portal/invitations/{token}"
 
 
 def find_link(session, customer_id: str, link_id: str) -> InvitationLink:

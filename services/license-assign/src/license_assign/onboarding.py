@@ -9,17 +9,19 @@ the links that let a person set a password (the gateway redeems them).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from flask import Blueprint, request
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts
+from license_assign.api import token_hash
 from license_assign.models import (
     Customer,
     CustomerPerson,
+    InvitationLink,
+    License,
     ManagementRequest,
     ManagingReseller,
     PasswordLink,
@@ -42,10 +44,6 @@ bp = Blueprint("onboarding", __name__)
 MANAGING_ROLES = ("admin", "sales")
 FIRST_NUMBER = 100001
 NUMBER_ATTEMPTS = 5
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_user_id() -> str:
@@ -530,3 +528,45 @@ def approve_management_request(token: str):
 def decline_management_request(token: str):
     json_body(optional=True)
     return decide(token, approve=False)
+
+
+# -- an invitation link opened in a browser -----------------------------------------------------
+
+
+@bp.get("/invitations/<token>")
+def show_invitation(token: str):
+    """Public: what a link offers (product, organisation, team), or in words why it no longer
+    works (410): disabled, expired, or no license left to claim."""
+    today = current_service().licensing.today()
+    with current_service().sessions() as session:
+        link = session.scalar(
+            select(InvitationLink).where(InvitationLink.token_hash == token_hash(token))
+        )
+        if link is None:
+            raise not_found("invitation link")
+        if not link.enabled:
+            raise Problem(410, "This invitation link has been disabled by the account's admins.")
+        if link.expires_at is not None and link.expires_at <= now():
+            raise Problem(410, "This invitation link has expired.")
+        full = link.max_claims is not None and link.claims_count >= link.max_claims
+        free = session.scalar(
+            select(func.count(License.id)).where(
+                License.customer_id == link.customer_id,
+                License.product == link.product,
+                License.team_pk == link.team_pk,
+                License.removed_at.is_(None),
+                License.assignee_email.is_(None),
+                License.suspended.is_(False),
+                License.valid_until >= today,
+            )
+        )
+        if full or not free:
+            raise Problem(410, "No license is left to claim through this invitation link.")
+        customer = session.get(Customer, link.customer_id)
+        return {
+            "product": link.product,
+            "customer_name": customer.name,
+            "team_name": link.team.name,
+            "allowed_domains": link.domains,
+            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        }
