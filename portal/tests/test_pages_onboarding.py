@@ -4,6 +4,7 @@ an invitation link opened by the person who claims it."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
@@ -178,3 +179,42 @@ def test_a_person_claims_a_license_through_an_invitation_link_and_downloads_the_
     gone = pages.get(path)
     assert gone.status_code == 410
     assert "disabled" in html(gone)
+
+
+def test_an_admin_assigns_by_csv_with_a_bad_row_creates_a_link_and_revokes(pages, portal_system):
+    pages.sign_in(demo.ACME_ADMIN)
+    acme = f"/portal/customers/{demo.ACME_ID}"
+    assert "Upload CSV" in html(pages.get(f"{acme}/assign"))
+    empty = pages.post(f"{acme}/assign/many", {"bulk_product": "ALL", "people": ""})
+    assert empty.status_code == 422
+    assert "Paste one person per line" in html(empty)
+    bad_one = pages.post(
+        f"{acme}/assign", {"first_name": "", "last_name": "", "email": "x", "product": "PC"}
+    )
+    assert bad_one.status_code == 422
+    assert "Enter the person&#39;s first name." in html(bad_one)
+    tag = uuid.uuid4().hex[:6]
+    csv = f"first_name,last_name,email\nZoe,{tag},zoe.{tag}@acme.example\nBad,Row,not-an-email\n"
+    result = pages.post(
+        f"{acme}/assign/many",
+        {"bulk_product": "ALL", "csv_file": (io.BytesIO(csv.encode()), "people.csv")},
+        content_type="multipart/form-data",
+    )
+    assert result.status_code == 200, html(result)[:2000]
+    text = html(result)
+    assert "1 assigned, 1 not assigned." in text
+    assert f"zoe.{tag}@acme.example" in text and "Not assigned: email" in text
+
+    bad_link = pages.post(
+        f"{acme}/invitation-links",
+        {"product": "PC", "team_id": "T-nope", "expires_on": "soon", "max_claims": "0"},
+    )
+    assert bad_link.status_code == 422
+    assert "Enter the date as YYYY-MM-DD." in html(bad_link)
+
+    users = html(pages.get(f"{acme}/users"))
+    assert f"zoe.{tag}@acme.example" in users and "Revocations are not limited." in users
+    license_id = re.search(rf"zoe\.{tag}@acme\.example</td>\s*<td>(L-\w+)</td>", users).group(1)
+    revoked = pages.post(f"{acme}/licenses/{license_id}/revoke")
+    assert revoked.status_code == 302
+    assert f"zoe.{tag}@acme.example" not in html(pages.get(f"{acme}/users"))

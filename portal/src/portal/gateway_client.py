@@ -128,9 +128,10 @@ class Gateway:
         self.payment_methods = PaymentMethods(self)
         self.licenses = Licenses(self)
         self.people = People(self)
+        self.account = Account(self)
         self.public = Public(self)
 
-    def send(self, method: str, path: str, *, params=None, json=None, headers=None):
+    def send(self, method: str, path: str, *, params=None, json=None, headers=None, data=None):
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -144,6 +145,7 @@ class Gateway:
                 self.base_url + PREFIX + path,
                 params=params,
                 json=json,
+                data=data,
                 headers=headers,
                 timeout=self.timeout,
                 allow_redirects=False,
@@ -350,6 +352,47 @@ class Licenses(Area):
     def subscription_packs(self, customer_id: str) -> list[dict]:
         path = f"/customers/{q(customer_id)}/subscription-packs"
         return self.gw.json("GET", path).get("items", [])
+
+
+class Account(Area):
+    """A license account's assignments, invitation links and active users."""
+
+    def assign(self, customer_id: str, body: dict) -> dict:
+        return self.gw.json("POST", f"/customers/{q(customer_id)}/assignments", json=body)
+
+    def assign_csv(self, customer_id: str, product: str, team_id: str | None, csv: bytes) -> dict:
+        return self.gw.json(
+            "POST",
+            f"/customers/{q(customer_id)}/assignments",
+            params={"product": product, "team_id": team_id},
+            data=csv,
+            headers={"Content-Type": "text/csv"},
+        )
+
+    def users(self, customer_id: str) -> dict:
+        return self.gw.json("GET", f"/customers/{q(customer_id)}/users", params={"limit": 100})
+
+    def revocation_limit(self, customer_id: str) -> dict:
+        return self.gw.json("GET", f"/customers/{q(customer_id)}/revocation-limit")
+
+    def revoke(self, customer_id: str, license_id: str) -> dict:
+        path = f"/customers/{q(customer_id)}/licenses/{q(license_id)}/revoke"
+        return self.gw.json("POST", path)
+
+    def links(self, customer_id: str) -> list[dict]:
+        path = f"/customers/{q(customer_id)}/invitation-links"
+        return self.gw.json("GET", path, params={"limit": 100}).get("items", [])
+
+    def create_link(self, customer_id: str, body: dict) -> dict:
+        path = f"/customers/{q(customer_id)}/invitation-links"
+        return self.gw.json("POST", path, json=body)
+
+    def regenerate_link(self, customer_id: str, link_id: str) -> dict:
+        path = f"/customers/{q(customer_id)}/invitation-links/{q(link_id)}/regenerate"
+        return self.gw.json("POST", path)
+
+    def disable_link(self, customer_id: str, link_id: str) -> None:
+        self.gw.json("DELETE", f"/customers/{q(customer_id)}/invitation-links/{q(link_id)}")
 
 
 class People(Area):

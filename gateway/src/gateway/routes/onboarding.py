@@ -100,6 +100,11 @@ ROUTES = [
         status=204,
     ),
     _customer(
+        "GET",
+        "/revocation-limit",
+        "The account's monthly cap on revocations (null: none) and how many it made this month",
+    ),
+    _customer(
         "POST",
         "/management-requests",
         "Ask to manage the account: its admins get Approve / Decline links",

@@ -5,12 +5,14 @@ url_prefix="/portal/...")``, put its templates in ``templates/<area>/`` and add 
 """
 
 from portal.pages import (
+from portal.pages import (
     account,
     cart,
     customers,
     end_user,
     home,
     invoices,
+    license_account,
     onboarding,
     orders,
     quotes,
@@ -27,5 +29,6 @@ BLUEPRINTS = [
     invoices.bp,
     account.bp,
     onboarding.bp,
+    license_account.bp,
     end_user.bp,
 ]

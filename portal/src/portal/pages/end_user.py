@@ -47,6 +47,10 @@ def claim(token: str):
         "email": form.email("email", "Enter your email address."),
     }
     status = 422
+    # What the link offers, read before the claim (the last free license makes it "gone").
+    offer, gone = offer_of(token)
+    if gone:
+        return gone
     if form.ok:
         try:
             claimed = api().public.claim(token, person)
@@ -60,7 +64,6 @@ def claim(token: str):
         except Gone as exc:
             return gone_page(exc.message)
         else:
-            offer, _ = offer_of(token)
             session["claimed"] = {
                 "token": token,
                 "license_id": claimed["license_id"],
@@ -69,12 +72,9 @@ def claim(token: str):
                 "fallback_version": claimed.get("fallback_version"),
                 "activation_code": claimed["activation_code"],
                 "email": person["email"],
-                "customer_name": (offer or {}).get("customer_name"),
+                "customer_name": offer.get("customer_name"),
             }
             return redirect(url_for("end_user.license", token=token))
-    offer, gone = offer_of(token)
-    if gone:
-        return gone
     return render_template("end_user/invitation.html", offer=offer, token=token, form=form), status
 
 

@@ -10,6 +10,17 @@
       el.hidden = false;
       el.addEventListener("click", function () { window.print(); });
     });
+    // Copy link buttons copy the field they name (without JavaScript the field is selectable).
+    document.querySelectorAll("[data-copy]").forEach(function (el) {
+      el.addEventListener("click", function () {
+        var field = document.querySelector(el.getAttribute("data-copy"));
+        if (!field) { return; }
+        field.select();
+        var done = function () { el.textContent = "Copied"; };
+        if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, done); }
+        else { document.execCommand("copy"); done(); }
+      });
+    });
     // Escape closes the account menu.
     document.addEventListener("keydown", function (ev) {
       if (ev.key === "Escape") {

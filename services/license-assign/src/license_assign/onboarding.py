@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts
 from license_assign.api import token_hash
+from license_assign.assignments import revocations_this_month
 from license_assign.models import (
     Customer,
     CustomerPerson,
@@ -570,3 +571,13 @@ def show_invitation(token: str):
             "allowed_domains": link.domains,
             "expires_at": link.expires_at.isoformat() if link.expires_at else None,
         }
+
+
+@bp.get("/customers/<customer_id>/revocation-limit")
+def revocation_limit(customer_id: str):
+    """How many revocations the account may make per month (None: no cap) and has made."""
+    acting_on(customer_id)
+    with current_service().sessions() as session:
+        accounts.require_customer(session, customer_id)
+        made = revocations_this_month(session, customer_id, now())
+    return {"monthly_limit": config().monthly_revocation_cap, "revoked_this_month": made}
