@@ -5,7 +5,6 @@ url_prefix="/portal/...")``, put its templates in ``templates/<area>/`` and add 
 """
 
 from portal.pages import (
-from portal.pages import (
     account,
     cart,
     customers,
