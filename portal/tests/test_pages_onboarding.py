@@ -182,6 +182,28 @@ def test_a_person_claims_a_license_through_an_invitation_link_and_downloads_the_
 
 
 def test_an_admin_assigns_by_csv_with_a_bad_row_creates_a_link_and_revokes(pages, portal_system):
+    # A seat of its own to assign, in a team of its own: other tests take Acme's free seats.
+    reseller = login(portal_system, demo.DEMO_RESELLER_USER)
+    reseller.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
+    team = reseller.post(
+        f"/customers/{demo.ACME_ID}/teams", json={"name": f"CSV {uuid.uuid4().hex[:6]}"}
+    ).json()["team_id"]
+    order = reseller.place_order(
+        {
+            "customer_id": demo.ACME_ID,
+            "lines": [
+                {"kind": "new", "product": "WS", "quantity": 1, "term_years": 1, "team_id": team}
+            ],
+            "payment_method_id": demo.DEMO_CARD_METHOD_ID,
+            "end_user": {"first_name": "Csv", "last_name": "Buyer", "email": "csv@acme.example"},
+            "send_activation_email": False,
+        }
+    ).json()["number"]
+    wait_for(
+        lambda: reseller.get(f"/orders/{order}").json()["license_ids"] or None,
+        timeout=90,
+        what="the seat",
+    )
     pages.sign_in(demo.ACME_ADMIN)
     acme = f"/portal/customers/{demo.ACME_ID}"
     assert "Upload CSV" in html(pages.get(f"{acme}/assign"))
@@ -197,7 +219,11 @@ def test_an_admin_assigns_by_csv_with_a_bad_row_creates_a_link_and_revokes(pages
     csv = f"first_name,last_name,email\nZoe,{tag},zoe.{tag}@acme.example\nBad,Row,not-an-email\n"
     result = pages.post(
         f"{acme}/assign/many",
-        {"bulk_product": "ALL", "csv_file": (io.BytesIO(csv.encode()), "people.csv")},
+        {
+            "bulk_product": "WS",
+            "bulk_team_id": team,
+            "csv_file": (io.BytesIO(csv.encode()), "people.csv"),
+        },
         content_type="multipart/form-data",
     )
     assert result.status_code == 200, html(result)[:2000]
