@@ -37,6 +37,10 @@ def main(
     sub.add_parser("relay", help="run only the outbox relay")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed", help="load the demo data (idempotent)")
+    dlq = sub.add_parser("dlq", help="see, replay or drop this service's dead letters")
+    dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
+    dlq.add_argument("ids", nargs="*", metavar="ID", help="message ids (see `dlq list`)")
+    dlq.add_argument("--all", action="store_true", help="with replay: every dead letter")
     rev = sub.add_parser("makemigration", help="autogenerate a migration from the models")
     rev.add_argument("message")
     args = parser.parse_args(argv)
@@ -79,6 +83,15 @@ def main(
                 f"{package}.bootstrap:create_app()",
             ],
         )
+    if args.command == "dlq":
+        if args.action in ("show", "drop") and not args.ids:
+            parser.error(f"dlq {args.action} needs an ID (see dlq list)")
+        if args.action == "replay" and not (args.ids or args.all):
+            parser.error("dlq replay needs IDs or --all")
+    if args.command == "dlq":
+        from portal_runtime.dead_letters import command
+
+        sys.exit(command(service.config, args.action, args.ids, replay_all=args.all))
     if args.command == "migrate":
         service.migrate()
     elif args.command == "seed":
