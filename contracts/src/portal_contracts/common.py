@@ -2,7 +2,7 @@
 
 from marshmallow import validate
 
-from portal_contracts.base import Payload, fields
+from portal_contracts.base import Money, Payload, fields
 
 
 class Person(Payload):
@@ -15,6 +15,15 @@ class Customer(Payload):
     id = fields.String(required=True)
     name = fields.String(required=True)
     email = fields.Email(required=True, allow_none=True)
+
+
+class TaxLine(Payload):
+    """The tax of one rate on an order, quote or invoice: ``rate`` in percent (0 for a reverse
+    charge or a sale outside the EU), ``amount`` to the cent, ``note`` the legal wording."""
+
+    rate = Money(required=True)
+    amount = Money(required=True)
+    note = fields.String(required=True)
 
 
 class Buyer(Payload):

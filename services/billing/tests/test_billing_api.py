@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from pypdf import PdfReader
@@ -23,8 +24,8 @@ def test_invoice_reads_as_api_md_says(service, kit, as_reseller):
     method = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
     place(service, kit, "O-2026-000001", method_id=method)
 
-    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
-    assert body["number"] == "INV-RS-1001-000001"
+    body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
+    assert body["number"] == "INV-PS-2026-000001"
     assert body["status"] == "paid" and body["payment_type"] == "online"
     assert body["paid_at"].startswith("2026-11-22T10:00:00")
     assert body["amount"] == "448.20" and body["currency"] == "USD"
@@ -57,14 +58,13 @@ def test_paid_invoice_pdf_shows_everything_the_portal_lists(service, kit, as_res
         lines=[lines[0], renewal],
     )
 
-    resp = as_reseller.get("/invoices/INV-RS-1001-000001/pdf")
+    resp = as_reseller.get("/invoices/INV-PS-2026-000001/pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = pdf_text(resp.data)
     for expected in (
-        "INV-RS-1001-000001",
-        "Paid date: 2026-11-22",
-        "Payment type: Online",
-        "Status: Paid",
+        "INV-PS-2026-000001",
+        "Paid on 2026-11-22 by Visa card ending 1111",
+        "Amount due",
         "748.20 USD",
         "O-2026-000001",
         "PO-4711",
@@ -80,28 +80,31 @@ def test_paid_invoice_pdf_shows_everything_the_portal_lists(service, kit, as_res
     assert "PC" in text and "II" in text
 
 
-def test_pdf_is_kept_as_issued_and_a_later_payment_adds_a_version(service, kit, as_reseller):
+def test_pdf_is_stored_once_as_issued_and_a_later_payment_leaves_it_alone(
+    service, kit, as_reseller
+):
     place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
-    first = as_reseller.get("/invoices/INV-RS-1001-000001/pdf")
-    assert first.headers["X-Document-Version"] == "1"
-    assert "Status: Not paid" in pdf_text(first.data)
-    assert "Payment type: Postpaid" in pdf_text(first.data)
-    again = as_reseller.get("/invoices/INV-RS-1001-000001/pdf")
-    assert again.data == first.data  # served as stored, never re-rendered
+    first = as_reseller.get("/invoices/INV-PS-2026-000001/pdf")
+    text = pdf_text(first.data)
+    assert "Net 30: due on 2026-12-22" in text
+    assert "INV-PS-2026-000001 / PO-1" in text  # the reference to quote with the transfer
+    digest = hashlib.sha256(first.data).hexdigest()
+    assert first.headers["X-Content-SHA256"] == digest
+    assert as_reseller.get("/invoices/INV-PS-2026-000001").get_json()["pdf_sha256"] == digest
 
     method = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
-    paid = as_reseller.post("/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": method})
+    paid = as_reseller.post("/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": method})
     assert paid.status_code == 200, paid.get_json()
-    latest = as_reseller.get("/invoices/INV-RS-1001-000001/pdf")
-    assert latest.headers["X-Document-Version"] == "2"
-    assert "Status: Paid" in pdf_text(latest.data)
+    assert (paid.get_json()["amount_paid"], paid.get_json()["amount_due"]) == ("448.20", "0.00")
+    # The issued document is not edited by the payment: the same bytes, every download.
+    assert as_reseller.get("/invoices/INV-PS-2026-000001/pdf").data == first.data
+    assert paid.get_json()["pdf_sha256"] == digest
     with service.sessions() as session:
-        from sqlalchemy import select
+        from sqlalchemy import func, select
 
         from billing.models import InvoiceDocument
 
-        docs = list(session.scalars(select(InvoiceDocument).order_by(InvoiceDocument.version)))
-        assert docs[0].content == first.data
+        assert session.scalar(select(func.count(InvoiceDocument.id))) == 1
 
 
 def test_search_by_each_key(service, kit, as_reseller):
@@ -116,17 +119,17 @@ def test_search_by_each_key(service, kit, as_reseller):
         assert resp.status_code == 200, resp.get_json()
         return sorted(i["number"] for i in resp.get_json()["items"])
 
-    assert numbers("?number=inv-rs-1001-000002") == ["INV-RS-1001-000002"]
-    assert numbers("?customer_name=acme") == ["INV-RS-1001-000001", "INV-RS-1001-000003"]
-    assert numbers("?customer_name=LOBE") == ["INV-RS-1001-000002"]
-    assert numbers("?customer_email=LICENSING@globex.example") == ["INV-RS-1001-000002"]
-    assert numbers("?status=paid") == ["INV-RS-1001-000001"]
-    assert numbers("?status=not_paid") == ["INV-RS-1001-000002", "INV-RS-1001-000003"]
+    assert numbers("?number=inv-ps-2026-000002") == ["INV-PS-2026-000002"]
+    assert numbers("?customer_name=acme") == ["INV-PS-2026-000001", "INV-PS-2026-000003"]
+    assert numbers("?customer_name=LOBE") == ["INV-PS-2026-000002"]
+    assert numbers("?customer_email=LICENSING@globex.example") == ["INV-PS-2026-000002"]
+    assert numbers("?status=paid") == ["INV-PS-2026-000001"]
+    assert numbers("?status=not_paid") == ["INV-PS-2026-000002", "INV-PS-2026-000003"]
     assert numbers("?overdue=true") == []
     service.clock.advance(days=31)
     mark_overdue(service)
-    assert numbers("?overdue=true") == ["INV-RS-1001-000002", "INV-RS-1001-000003"]
-    assert numbers("?overdue=false") == ["INV-RS-1001-000001"]
+    assert numbers("?overdue=true") == ["INV-PS-2026-000002", "INV-PS-2026-000003"]
+    assert numbers("?overdue=false") == ["INV-PS-2026-000001"]
     assert as_reseller.get("/invoices?status=lost").status_code == 422
 
 
@@ -147,15 +150,15 @@ def test_another_tenant_sees_nothing_of_these_invoices(service, kit, app):
     place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
     other = kit.Caller(app, kit.reseller_user(demo.OTHER_RESELLER_ID))
     assert other.get("/invoices").get_json()["items"] == []
-    assert other.get("/invoices/INV-RS-1001-000001").status_code == 404
-    assert other.get("/invoices/INV-RS-1001-000001/pdf").status_code == 404
+    assert other.get("/invoices/INV-PS-2026-000001").status_code == 404
+    assert other.get("/invoices/INV-PS-2026-000001/pdf").status_code == 404
     assert other.get("/invoices/summary").get_json() == {"unpaid": 0, "overdue": 0}
     card = kit.store_card(service, f"reseller:{demo.OTHER_RESELLER_ID}", demo.SUCCESS_CARD)
-    resp = other.post("/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": card})
+    resp = other.post("/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": card})
     assert resp.status_code == 404
     # A customer admin of the invoiced account does not see the reseller's invoice either.
     acme = kit.Caller(app, kit.customer_admin())
-    assert acme.get("/invoices/INV-RS-1001-000001").status_code == 404
+    assert acme.get("/invoices/INV-PS-2026-000001").status_code == 404
 
 
 def test_customer_buying_directly_sees_its_own_invoices(service, kit, app):
@@ -163,7 +166,7 @@ def test_customer_buying_directly_sees_its_own_invoices(service, kit, app):
     place(service, kit, "O-2026-000001", method_id=card, buyer=kit.customer_buyer())
     acme = kit.Caller(app, kit.customer_admin())
     [item] = acme.get("/invoices").get_json()["items"]
-    assert item["number"] == "INV-C-100001-000001" and item["status"] == "paid"
+    assert item["number"] == "INV-PS-2026-000001" and item["status"] == "paid"
 
 
 def test_sales_users_do_not_see_invoices(service, kit, app):
@@ -179,18 +182,18 @@ def test_unauthenticated_requests_get_401(app):
 def test_paying_an_invoice_twice_is_a_conflict(service, kit, as_reseller):
     card = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
     place(service, kit, "O-2026-000001", method_id=card)
-    resp = as_reseller.post("/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": card})
+    resp = as_reseller.post("/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": card})
     assert resp.status_code == 409
     assert resp.mimetype == "application/problem+json"
 
 
 def test_paying_with_an_unknown_method_is_refused(service, kit, as_reseller):
     place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
-    resp = as_reseller.post("/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": "pm-x"})
+    resp = as_reseller.post("/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": "pm-x"})
     assert resp.status_code == 422
     assert "payment_method_id" in resp.get_json()["errors"]
     resp = as_reseller.post(
-        "/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": "pm-x", "amount": "1"}
+        "/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": "pm-x", "amount": "1"}
     )
     assert resp.status_code == 422 and "amount" in resp.get_json()["errors"]
 
@@ -200,7 +203,7 @@ def test_declined_card_then_grace_then_payment_reinstates(service, kit, as_resel
     place(service, kit, "O-2026-000001", method_id=declined)
     [failed] = recorded(service, "billing.payment.failed")
     assert failed["grace_until"] == "2026-11-29"
-    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
     assert body["status"] == "not_paid" and body["payment_failure_reason"] == "card_declined"
     assert body["grace_until"] == "2026-11-29"
 
@@ -211,13 +214,13 @@ def test_declined_card_then_grace_then_payment_reinstates(service, kit, as_resel
 
     # Trying the declined card again is declined again and changes nothing.
     again = as_reseller.post(
-        "/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": declined}
+        "/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": declined}
     )
     assert again.status_code == 402
     assert recorded(service, "billing.payment.captured") == []
 
     good = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
-    paid = as_reseller.post("/invoices/INV-RS-1001-000001/pay", json={"payment_method_id": good})
+    paid = as_reseller.post("/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": good})
     assert paid.status_code == 200
     assert paid.get_json()["status"] == "paid" and paid.get_json()["overdue"] is False
     [captured] = recorded(service, "billing.payment.captured")

@@ -69,8 +69,8 @@ def test_card_number_and_cvc_are_nowhere_but_gone(app, service, kit, as_reseller
         service,
         event("orders.order.placed", kit.order_placed("O-2026-000001", method_id=method_id)),
     )
-    assert as_reseller.get("/invoices/INV-RS-1001-000001").get_json()["status"] == "paid"
-    pdf = as_reseller.get("/invoices/INV-RS-1001-000001/pdf").data
+    assert as_reseller.get("/invoices/INV-PS-2026-000001").get_json()["status"] == "paid"
+    pdf = as_reseller.get("/invoices/INV-PS-2026-000001/pdf").data
 
     billing_values = text_values(service.engine)
     sandbox_values = text_values(service.provider.engine)

@@ -249,8 +249,8 @@ def test_credit_notes_on_postgres_refund_paid_and_apply_unpaid(tmp_path, kit):
             deliver(service, event("orders.order.cancelled", cancelled))
         notes = recorded(service, "billing.credit_note.issued")
         assert [(n["credit_note_number"], n["refunded"]) for n in notes] == [
-            ("CN-RS-1001-000001", True),
-            ("CN-RS-1001-000002", False),
+            ("CN-PS-2026-000001", True),
+            ("CN-PS-2026-000002", False),
         ]
         with service.sessions() as session:
             statuses = dict(session.execute(select(Invoice.order_number, Invoice.status)).all())

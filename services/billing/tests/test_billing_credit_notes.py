@@ -29,12 +29,12 @@ def test_cancelling_a_paid_order_refunds_it_with_a_credit_note(service, kit, as_
     deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))
 
     [note] = recorded(service, "billing.credit_note.issued")
-    assert note["credit_note_number"] == "CN-RS-1001-000001"
-    assert note["invoice_number"] == "INV-RS-1001-000001"
+    assert note["credit_note_number"] == "CN-PS-2026-000001"
+    assert note["invoice_number"] == "INV-PS-2026-000001"
     assert note["refunded"] is True and note["amount"] == "448.20"
-    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
     assert body["status"] == "paid"  # the invoice as issued stands; the credit note refunds it
-    assert body["credit_note"]["number"] == "CN-RS-1001-000001"
+    assert body["credit_note"]["number"] == "CN-PS-2026-000001"
     assert body["credit_note"]["refunded"] is True
     assert body["amount"] == "448.20" and body["lines"][0]["quantity"] == 2
 
@@ -45,15 +45,19 @@ def test_cancelling_an_unpaid_order_applies_the_credit_note(service, kit, as_res
 
     [note] = recorded(service, "billing.credit_note.issued")
     assert note["refunded"] is False
-    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
     assert (body["status"], body["payment_type"]) == ("applied", "credit_note")
     assert as_reseller.get("/invoices/summary").get_json() == {"unpaid": 0, "overdue": 0}
-    pdf = as_reseller.get("/invoices/INV-RS-1001-000001/pdf")
-    assert pdf.headers["X-Document-Version"] == "2"
+    assert (body["amount_paid"], body["amount_due"]) == ("0.00", "0.00")
+    assert body["credit_note"]["pdf_url"] == "/api/v1/invoices/INV-PS-2026-000001/credit-note/pdf"
+    pdf = as_reseller.get("/invoices/INV-PS-2026-000001/credit-note/pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert body["credit_note"]["pdf_sha256"] == pdf.headers["X-Content-SHA256"]
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "Status: Applied" in text and "CN-RS-1001-000001" in text
+    assert "CN-PS-2026-000001" in text and "INV-PS-2026-000001" in text
+    assert "-448.20 USD" in text and "Applied to invoice INV-PS-2026-000001" in text
     paid = as_reseller.post(
-        "/invoices/INV-RS-1001-000001/pay",
+        "/invoices/INV-PS-2026-000001/pay",
         json={"payment_method_id": kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)},
     )
     assert paid.status_code == 409
@@ -67,7 +71,7 @@ def test_a_replayed_cancellation_issues_one_credit_note(service, kit):
     deliver(service, event("orders.order.cancelled", payload))
     deliver(service, event("orders.order.cancelled", cancelled("O-2026-000002")))
     numbers = [n["credit_note_number"] for n in recorded(service, "billing.credit_note.issued")]
-    assert numbers == ["CN-RS-1001-000001", "CN-RS-1001-000002"]
+    assert numbers == ["CN-PS-2026-000001", "CN-PS-2026-000002"]
 
 
 def test_a_cancellation_that_overtakes_a_paid_invoice_refunds_it_once_the_invoice_is_issued(
@@ -80,11 +84,11 @@ def test_a_cancellation_that_overtakes_a_paid_invoice_refunds_it_once_the_invoic
     place(service, kit, "O-2026-000001", method_id=card)
 
     [note] = recorded(service, "billing.credit_note.issued")
-    assert (note["invoice_number"], note["refunded"]) == ("INV-RS-1001-000001", True)
+    assert (note["invoice_number"], note["refunded"]) == ("INV-PS-2026-000001", True)
     # The money was taken at issuance (the invoice says paid), then given back by the note.
     [issued] = recorded(service, "billing.invoice.issued")
     assert (issued["order_number"], issued["status"]) == ("O-2026-000001", "paid")
-    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
     assert body["credit_note"]["refunded"] is True
     assert service.provider.charges() == 1
     # The order's event again, or the cancellation again: still one credit note.
@@ -98,5 +102,5 @@ def test_a_cancellation_that_overtakes_an_unpaid_invoice_applies_it(service, kit
     place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
     [note] = recorded(service, "billing.credit_note.issued")
     assert note["refunded"] is False
-    body = as_reseller.get("/invoices/INV-RS-1001-000001").get_json()
+    body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
     assert (body["status"], body["payment_type"]) == ("applied", "credit_note")

@@ -29,7 +29,7 @@ def test_card_order_is_charged_and_its_invoice_paid_at_once(service, kit):
     )
 
     [invoice] = invoices(service)
-    assert invoice.number == "INV-RS-1001-000001"
+    assert invoice.number == "INV-PS-2026-000001"
     assert (invoice.status, invoice.payment_type) == ("paid", "online")
     assert invoice.paid_at == kit.START
     assert str(invoice.amount) == "448.20"
@@ -68,7 +68,7 @@ def test_a_redelivered_charge_is_not_taken_twice_by_the_provider(service, kit):
     assert service.provider.charges() == 1
 
 
-def test_invoice_numbers_are_gapless_per_owner(service, kit):
+def test_invoice_numbers_are_one_gapless_series_per_seller_and_year(service, kit, clock):
     reseller_card = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
     other_card = kit.store_card(service, f"reseller:{demo.OTHER_RESELLER_ID}", demo.SUCCESS_CARD)
     acme_card = kit.store_card(service, f"customer:{demo.ACME_ID}", demo.SUCCESS_CARD)
@@ -84,12 +84,18 @@ def test_invoice_numbers_are_gapless_per_owner(service, kit):
 
     numbers = {i.order_number: i.number for i in invoices(service)}
     assert numbers == {
-        "O-2026-000001": "INV-RS-1001-000001",
-        "O-2026-000002": "INV-RS-1001-000002",
-        "O-2026-000003": "INV-RS-1002-000001",
-        "O-2026-000004": "INV-C-100001-000001",
-        "O-2026-000005": "INV-RS-1001-000003",
+        "O-2026-000001": "INV-PS-2026-000001",
+        "O-2026-000002": "INV-PS-2026-000002",
+        "O-2026-000003": "INV-PS-2026-000003",
+        "O-2026-000004": "INV-PS-2026-000004",
+        "O-2026-000005": "INV-PS-2026-000005",
     }
+    # A new year starts the seller's series again.
+    clock.advance(days=45)
+    deliver(service, event("orders.order.placed", kit.order_placed("O-2027-000001", kind="po")))
+    assert {i.order_number: i.number for i in invoices(service)}["O-2027-000001"] == (
+        "INV-PS-2027-000001"
+    )
 
 
 def test_po_order_is_not_paid_and_due_in_30_days(service, kit):
@@ -123,7 +129,7 @@ def test_po_invoice_becomes_overdue_after_its_due_date_once(service, kit, clock)
     assert mark_overdue(service) == 0
 
     [overdue] = recorded(service, "billing.invoice.overdue")
-    assert overdue["invoice_number"] == "INV-RS-1001-000001"
+    assert overdue["invoice_number"] == "INV-PS-2026-000001"
     assert overdue["due_date"] == "2026-12-22"
     assert invoices(service)[0].overdue is True
 
@@ -216,6 +222,7 @@ def test_every_issued_event_matches_its_contract_and_the_customer(service, kit):
 def test_an_issued_invoice_cannot_be_edited(service, kit):
     import pytest
 
+    from billing.documents import render_pending
     from billing.models import InvoiceDocument, IssuedDocumentChanged
 
     deliver(
@@ -232,6 +239,7 @@ def test_an_issued_invoice_cannot_be_edited(service, kit):
         invoice.lines[0].quantity = 99
         with pytest.raises(IssuedDocumentChanged):
             session.commit()
+    render_pending(service)
     with service.sessions() as session:
         session.delete(session.scalar(select(InvoiceDocument)))
         with pytest.raises(IssuedDocumentChanged):

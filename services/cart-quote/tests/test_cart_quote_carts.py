@@ -310,7 +310,16 @@ def test_internal_pricing_answers_order_placed_lines(demo_client):
     resp = demo_client.post("/internal/pricing", json=body)
     assert resp.status_code == 200, resp.get_json()
     priced = resp.get_json()
-    assert (priced["currency"], priced["total"]) == ("USD", "190.36")  # 2 x 90.00 + 45 * 84 / 365
+    # 2 x 90.00 + 45 * 84 / 365; without a billing address, at the seller's (Dutch) 21 %.
+    assert (priced["currency"], priced["subtotal"]) == ("USD", "190.36")
+    assert priced["tax"] == [{"rate": "21", "amount": "39.98", "note": "VAT 21 % (NL)"}]
+    assert priced["total"] == "230.34"
+    outside = demo_client.post(
+        "/internal/pricing",
+        json={**body, "billing_address": {"line1": "1 Main St", "city": "Austin", "country": "US"}},
+    ).get_json()
+    assert (outside["subtotal"], outside["total"]) == ("190.36", "190.36")
+    assert outside["tax"][0]["note"].startswith("Outside the scope of EU VAT")
     example = portal_contracts.example("orders.order.placed")
     portal_contracts.validate_payload(
         "orders.order.placed", {**example, "lines": priced["lines"], "total": priced["total"]}

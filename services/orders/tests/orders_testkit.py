@@ -109,7 +109,7 @@ class FakePricing:
         self.today = today
         self.calls = []
 
-    def price(self, identity, customer_id, lines):
+    def price(self, identity, customer_id, lines, billing_address=None):
         self.calls.append((identity.tenant, customer_id, lines))
         priced = []
         for number, line in enumerate(lines, start=1):
@@ -172,7 +172,7 @@ class FakeCarts:
         self.quotes: dict[tuple[str, str], dict] = {}
         self._next_item = 1
 
-    def cart(self, identity, customer_id):
+    def cart(self, identity, customer_id, billing_address=None):
         return self.carts.get((identity.tenant, customer_id))
 
     def quote(self, identity, number):

@@ -107,7 +107,15 @@ def upstream(carts: FakeCarts, seen: list) -> Flask:
                     "amount": str(50 * line["quantity"]) + ".00",
                 }
             )
-        return jsonify(currency="USD", total="0", lines=lines)
+        # Tax as cart-quote computes it for the billing address it was sent (here: 10 %).
+        subtotal = sum(50 * line["quantity"] for line in body["lines"])
+        tax = [{"rate": "10", "amount": f"{subtotal / 10:.2f}", "note": "VAT 10 % (XX)"}]
+        if not body.get("billing_address"):
+            tax = []
+        total = f"{subtotal + sum(float(t['amount']) for t in tax):.2f}"
+        return jsonify(
+            currency="USD", subtotal=f"{subtotal:.2f}", tax=tax, total=total, lines=lines
+        )
 
     return app
 
@@ -178,7 +186,9 @@ def test_a_direct_order_sends_its_lines_with_dates_to_pricing(served):
     resp = api.call("POST", "/orders", RESELLER, json=body)
     assert resp.status_code == 201, resp.json
     assert resp.json["lines"][0]["end_date"] == "2027-06-30"
-    assert resp.json["total"] == "100.00"
+    # The billing address went to pricing, and the tax computed for it is charged.
+    assert (resp.json["subtotal"], resp.json["total"]) == ("100.00", "110.00")
+    assert resp.json["tax"] == [{"rate": "10", "amount": "10.00", "note": "VAT 10 % (XX)"}]
 
     body["lines"][0]["product"] = "NOPE"
     resp = api.call("POST", "/orders", RESELLER, json=body)

@@ -2,7 +2,14 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from portal_contracts.api.common import LINE_KINDS, Money, PricedLineSchema, SingleLine, Strict
+from portal_contracts.api.common import (
+    LINE_KINDS,
+    Money,
+    PricedLineSchema,
+    SingleLine,
+    Strict,
+    TaxLineSchema,
+)
 
 MAX_QUANTITY = 10_000
 MAX_LICENSES = 10_000
@@ -83,6 +90,14 @@ class CartItemSchema(PricedLineSchema):
     custom_end_date = fields.Boolean(dump_only=True)
 
 
+class CartQueryArgs(Strict):
+    """Query of GET /customers/{customer_id}/cart: the billing address's country and VAT ID to
+    compute the tax for (as checkout will)."""
+
+    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$", error="Two letters."))
+    vat_id = fields.String(validate=validate.Length(max=40))
+
+
 class CartSchema(Strict):
     """Answer of GET /customers/{customer_id}/cart and of every cart change.
 
@@ -92,6 +107,11 @@ class CartSchema(Strict):
     id = fields.String(dump_only=True, allow_none=True)
     customer_id = fields.String(dump_only=True)
     items = fields.List(fields.Nested(CartItemSchema), dump_only=True)
+    # Net sum of the lines, and the tax on it per rate; ``total`` is subtotal + tax. The tax
+    # is for the billing address of the query (``country``, ``vat_id``); without one, at the
+    # seller's rate.
+    subtotal = Money(dump_only=True)
+    tax = fields.List(fields.Nested(TaxLineSchema), dump_only=True)
     total = Money(dump_only=True)
     currency = fields.String(dump_only=True)
     updated_at = fields.DateTime(dump_only=True, allow_none=True)

@@ -64,6 +64,16 @@ def page_of(item_schema, name: str):
 LINE_KINDS = ["new", "renewal", "upgrade", "downgrade"]
 
 
+class TaxLineSchema(Strict):
+    """The tax of one rate: ``rate`` in percent (``"21"``, ``"0"``), ``amount`` to the cent, and
+    the legal wording (``note``): the rate and country, "Reverse charge: ..." for an EU business
+    buyer in another member state, "Outside the scope of EU VAT ..." for a buyer outside the EU."""
+
+    rate = Money(dump_only=True)
+    amount = Money(dump_only=True)
+    note = fields.String(dump_only=True)
+
+
 class PricedLineSchema(Strict):
     """The fields every priced line shows, in a cart, a quote or an order: those of an
     ``orders.order.placed`` line."""

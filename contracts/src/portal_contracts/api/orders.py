@@ -11,6 +11,7 @@ from portal_contracts.api.common import (
     PricedLineSchema,
     SingleLine,
     Strict,
+    TaxLineSchema,
     page_of,
 )
 
@@ -128,6 +129,8 @@ class ActionAcceptedSchema(Strict):
 class OrderLineSchema(PricedLineSchema):
     """A line of an order (GET /orders/{number})."""
 
+    product_name = fields.String(dump_only=True, allow_none=True)
+
 
 class OrderLicenseSchema(Strict):
     """A license an order produced or extended, as license-assign reported it."""
@@ -157,6 +160,9 @@ class OrderSchema(Strict):
     po_number = fields.String(dump_only=True, allow_none=True)
     payment_kind = fields.String(dump_only=True)
     lines = fields.List(fields.Nested(OrderLineSchema), dump_only=True)
+    # Net sum of the lines, and the tax on it per rate; ``total`` is subtotal + tax.
+    subtotal = Money(dump_only=True)
+    tax = fields.List(fields.Nested(TaxLineSchema), dump_only=True)
     total = Money(dump_only=True)
     currency = fields.String(dump_only=True)
     invoice_number = fields.String(dump_only=True, allow_none=True)

@@ -10,9 +10,10 @@ from portal_contracts.api.common import (
     PricedLineSchema,
     SingleLine,
     Strict,
+    TaxLineSchema,
     page_of,
 )
-from portal_contracts.api.orders import OrderLineRequest
+from portal_contracts.api.orders import BillingAddressSchema, OrderLineRequest
 
 QUOTE_STATUSES = ["open", "ordered", "cancelled", "expired"]
 
@@ -58,6 +59,9 @@ class QuoteSchema(Strict):
     billing_address = fields.Dict(dump_only=True, allow_none=True)
     po_number = fields.String(dump_only=True, allow_none=True)
     lines = fields.List(fields.Nested(QuoteLineSchema), dump_only=True)
+    # Net sum of the lines, and the tax on it per rate; ``total`` is subtotal + tax.
+    subtotal = Money(dump_only=True)
+    tax = fields.List(fields.Nested(TaxLineSchema), dump_only=True)
     total = Money(dump_only=True)
     currency = fields.String(dump_only=True)
     issued_at = fields.DateTime(dump_only=True)
@@ -105,3 +109,5 @@ class PricingRequest(Strict):
     lines = fields.List(
         fields.Nested(OrderLineRequest), required=True, validate=validate.Length(min=1, max=100)
     )
+    # The address the tax is computed for (the seller's rate without one).
+    billing_address = fields.Nested(BillingAddressSchema, allow_none=True)

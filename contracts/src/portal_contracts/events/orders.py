@@ -3,7 +3,7 @@
 from marshmallow import validate
 
 from portal_contracts.base import Money, Payload, fields
-from portal_contracts.common import Buyer, Customer, Person
+from portal_contracts.common import Buyer, Customer, Person, TaxLine
 
 LINE_KINDS = ["new", "renewal", "upgrade", "downgrade"]
 
@@ -27,6 +27,8 @@ class OrderLine(Payload):
     license_ids = fields.List(fields.String(), load_default=list)
     unit_price = Money(required=True)
     amount = Money(required=True)
+    # Added later (optional): the product's name as the catalog calls it, for documents.
+    product_name = fields.String(load_default=None, allow_none=True)
 
 
 class Payment(Payload):
@@ -70,6 +72,10 @@ class OrderPlaced(Payload):
     # the buyer's confirmation email links to.
     billing_address = fields.Nested(BillingAddress, load_default=None, allow_none=True)
     portal_url = fields.String(load_default=None, allow_none=True)
+    # Added later (optional): the net sum of the lines and the tax on it; ``total`` is the gross
+    # amount charged (subtotal + tax). Orders placed before tax was computed carry neither.
+    subtotal = Money(load_default=None, allow_none=True)
+    tax = fields.List(fields.Nested(TaxLine), load_default=None, allow_none=True)
 
 
 class LicensesResendRequested(Payload):

@@ -3,7 +3,7 @@
 from marshmallow import validate
 
 from portal_contracts.base import Money, Payload, fields
-from portal_contracts.common import Buyer, Customer, Person
+from portal_contracts.common import Buyer, Customer, Person, TaxLine
 
 
 class QuoteLine(Payload):
@@ -22,6 +22,7 @@ class QuoteLine(Payload):
     team_name = fields.String(load_default=None, allow_none=True)
     subscription_pack = fields.String(load_default=None, allow_none=True)
     license_ids = fields.List(fields.String(), load_default=list)
+    product_name = fields.String(load_default=None, allow_none=True)
 
 
 class QuoteIssued(Payload):
@@ -37,6 +38,9 @@ class QuoteIssued(Payload):
     valid_until = fields.Date(required=True)
     issued_at = fields.AwareDateTime(required=True)
     billing_address = fields.Dict(load_default=None, allow_none=True)
+    # Added later (optional): net subtotal and tax; ``total`` is the gross amount.
+    subtotal = Money(load_default=None, allow_none=True)
+    tax = fields.List(fields.Nested(TaxLine), load_default=None, allow_none=True)
 
 
 class QuoteCancelled(Payload):

@@ -6,6 +6,12 @@ from flask import Blueprint, Response, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from billing.documents import (
+    credit_note_document,
+    credit_notes_with_invoice,
+    document_sha256,
+    invoice_document,
+)
 from billing.handlers import (
     NotPayable,
     PayInvoice,
@@ -15,7 +21,7 @@ from billing.handlers import (
     pay_invoice,
     start_paypal,
 )
-from billing.models import Invoice, InvoiceDocument, PaymentMethod
+from billing.models import CreditNote, Invoice, InvoiceDocument, PaymentMethod
 from billing.views import internal_method_view, invoice_view, method_view
 from portal_contracts.api.invoices import InvoiceSearchArgs, PayInvoiceRequest
 from portal_contracts.api.payment_methods import CreatePaymentMethodRequest, PaymentMethodListArgs
@@ -79,7 +85,17 @@ def search_invoices():
         query = query.where(is_overdue if args["overdue"] else ~is_overdue)
     with current_service().sessions() as session:
         rows, next_cursor = page(session, query, Invoice.id, args.get("limit"), args.get("cursor"))
-        return {"items": [invoice_view(i) for i in rows], "next_cursor": next_cursor}
+        # The digests of the PDFs already stored (a list renders nothing).
+        digests = dict(
+            session.execute(
+                select(InvoiceDocument.invoice_id, InvoiceDocument.sha256).where(
+                    InvoiceDocument.invoice_id.in_([i.id for i in rows]),
+                    InvoiceDocument.version == 1,
+                )
+            ).all()
+        )
+        items = [invoice_view(i, digests.get(i.id)) for i in rows]
+        return {"items": items, "next_cursor": next_cursor}
 
 
 @bp.get("/invoices/summary")
@@ -108,34 +124,62 @@ def _invoice(session, identity: Identity, number: str) -> Invoice:
     return invoice
 
 
+def _credit_note(session, invoice: Invoice) -> CreditNote | None:
+    if invoice.credit_note is None:
+        return None
+    return session.scalar(
+        credit_notes_with_invoice().where(CreditNote.id == invoice.credit_note.id)
+    )
+
+
 @bp.get("/invoices/<number>")
 def get_invoice(number: str):
     identity = billing_caller()
-    with current_service().sessions() as session:
-        return invoice_view(_invoice(session, identity, number))
+    service = current_service()
+    with service.sessions() as session:
+        invoice = _invoice(session, identity, number)
+        note = _credit_note(session, invoice)
+    # The digests of the stored PDFs (rendered and stored now if the worker has not yet).
+    doc = invoice_document(service, invoice)
+    note_doc = credit_note_document(service, note) if note is not None else None
+    return invoice_view(
+        invoice, document_sha256(doc), document_sha256(note_doc) if note_doc else None
+    )
+
+
+def pdf_answer(doc, filename: str) -> Response:
+    digest = document_sha256(doc)
+    return Response(
+        doc.content,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}.pdf"',
+            "ETag": f'"{digest}"',
+            "X-Content-SHA256": digest,
+        },
+    )
 
 
 @bp.get("/invoices/<number>/pdf")
 def invoice_pdf(number: str):
+    """The invoice's PDF as issued: the same bytes on every download."""
     identity = billing_caller()
-    with current_service().sessions() as session:
+    service = current_service()
+    with service.sessions() as session:
         invoice = _invoice(session, identity, number)
-        doc = session.scalar(
-            select(InvoiceDocument)
-            .where(InvoiceDocument.invoice_id == invoice.id)
-            .order_by(InvoiceDocument.version.desc())
-            .limit(1)
-        )
-        if doc is None:
-            raise not_found("invoice document")
-        return Response(
-            doc.content,
-            mimetype="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
-                "X-Document-Version": str(doc.version),
-            },
-        )
+    return pdf_answer(invoice_document(service, invoice), invoice.number)
+
+
+@bp.get("/invoices/<number>/credit-note/pdf")
+def credit_note_pdf(number: str):
+    """The PDF of the credit note that corrects this invoice (404 while there is none)."""
+    identity = billing_caller()
+    service = current_service()
+    with service.sessions() as session:
+        note = _credit_note(session, _invoice(session, identity, number))
+    if note is None:
+        raise not_found("credit note")
+    return pdf_answer(credit_note_document(service, note), note.number)
 
 
 @bp.post("/invoices/<number>/pay")
@@ -169,9 +213,8 @@ def pay(number: str):
             errors={"payment_method_id": ["Declined by the payment provider."]},
         )
     with service.sessions() as session:
-        return invoice_view(
-            session.scalar(with_settlement(select(Invoice)).where(Invoice.number == number))
-        )
+        invoice = session.scalar(with_settlement(select(Invoice)).where(Invoice.number == number))
+    return invoice_view(invoice, document_sha256(invoice_document(service, invoice)))
 
 
 # -- payment methods -----------------------------------------------------------------------------

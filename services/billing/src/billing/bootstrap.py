@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from billing import SERVICE, api, handlers, sandbox_api
+from billing import SERVICE, api, documents, handlers, sandbox_api
 from billing.config import BillingConfig
 from billing.handlers import Billing
 from billing.models import MESSAGING
@@ -53,6 +53,11 @@ def bootstrap(
             name="settle-unknown-payments",
             every_seconds=config.payment_reconcile_seconds,
             run=handlers.settle_unknown_payments,
+        ),
+        Job(
+            name="render-documents",
+            every_seconds=config.render_documents_seconds,
+            run=documents.render_pending,
         ),
     )
     return Service(

@@ -1,9 +1,13 @@
 """Billing's commands, the events it handles and its scheduled job.
 
-- ``orders.order.placed`` -> exactly one invoice per order, numbered gapless per owner; a card or
-  PayPal order is charged at once through the payment provider (idempotency key: the order
-  number), a PO order is due in ``po_due_days``.
+- ``orders.order.placed`` -> exactly one invoice per order, numbered gapless per seller and year;
+  its amount is the order's gross total (net lines + the tax cart-quote computed); a card or
+  PayPal order is charged that amount at once through the payment provider (idempotency key: the
+  order number), a PO order is due in ``po_due_days``.
 - ``orders.order.cancelled`` -> a credit note: a paid invoice is refunded, an unpaid one applied.
+
+Each transaction holds its number series lock only to allocate the number and insert the
+document; the PDF is rendered after commit and stored once (``billing.documents``).
 - The overdue job marks each unpaid invoice past its due date once and says so.
 
 Handlers are guarded so that a replay changes nothing even without the inbox.
@@ -25,14 +29,12 @@ from billing.models import (
     CreditNote,
     EarlyCancellation,
     Invoice,
-    InvoiceDocument,
     InvoiceLine,
     Payment,
     PaymentMethod,
 )
-from billing.numbering import lock_series, take_next
+from billing.numbering import lock_series, series_owner, take_next
 from billing.payments import ChargeResult, PaymentProvider
-from billing.pdf import render_invoice
 from portal_runtime import logs
 from portal_runtime.clock import Clock
 from portal_runtime.consumer import Event
@@ -100,14 +102,22 @@ def active_method(uow: UnitOfWork, tenant: str, method_id: str | None) -> Paymen
     )
 
 
-def add_document(invoice: Invoice, reason: str, now: dt.datetime) -> InvoiceDocument:
-    """Render the invoice as it stands now and keep it as the next version."""
-    version = len(invoice.documents) + 1
-    doc = InvoiceDocument(
-        version=version, reason=reason, created_at=now, content=render_invoice(invoice, now)
-    )
-    invoice.documents.append(doc)
-    return doc
+def method_label(method: PaymentMethod | None, kind: str) -> str:
+    """How the invoice names the method it was paid with: "Visa card ending 4242"."""
+    if method is None:
+        return "PayPal" if kind == "paypal" else "card"
+    if method.kind == "paypal":
+        return f"PayPal ({method.email})" if method.email else "PayPal"
+    brand = (method.brand or "").strip().capitalize()
+    return f"{brand} card ending {method.last4}".strip() if method.last4 else "card"
+
+
+def tax_of(order: dict) -> list[dict]:
+    """The order's tax lines as stored (exact strings); none on orders from before tax."""
+    return [
+        {"rate": str(Decimal(t["rate"])), "amount": str(Decimal(t["amount"])), "note": t["note"]}
+        for t in order.get("tax") or []
+    ]
 
 
 # -- event payloads ------------------------------------------------------------------------------
@@ -202,7 +212,14 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
         return
     buyer = dict(order["buyer"])
     tenant, owner = tenant_of(buyer), owner_of(buyer)
-    amount = sum((Decimal(line["amount"]) for line in order["lines"]), Decimal("0.00"))
+    # Net lines plus their tax: the gross amount the order's total says and the card is charged.
+    subtotal = sum((Decimal(line["amount"]) for line in order["lines"]), Decimal("0.00"))
+    tax = tax_of(order)
+    amount = subtotal + sum((Decimal(t["amount"]) for t in tax), Decimal("0.00"))
+    if order.get("total") is not None and Decimal(str(order["total"])) != amount:
+        raise ValueError(
+            f"order {number}: lines and tax make {amount}, total says {order['total']}"
+        )
     kind = order["payment"]["kind"]
     method_id = order["payment"].get("method_id")
 
@@ -211,12 +228,14 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
     # The attempt is committed before the provider is called (see ``billing.attempts``).
     charge: ChargeResult | None = None
     attempt: Payment | None = None
+    method = None
     if kind in ("card", "paypal"):
+        method = active_method(uow, tenant, method_id)
         attempt, charge = attempts.charge(
             uow,
             billing.provider,
             key=number,
-            method=active_method(uow, tenant, method_id),
+            method=method,
             method_kind=kind,
             amount=amount,
             currency=order["currency"],
@@ -224,11 +243,12 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
             order_number=number,
         )
 
-    counter = lock_series(uow.session, "INV", owner)
-    if _invoice_for(uow, number) is not None:
-        return  # a competing worker issued it while we waited for the lock
     now = billing.clock.now()
     today = now.date()
+    seller = billing.config.seller
+    counter = lock_series(uow.session, "INV", series_owner(seller.code, today))
+    if _invoice_for(uow, number) is not None:
+        return  # a competing worker issued it while we waited for the lock
     invoice = Invoice(
         number=take_next(counter),
         order_number=number,
@@ -243,6 +263,9 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
         po_number=order.get("po_number"),
         currency=order["currency"],
         amount=amount,
+        subtotal=subtotal,
+        tax=tax,
+        seller=seller.as_dict(),
         issued_at=now,
         issued_on=today,
         due_date=today,
@@ -254,30 +277,41 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
             InvoiceLine(
                 line_no=line["line_no"],
                 product=line["product"],
+                product_name=line.get("product_name") or line["product"],
                 quantity=line["quantity"],
                 kind=line_kind(line["kind"]),
+                order_kind=line["kind"],
                 start_date=line["start_date"],
                 end_date=line["end_date"],
                 unit_price=Decimal(line["unit_price"]),
                 amount=Decimal(line["amount"]),
             )
         )
+    label = method_label(method, kind)
     if charge is None:
         invoice.status, invoice.payment_type = "not_paid", "postpaid"
         invoice.due_date = today + dt.timedelta(days=billing.config.po_due_days)
+        terms = {"kind": "transfer", "net_days": billing.config.po_due_days}
     elif charge.approved:
         invoice.status, invoice.payment_type, invoice.paid_at = "paid", "online", now
+        terms = {"kind": "paid", "paid_on": today.isoformat(), "method_label": label}
+        terms["reference"] = charge.reference or number
     else:
         invoice.status, invoice.payment_type = "not_paid", "online"
         invoice.payment_failure_reason = charge.reason
         invoice.grace_until = today + dt.timedelta(days=billing.config.grace_days)
         # Due by the end of the grace period: overdue then, like the licenses.
         invoice.due_date = invoice.grace_until
+        terms = {"kind": "payment_failed", "attempted_on": today.isoformat()}
+        terms["method_label"] = label
+    terms.update(method=kind, due_date=invoice.due_date.isoformat())
+    # A transfer quotes the invoice number (and the buyer's PO, when there is one).
+    terms.setdefault("reference", " / ".join(p for p in (invoice.number, invoice.po_number) if p))
+    invoice.terms = terms
     uow.session.add(invoice)
     uow.session.flush()
     if attempt is not None:
         attempt.invoice_id = invoice.id
-    add_document(invoice, "issued", now)
     # A charge approved here is stated by the invoice's status (paid); payment.captured is for
     # money that comes in later, so every consumer is not sent the same news twice.
     uow.publish("billing.invoice.issued", invoice_issued(invoice))
@@ -329,12 +363,12 @@ def credit_invoice(uow: UnitOfWork, billing: Billing, invoice: Invoice, reason: 
     """The credit note of a cancelled order's invoice: refunded if paid, else applied. Once."""
     if invoice.credit_note is not None:
         return
-    counter = lock_series(uow.session, "CN", invoice.owner)
+    now = billing.clock.now()
+    counter = lock_series(uow.session, "CN", series_owner(billing.config.seller.code, now.date()))
     # Lock the invoice too: a payment arriving meanwhile must not be overwritten by "applied".
     uow.session.refresh(invoice, with_for_update=True)
     if uow.session.scalar(select(CreditNote.id).where(CreditNote.invoice_id == invoice.id)):
         return
-    now = billing.clock.now()
     refunded = invoice.status == "paid"
     note = CreditNote(
         number=take_next(counter),
@@ -342,6 +376,8 @@ def credit_invoice(uow: UnitOfWork, billing: Billing, invoice: Invoice, reason: 
         order_number=invoice.order_number,
         tenant=invoice.tenant,
         amount=invoice.amount,
+        subtotal=invoice.amount if invoice.subtotal is None else invoice.subtotal,
+        tax=list(invoice.tax or []),
         currency=invoice.currency,
         refunded=refunded,
         reason=reason,
@@ -379,7 +415,6 @@ def credit_invoice(uow: UnitOfWork, billing: Billing, invoice: Invoice, reason: 
     invoice.credit_note = note
     uow.session.add(note)
     uow.session.flush()
-    add_document(invoice, "credited", now)
     uow.publish("billing.credit_note.issued", credit_note_issued(note, invoice))
     log.info(
         "credit_note.issued",
@@ -518,7 +553,6 @@ def apply_capture(uow: UnitOfWork, billing: Billing, invoice: Invoice, attempt: 
     invoice.status, invoice.payment_type, invoice.paid_at = "paid", "online", now
     invoice.payment_method_id = attempt.method_id
     invoice.payment_failure_reason = None
-    add_document(invoice, "paid", now)
     uow.publish("billing.payment.captured", payment_captured(invoice, attempt.method_kind))
     log.info("invoice.paid", invoice_number=invoice.number, order_number=invoice.order_number)
 

@@ -36,10 +36,12 @@ MESSAGING = messaging_models(Base)
 
 
 class NumberSeries(Base):
-    """The next number of a gapless series (``INV`` or ``CN``) of one owner (reseller/customer).
+    """The next number of a gapless series (``INV`` or ``CN``) of one seller and year
+    (``owner`` = ``<seller code>-<year>``; older rows counted per reseller or customer).
 
     Locked (``SELECT … FOR UPDATE``) in the same transaction that inserts the numbered document,
-    so a rolled-back insert gives its number back and competing workers queue for it.
+    so a rolled-back insert gives its number back and competing workers queue for it; the PDF is
+    rendered after that transaction (``billing.documents``), never under the lock.
     """
 
     __tablename__ = "number_series"
@@ -68,7 +70,15 @@ class Invoice(Base):
     customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     po_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
+    # The gross amount charged: ``subtotal`` (net lines) + ``tax`` ([{rate, amount, note}]).
     amount: Mapped[Decimal] = mapped_column(Money())
+    subtotal: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    tax: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # The seller as it was at issue, and the payment terms the invoice states (paid when and
+    # how, or due when, where to transfer and with which reference): its PDF is drawn from
+    # these, so it says the same whenever it is rendered.
+    seller: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    terms: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     issued_on: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -105,9 +115,12 @@ class InvoiceLine(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
     product: Mapped[str] = mapped_column(String(20))
+    product_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     quantity: Mapped[int] = mapped_column(Integer)
     # new | renewal
     kind: Mapped[str] = mapped_column(String(12))
+    # The order line's own kind: new | renewal | upgrade | downgrade
+    order_kind: Mapped[str | None] = mapped_column(String(12), nullable=True)
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
     unit_price: Mapped[Decimal] = mapped_column(Money())
@@ -117,7 +130,9 @@ class InvoiceLine(Base):
 
 
 class InvoiceDocument(Base):
-    """A PDF rendition of an invoice, kept unchanged; a later payment state adds a version."""
+    """The invoice's PDF as issued, stored once (version 1) and returned unchanged by every
+    download. (Invoices from before that kept a version per payment state; the first is the
+    invoice as issued.)"""
 
     __tablename__ = "invoice_documents"
     __table_args__ = (UniqueConstraint("invoice_id", "version"),)
@@ -129,6 +144,7 @@ class InvoiceDocument(Base):
     reason: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     invoice: Mapped[Invoice] = relationship(back_populates="documents")
 
@@ -143,7 +159,11 @@ class CreditNote(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
     order_number: Mapped[str] = mapped_column(String(30), unique=True)
     tenant: Mapped[str] = mapped_column(String(60), index=True)
+    # What is credited, as positive figures: the invoice's gross amount, net subtotal and tax
+    # (the document prints them negative).
     amount: Mapped[Decimal] = mapped_column(Money())
+    subtotal: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    tax: Mapped[list | None] = mapped_column(JSON, nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
     refunded: Mapped[bool] = mapped_column(Boolean)
     refund_reference: Mapped[str | None] = mapped_column(String(60), nullable=True)
@@ -152,6 +172,21 @@ class CreditNote(Base):
     issued_on: Mapped[dt.date] = mapped_column(Date)
 
     invoice: Mapped[Invoice] = relationship(back_populates="credit_note")
+    document: Mapped[CreditNoteDocument | None] = relationship(back_populates="credit_note")
+
+
+class CreditNoteDocument(Base):
+    """A credit note's PDF, stored once and returned unchanged by every download."""
+
+    __tablename__ = "credit_note_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_notes.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="document")
 
 
 class EarlyCancellation(Base):
@@ -242,6 +277,10 @@ ISSUED_FIELDS = (
     "po_number",
     "currency",
     "amount",
+    "subtotal",
+    "tax",
+    "seller",
+    "terms",
     "issued_at",
     "issued_on",
 )
@@ -264,6 +303,8 @@ def _invoice_unchanged(_mapper, _connection, invoice: Invoice) -> None:
 @event.listens_for(InvoiceDocument, "before_update")
 @event.listens_for(InvoiceDocument, "before_delete")
 @event.listens_for(CreditNote, "before_delete")
+@event.listens_for(CreditNoteDocument, "before_update")
+@event.listens_for(CreditNoteDocument, "before_delete")
 def _never_edited(_mapper, _connection, target) -> None:
     raise IssuedDocumentChanged(f"{type(target).__name__} is kept as issued")
 

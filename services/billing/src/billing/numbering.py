@@ -1,4 +1,4 @@
-"""Gapless numbers per owner: ``INV-RS-1001-000001``, ``CN-C-100001-000001``.
+"""Gapless numbers per seller and year: ``INV-PS-2026-000001``, ``CN-PS-2026-000001``.
 
 The owner's counter row is created if missing, then locked (``SELECT … FOR UPDATE``) and advanced
 in the transaction that inserts the numbered document. A rollback returns the number; a competing
@@ -7,6 +7,8 @@ taken at ``BEGIN IMMEDIATE`` gives the same order.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +31,11 @@ def lock_series(session: Session, series: str, owner: str) -> NumberSeries:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def series_owner(seller_code: str, day: dt.date) -> str:
+    """The counter a document issued on ``day`` by this seller is numbered in."""
+    return f"{seller_code}-{day.year}"
 
 
 def take_next(counter: NumberSeries) -> str:

@@ -1,7 +1,15 @@
-"""Invoice PDFs, rendered once per payment state and stored as issued (fpdf2).
+"""Invoice and credit-note PDFs as an accountant reads them (fpdf2).
 
-A rendition is never re-rendered or edited: a later change of payment state adds a new version.
-Names print as written where a Unicode font is installed (``portal_runtime.documents``).
+Both carry the same blocks: the seller (legal name, address, VAT number, registration), who is
+billed (the billing address as given at checkout or on the quote) beside the end customer (the
+licensee organisation and its customer ID), the lines by product name, then subtotal, tax per
+rate, total, amount paid and amount due, the tax mentions (reverse charge, outside the scope of
+EU VAT) and the payment terms. A credit note names the invoice it corrects and prints the same
+figures negative.
+
+Each is drawn only from what the document stored when it was issued (seller and terms
+snapshots included), so rendering it again would give the same bytes; it is rendered once and
+stored (``billing.documents``). Names print as written (``portal_runtime.documents``).
 """
 
 from __future__ import annotations
@@ -9,108 +17,192 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from billing.models import Invoice
-from portal_runtime.documents import Document, render
+from billing.models import CreditNote, Invoice
+from portal_runtime.documents import (
+    Document,
+    address_lines,
+    bank_lines,
+    draw_heading,
+    draw_lines,
+    draw_notes,
+    draw_parties,
+    draw_sums,
+    money,
+    render,
+    tax_notes,
+    tax_sum_rows,
+)
+from portal_runtime.seller import seller_from
 
-STATUS_LABELS = {"not_paid": "Not paid", "paid": "Paid", "applied": "Applied"}
-TYPE_LABELS = {"online": "Online", "credit_note": "Credit Note", "postpaid": "Postpaid"}
-KIND_LABELS = {"new": "New subscription", "renewal": "Renewal"}
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
-def address_lines(address: dict | None) -> list[str]:
-    if not address:
-        return []
-    city = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
-    lines = [
-        address.get("name"),
-        address.get("line1"),
-        address.get("line2"),
-        ", ".join(p for p in (city, address.get("region")) if p),
-        address.get("country"),
-        f"VAT ID: {address['vat_id']}" if address.get("vat_id") else None,
-    ]
-    return [line for line in lines if line]
+ZERO = Decimal("0.00")
+METHOD_NAMES = {"card": "card", "paypal": "PayPal", "po": "bank transfer"}
 
 
-def render_invoice(invoice: Invoice, rendered_at: dt.datetime) -> bytes:
-    return render(lambda pdf: draw_invoice(pdf, invoice, rendered_at))
+def invoice_tax(invoice: Invoice) -> list[dict]:
+    return list(invoice.tax or [])
 
 
-def draw_invoice(pdf: Document, invoice: Invoice, rendered_at: dt.datetime) -> None:
-    pdf.set_title(pdf.text(f"Invoice {invoice.number}"))
-    pdf.set_author("Partner Portal billing")
-    pdf.set_creation_date(rendered_at)
-    pdf.add_page()
-    pdf.use_font("B", 18)
-    pdf.cell(0, 10, pdf.text(f"Invoice {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.use_font("", 10)
+def invoice_subtotal(invoice: Invoice) -> Decimal:
+    return invoice.amount if invoice.subtotal is None else invoice.subtotal
+
+
+def paid_at_issue(invoice: Invoice) -> Decimal:
+    """What the invoice, as issued, says was already paid: all of it after an approved charge."""
+    terms = invoice.terms or {}
+    return invoice.amount if terms.get("kind") == "paid" else ZERO
+
+
+def billed_to(invoice: Invoice) -> list[str]:
+    """The billing address as given; without one, the buyer as the order named it."""
+    lines = address_lines(invoice.billing_address)
+    if lines:
+        return lines
     buyer = invoice.buyer or {}
-    pdf.cell(
-        0,
-        6,
-        pdf.text(f"Billed to: {buyer.get('name', '')} <{buyer.get('email', '')}>"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    for line in address_lines(invoice.billing_address):
-        pdf.cell(0, 5, pdf.text(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    return [line for line in (buyer.get("name"), buyer.get("email")) if line]
 
-    credit = invoice.credit_note
+
+def end_customer(invoice: Invoice) -> list[str]:
+    lines = [invoice.customer_name, f"Customer ID: {invoice.customer_id}"]
+    if invoice.customer_email:
+        lines.append(invoice.customer_email)
+    buyer = invoice.buyer or {}
+    if buyer.get("kind") == "reseller":
+        lines.append(f"Ordered by: {buyer.get('name')} ({buyer.get('reseller_id')})")
+    return lines
+
+
+def line_rows(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "product_name": line.product_name or line.product,
+            "kind": line.order_kind or line.kind,
+            "quantity": line.quantity,
+            "start_date": line.start_date,
+            "end_date": line.end_date,
+            "unit_price": line.unit_price,
+            "amount": line.amount,
+        }
+        for line in invoice.lines
+    ]
+
+
+def terms_lines(invoice: Invoice) -> tuple[str, list[str]]:
+    """The payment block of an invoice: paid when and how, or how and by when to pay it."""
+    terms = invoice.terms or {}
+    seller = seller_from(invoice.seller)
+    kind = terms.get("kind")
+    if kind == "paid":
+        paid_on = terms.get("paid_on", "")
+        how = terms.get("method_label") or METHOD_NAMES.get(terms.get("method", ""), "")
+        return "Payment", [
+            f"Paid on {paid_on} by {how}. Nothing is due.",
+            f"Payment reference: {terms.get('reference', invoice.order_number)}",
+        ]
+    if kind == "payment_failed":
+        how = terms.get("method_label") or METHOD_NAMES.get(terms.get("method", ""), "")
+        return "Payment", [
+            f"The charge to {how} on {terms.get('attempted_on', '')} was declined.",
+            f"Amount due: {money(invoice.amount, invoice.currency)} by {terms.get('due_date')}; "
+            "pay it in the Partner Portal with another payment method, or by bank transfer to:",
+            *bank_lines(seller),
+            f"Reference: {terms.get('reference', invoice.number)}",
+        ]
+    net = terms.get("net_days", 30)
+    return "Payment terms", [
+        f"Net {net}: due on {terms.get('due_date', invoice.due_date.isoformat())}. "
+        f"Amount due: {money(invoice.amount, invoice.currency)}.",
+        "Please pay by bank transfer to:",
+        f"Account holder: {seller.get('name', '')}",
+        *bank_lines(seller),
+        f"Reference (quote it with the transfer): {terms.get('reference', invoice.number)}",
+    ]
+
+
+def render_invoice(invoice: Invoice) -> bytes:
+    return render(lambda pdf: draw_invoice(pdf, invoice))
+
+
+def _start(pdf: Document, title: str, issued_at: dt.datetime) -> None:
+    pdf.set_title(pdf.text(title))
+    pdf.set_author("Partner Portal billing")
+    pdf.set_creation_date(issued_at)
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+
+
+def draw_invoice(pdf: Document, invoice: Invoice) -> None:
+    seller = seller_from(invoice.seller)
+    _start(pdf, f"Invoice {invoice.number}", invoice.issued_at)
     facts = [
         ("Invoice number", invoice.number),
         ("Invoice date", invoice.issued_on.isoformat()),
         ("Due date", invoice.due_date.isoformat()),
-        ("Status", STATUS_LABELS[invoice.status]),
-        ("Payment type", TYPE_LABELS[invoice.payment_type]),
-        ("Paid date", invoice.paid_at.date().isoformat() if invoice.paid_at else "-"),
-        ("Amount", _money(invoice.amount, invoice.currency)),
         ("Order number", invoice.order_number),
-        ("PO number", invoice.po_number or "-"),
-        ("Customer ID", invoice.customer_id),
-        ("Customer name", invoice.customer_name),
-        ("Customer email", invoice.customer_email or "-"),
     ]
-    if credit is not None:
-        what = "refunded" if credit.refunded else "applied"
-        facts.append(("Credit note", f"{credit.number} ({what} {credit.issued_on.isoformat()})"))
-    for label, value in facts:
-        pdf.use_font("B", 10)
-        pdf.cell(45, 6, pdf.text(label + ":"))
-        pdf.use_font("", 10)
-        pdf.cell(0, 6, pdf.text(value), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    if invoice.po_number:
+        facts.append(("PO number", invoice.po_number))
+    facts.append(("Currency", invoice.currency))
+    draw_heading(pdf, "Invoice", seller, facts)
+    draw_parties(pdf, [("Billed to", billed_to(invoice)), ("End customer", end_customer(invoice))])
+    draw_lines(pdf, line_rows(invoice), invoice.currency)
+    tax = invoice_tax(invoice)
+    paid = paid_at_issue(invoice)
+    draw_sums(
+        pdf,
+        [
+            ("Subtotal (net)", money(invoice_subtotal(invoice), invoice.currency), False),
+            *tax_sum_rows(tax, invoice.currency),
+            ("Total", money(invoice.amount, invoice.currency), True),
+            ("Amount paid", money(paid, invoice.currency), False),
+            ("Amount due", money(invoice.amount - paid, invoice.currency), True),
+        ],
+    )
+    draw_notes(pdf, "Tax", tax_notes(tax))
+    title, lines = terms_lines(invoice)
+    draw_notes(pdf, title, lines)
 
-    widths = (20, 35, 18, 50, 30, 30)
-    pdf.use_font("B", 9)
-    for width, title in zip(
-        widths, ("Product", "Type", "Quantity", "Period", "Unit price", "Amount"), strict=True
-    ):
-        pdf.cell(width, 7, title, border=1)
-    pdf.ln(7)
-    pdf.use_font("", 9)
-    for line in invoice.lines:
-        cells = (
-            pdf.text(line.product),
-            KIND_LABELS.get(line.kind, line.kind),
-            str(line.quantity),
-            f"{line.start_date.isoformat()} to {line.end_date.isoformat()}",
-            _money(line.unit_price, invoice.currency),
-            _money(line.amount, invoice.currency),
-        )
-        for width, value in zip(widths, cells, strict=True):
-            pdf.cell(width, 7, value, border=1)
-        pdf.ln(7)
-    pdf.ln(3)
-    pdf.use_font("B", 11)
-    pdf.cell(
-        0,
-        7,
-        pdf.text(f"Total: {_money(invoice.amount, invoice.currency)}"),
-        new_x="LMARGIN",
-        new_y="NEXT",
+
+def render_credit_note(note: CreditNote) -> bytes:
+    return render(lambda pdf: draw_credit_note(pdf, note))
+
+
+def draw_credit_note(pdf: Document, note: CreditNote) -> None:
+    invoice = note.invoice
+    seller = seller_from(invoice.seller)
+    _start(pdf, f"Credit note {note.number}", note.issued_at)
+    facts = [
+        ("Credit note number", note.number),
+        ("Date", note.issued_on.isoformat()),
+        ("Corrects invoice", invoice.number),
+        ("Invoice date", invoice.issued_on.isoformat()),
+        ("Order number", invoice.order_number),
+    ]
+    if invoice.po_number:
+        facts.append(("PO number", invoice.po_number))
+    facts.append(("Currency", note.currency))
+    draw_heading(pdf, "Credit note", seller, facts)
+    draw_parties(pdf, [("Billed to", billed_to(invoice)), ("End customer", end_customer(invoice))])
+    draw_lines(pdf, line_rows(invoice), note.currency, sign=-1)
+    tax = list(note.tax if note.tax is not None else invoice_tax(invoice))
+    subtotal = note.amount if note.subtotal is None else note.subtotal
+    settled = (
+        f"Refunded to the original payment method on {note.issued_on.isoformat()}"
+        + (f" (reference {note.refund_reference})." if note.refund_reference else ".")
+        if note.refunded
+        else f"Applied to invoice {invoice.number}, which is settled: nothing is due."
+    )
+    draw_sums(
+        pdf,
+        [
+            ("Subtotal (net)", money(-subtotal, note.currency), False),
+            *tax_sum_rows(tax, note.currency, sign=-1),
+            ("Total credited", money(-note.amount, note.currency), True),
+        ],
+    )
+    draw_notes(pdf, "Tax", tax_notes(tax))
+    reason = [f"Reason: {note.reason}"] if note.reason else []
+    draw_notes(
+        pdf,
+        "Settlement",
+        [f"This credit note cancels invoice {invoice.number} in full.", settled, *reason],
     )

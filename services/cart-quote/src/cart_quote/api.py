@@ -31,9 +31,9 @@ from cart_quote.lines import (
 from cart_quote.models import Cart, CartItem, Quote
 from cart_quote.pdf import render_quote
 from cart_quote.price_book import book_for
-from cart_quote.pricing import total
+from cart_quote.tax import InvalidVatId, Summary, summarise
 from cart_quote.views import cart_view, priced_lines, quote_view
-from portal_contracts.api.carts import CartItemRequest, CartItemUpdateRequest
+from portal_contracts.api.carts import CartItemRequest, CartItemUpdateRequest, CartQueryArgs
 from portal_contracts.api.quotes import (
     ClaimQuoteRequest,
     GetQuoteRequest,
@@ -73,16 +73,56 @@ def now_and_today():
     return now, now.date()
 
 
-def answer_cart(session, identity: Identity, customer_id: str, status: int = 200, headers=None):
+def summary_for(lines: list[dict], address: dict | None, today) -> Summary:
+    """Subtotal, tax and total of priced lines for this billing address; 422 for a VAT ID that
+    is not a well-formed VAT number of the address's EU country."""
+    try:
+        return summarise(
+            (line["amount"] for line in lines),
+            address,
+            seller_country=current_service().config.seller.country,
+            on=today,
+        )
+    except InvalidVatId:
+        raise invalid(
+            {
+                "billing_address": {
+                    "vat_id": [
+                        "Not a well-formed VAT number of the billing address's country "
+                        "(e.g. DE123456789 for Germany)."
+                    ]
+                }
+            },
+            "The VAT ID cannot be used.",
+        )
+
+
+def answer_cart(
+    session,
+    identity: Identity,
+    customer_id: str,
+    status: int = 200,
+    headers=None,
+    address: dict | None = None,
+):
     service = current_service()
     now, today = now_and_today()
     book = book_for(session, identity, service.config.default_currency)
     cart = open_cart(session, identity.tenant, customer_id, now, service.config.cart_idle_days)
-    return (
-        cart_view(cart, customer_id, book, today, service.config.cart_idle_days),
-        status,
-        (headers or {}),
+    lines = priced_lines(cart, book, today)
+    if address:
+        summary_for(lines, address, today)  # a malformed VAT ID is a 422, not a 500
+    body = cart_view(
+        cart,
+        customer_id,
+        book,
+        today,
+        service.config.cart_idle_days,
+        lines,
+        seller_country=service.config.seller.country,
+        address=address,
     )
+    return body, status, (headers or {})
 
 
 # -- the cart ------------------------------------------------------------------------------------
@@ -91,8 +131,11 @@ def answer_cart(session, identity: Identity, customer_id: str, status: int = 200
 @bp.get("/customers/<customer_id>/cart")
 def get_cart(customer_id: str):
     identity = buyer_on(customer_id)
+    # ?country=&vat_id= : the billing address the tax is shown for (checkout passes its own).
+    args = CartQueryArgs().load(request.args.to_dict())
+    address = {"country": args["country"], "vat_id": args.get("vat_id")} if args else None
     with unit_of_work() as uow:
-        body = answer_cart(uow.session, identity, customer_id)
+        body = answer_cart(uow.session, identity, customer_id, address=address)
         uow.commit()  # an idle cart found expired is closed for good
     return body
 
@@ -189,6 +232,7 @@ def get_quote(customer_id: str):
         if cart is None or not cart.items:
             raise conflict("The cart is empty: add lines before getting a quote.")
         book = book_for(uow.session, identity, service.config.default_currency)
+        lines = priced_lines(cart, book, today)
         quote = issue_quote(
             IssueQuote(
                 buyer=identity,
@@ -197,9 +241,11 @@ def get_quote(customer_id: str):
                 billing_address=data["billing_address"],
                 po_number=data.get("po_number"),
                 currency=book.currency,
-                lines=priced_lines(cart, book, today),
+                lines=lines,
                 issued_at=now,
                 valid_days=service.config.quote_valid_days,
+                summary=summary_for(lines, data["billing_address"], today),
+                seller=service.config.seller.as_dict(),
             ),
             uow,
         )
@@ -456,13 +502,8 @@ def price_lines():
                 errors[str(index)] = exc.errors
     if errors:
         raise invalid({"lines": errors}, "Some lines cannot be priced.")
-    return to_json_ready(
-        {
-            "currency": book.currency,
-            "total": total(line["amount"] for line in lines),
-            "lines": lines,
-        }
-    )
+    summary = summary_for(lines, data.get("billing_address"), today)
+    return to_json_ready({"currency": book.currency, **summary.as_dict(), "lines": lines})
 
 
 @bp.post("/internal/quotes/claim")

@@ -1,8 +1,9 @@
 """Settings of the cart-quote service."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from portal_runtime.config import Config
+from portal_runtime.seller import Seller
 
 
 @dataclass
@@ -13,3 +14,5 @@ class CartQuoteConfig(Config):
     quote_valid_days: int = 30
     # The currency of a caller whose identity names none.
     default_currency: str = "USD"
+    # Who sells (SELLER_* variables): printed on quotes; its country decides the VAT rules.
+    seller: Seller = field(default_factory=Seller.from_env)

@@ -25,7 +25,7 @@ from cart_quote.models import (
     Quote,
     QuoteLine,
 )
-from cart_quote.pricing import total
+from cart_quote.tax import Summary, TaxLine
 from portal_runtime import logs
 from portal_runtime.consumer import Event
 from portal_runtime.identity import Identity
@@ -141,6 +141,9 @@ class IssueQuote:
     lines: list[dict]
     issued_at: dt.datetime
     valid_days: int
+    # What the lines add up to for this billing address (``tax.summarise``), and the seller.
+    summary: Summary
+    seller: dict
 
 
 def issue_quote(cmd: IssueQuote, uow: UnitOfWork) -> Quote:
@@ -159,20 +162,26 @@ def issue_quote(cmd: IssueQuote, uow: UnitOfWork) -> Quote:
         billing_address=dict(cmd.billing_address) if cmd.billing_address else None,
         po_number=cmd.po_number,
         currency=cmd.currency,
-        total=total(line["amount"] for line in cmd.lines),
+        subtotal=cmd.summary.subtotal,
+        tax=tax_json(cmd.summary.tax),
+        seller=dict(cmd.seller),
+        total=cmd.summary.total,
         status="open",
         issued_at=cmd.issued_at,
         valid_until=cmd.issued_at.date() + dt.timedelta(days=cmd.valid_days),
     )
     for line in cmd.lines:
-        quote.lines.append(
-            QuoteLine(product_name=line.get("product_name", line["product"]), **order_line(line))
-        )
+        quote.lines.append(QuoteLine(**order_line(line)))
     uow.session.add(quote)
     uow.session.flush()  # the number derives from the row id
     quote.number = quote_number(quote)
     uow.publish("quotes.quote.issued", quote_issued_payload(quote))
     return quote
+
+
+def tax_json(tax: list[TaxLine]) -> list[dict]:
+    """Tax lines as stored in a JSON column: decimals as strings, exact."""
+    return [{"rate": str(t.rate), "amount": str(t.amount), "note": t.note} for t in tax]
 
 
 def quote_line_payload(line: QuoteLine) -> dict:
@@ -191,6 +200,7 @@ def quote_line_payload(line: QuoteLine) -> dict:
         "license_ids": list(line.license_ids or []),
         "unit_price": line.unit_price,
         "amount": line.amount,
+        "product_name": line.product_name,
     }
 
 
@@ -207,6 +217,8 @@ def quote_issued_payload(quote: Quote) -> dict:
         "end_user": quote.end_user,
         "po_number": quote.po_number,
         "lines": [quote_line_payload(line) for line in quote.lines],
+        "subtotal": quote.subtotal,
+        "tax": quote.tax,
         "total": quote.total,
         "currency": quote.currency,
         "valid_until": quote.valid_until,

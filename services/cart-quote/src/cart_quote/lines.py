@@ -247,9 +247,12 @@ ORDER_LINE_FIELDS = (
     "license_ids",
     "unit_price",
     "amount",
+    "product_name",
 )
 
 
 def order_line(line: dict) -> dict:
-    """Exactly the fields of an ``orders.order.placed`` line."""
-    return {key: line[key] for key in ORDER_LINE_FIELDS}
+    """Exactly the fields of an ``orders.order.placed`` line (the product's name, when missing,
+    is its code)."""
+    fields = {key: line[key] for key in ORDER_LINE_FIELDS if key != "product_name"}
+    return {**fields, "product_name": line.get("product_name") or line["product"]}

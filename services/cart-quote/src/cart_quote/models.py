@@ -132,6 +132,12 @@ class Quote(Base):
     billing_address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     po_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
+    # Net sum of the lines and the tax on it (``[{rate, amount, note}]``); ``total`` is gross.
+    # NULL on quotes issued before tax was computed (their total was net, with no tax).
+    subtotal: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    tax: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # The seller as it was when the quote was issued.
+    seller: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     total: Mapped[Decimal] = mapped_column(Money())
     # open | ordered | cancelled; "expired" is an open quote read past valid_until.
     status: Mapped[str] = mapped_column(String(10), default="open")

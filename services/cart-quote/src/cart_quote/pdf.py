@@ -1,38 +1,30 @@
-"""The printed quote: a one-document PDF with everything a buyer needs to order against it."""
+"""The printed quote: a one-document PDF with everything a buyer needs to order against it.
+
+The same blocks as an invoice (``portal_runtime.documents``): the seller, who is billed (the
+billing address as given) beside the end customer, the lines by product name, subtotal, tax per
+rate and total, the tax mentions, then how to order it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from fpdf.enums import XPos, YPos
-
 from cart_quote.handlers import effective_status
 from cart_quote.models import Quote
-from portal_runtime.documents import Document, render
-
-KIND_LABELS = {
-    "new": "New subscription",
-    "renewal": "Renewal",
-    "upgrade": "Upgrade",
-    "downgrade": "Downgrade",
-}
-
-
-def _address(address: dict | None) -> list[str]:
-    if not address:
-        return []
-    city = " ".join(
-        part for part in (address.get("postal_code"), address.get("city")) if part
-    ).strip()
-    rows = [
-        address.get("name"),
-        address.get("line1"),
-        address.get("line2"),
-        ", ".join(p for p in (city, address.get("region")) if p),
-        address.get("country"),
-        f"VAT ID {address['vat_id']}" if address.get("vat_id") else None,
-    ]
-    return [row for row in rows if row]
+from portal_runtime.documents import (
+    Document,
+    address_lines,
+    draw_heading,
+    draw_lines,
+    draw_notes,
+    draw_parties,
+    draw_sums,
+    money,
+    render,
+    tax_notes,
+    tax_sum_rows,
+)
+from portal_runtime.seller import seller_from
 
 
 def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None) -> bytes:
@@ -41,94 +33,63 @@ def render_quote(quote: Quote, today: dt.date, reseller_name: str | None = None)
     return render(lambda pdf: draw_quote(pdf, quote, today, reseller_name))
 
 
-def draw_quote(pdf: Document, quote: Quote, today: dt.date, reseller_name: str | None) -> None:
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title(pdf.text(f"Quote {quote.number}"))
-    pdf.add_page()
-
-    def line(text: str = "", size: int = 10, style: str = "", height: float = 5.5) -> None:
-        pdf.use_font(style=style, size=size)
-        pdf.cell(0, height, pdf.text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    line(f"Quote {quote.number}", size=18, style="B", height=10)
-    status = effective_status(quote, today)
-    line(f"Status: {status}")
-    line(f"Issued: {quote.issued_at.date().isoformat()}")
-    line(f"Valid until: {quote.valid_until.isoformat()}")
-    if quote.po_number:
-        line(f"PO number: {quote.po_number}")
-    line()
-
+def buyer_lines(quote: Quote, reseller_name: str | None) -> tuple[str, list[str]]:
+    address = address_lines(quote.billing_address)
     buyer = quote.buyer or {}
     if quote.reseller_id:
-        line("Reseller", style="B")
         name = buyer.get("name")
         if not name or name == quote.reseller_id:
             name = reseller_name or quote.reseller_id
-        line(f"{name} ({quote.reseller_id})")
-        if buyer.get("email"):
-            line(buyer["email"])
+        who = [f"{name} ({quote.reseller_id})", buyer.get("email")]
     elif quote.kind == "direct":
-        line("Issued by", style="B")
-        line("Vendor sales (direct quote)")
+        who = ["Vendor sales (direct quote)"]
     else:
-        line("Buyer", style="B")
-        line(f"{buyer.get('name') or quote.customer_name} (the customer)")
-    line()
-    line("Customer", style="B")
-    line(f"{quote.customer_name} ({quote.customer_id})")
-    if quote.customer_email:
-        line(quote.customer_email)
-    line()
-    end_user = quote.end_user or {}
-    line("End user (licensee)", style="B")
-    line(f"{end_user.get('first_name', '')} {end_user.get('last_name', '')}".strip())
-    line(end_user.get("email", ""))
-    address = _address(quote.billing_address)
-    if address:
-        line()
-        line("Billing address", style="B")
-        for row in address:
-            line(row)
-    line()
+        who = [f"{buyer.get('name') or quote.customer_name} (the customer)"]
+    return "Billed to", address or [w for w in who if w]
 
-    widths = (8, 50, 12, 24, 24, 24, 22, 26)
-    headers = ("#", "Product", "Qty", "Start", "End", "Kind", "Unit", "Amount")
-    pdf.use_font(style="B", size=9)
-    for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 7, header, border="B")
-    pdf.ln(7)
-    pdf.use_font(size=9)
-    for item in quote.lines:
-        cells = (
-            str(item.line_no),
-            f"{item.product_name} ({item.product})",
-            str(item.quantity),
-            item.start_date.isoformat(),
-            item.end_date.isoformat(),
-            KIND_LABELS.get(item.kind, item.kind),
-            f"{item.unit_price:.2f}",
-            f"{item.amount:.2f}",
-        )
-        for width, cell in zip(widths, cells, strict=True):
-            pdf.cell(width, 6, pdf.text(cell)[:40])
-        pdf.ln(6)
-        if not item.fallback_eligible:
-            pdf.use_font(style="I", size=8)
-            pdf.cell(8, 5, "")
-            pdf.cell(0, 5, "Under one year of cover: no perpetual fallback license.")
-            pdf.ln(5)
-            pdf.use_font(size=9)
-    pdf.use_font(style="B", size=11)
-    pdf.ln(2)
-    pdf.cell(0, 8, pdf.text(f"Total: {quote.total:.2f} {quote.currency}"), align="R", border="T")
-    pdf.ln(10)
-    pdf.use_font(size=8)
-    pdf.multi_cell(
-        0,
-        4,
-        pdf.text(
-            f"Prices in {quote.currency}, excluding taxes. This quote is valid until "
-            f"{quote.valid_until.isoformat()}; order it with your PO before then."
-        ),
+
+def draw_quote(pdf: Document, quote: Quote, today: dt.date, reseller_name: str | None) -> None:
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_title(pdf.text(f"Quote {quote.number}"))
+    pdf.set_creation_date(quote.issued_at)
+    pdf.add_page()
+    facts = [
+        ("Quote number", quote.number),
+        ("Issued", quote.issued_at.date().isoformat()),
+        ("Valid until", quote.valid_until.isoformat()),
+        ("Status", effective_status(quote, today)),
+    ]
+    if quote.po_number:
+        facts.append(("PO number", quote.po_number))
+    facts.append(("Currency", quote.currency))
+    draw_heading(pdf, "Quote", seller_from(quote.seller), facts)
+    end_user = quote.end_user or {}
+    licensee = f"{end_user.get('first_name', '')} {end_user.get('last_name', '')}".strip()
+    customer = [quote.customer_name, f"Customer ID: {quote.customer_id}", quote.customer_email]
+    customer += [f"Licensee contact: {licensee}", end_user.get("email")]
+    title, billed = buyer_lines(quote, reseller_name)
+    draw_parties(pdf, [(title, billed), ("End customer", [c for c in customer if c])])
+    draw_lines(pdf, quote.lines, quote.currency)
+    tax = list(quote.tax or [])
+    subtotal = quote.total if quote.subtotal is None else quote.subtotal
+    draw_sums(
+        pdf,
+        [
+            ("Subtotal (net)", money(subtotal, quote.currency), False),
+            *tax_sum_rows(tax, quote.currency),
+            ("Total", money(quote.total, quote.currency), True),
+        ],
     )
+    draw_notes(pdf, "Tax", tax_notes(tax))
+    short = [line.line_no for line in quote.lines if not line.fallback_eligible]
+    notes = [
+        f"Prices in {quote.currency}"
+        + (", including the tax above." if tax else ", excluding taxes.")
+        + f" This quote is valid until {quote.valid_until.isoformat()}; order it with your PO "
+        "before then. Ordered, it is invoiced and due 30 days after the invoice date (Net 30), "
+        "payable by bank transfer."
+    ]
+    if short:
+        lines = ", ".join(str(n) for n in short)
+        notes.append(f"Line(s) {lines}: under one year of cover, no perpetual fallback license.")
+    draw_notes(pdf, "Terms", notes)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from cart_quote.handlers import effective_status
 from cart_quote.lines import priced
 from cart_quote.models import Cart, Quote
 from cart_quote.price_book import PriceBook
-from cart_quote.pricing import total
+from cart_quote.tax import Summary, summarise
 from portal_contracts.api.carts import CartSchema
 from portal_contracts.api.quotes import QuoteSchema
 
@@ -34,14 +35,26 @@ def cart_view(
     today: dt.date,
     idle_days: int,
     lines: list[dict] | None = None,
+    *,
+    seller_country: str,
+    address: dict | None = None,
 ) -> dict:
     lines = priced_lines(cart, book, today) if lines is None else lines
+    amounts = [line["amount"] for line in lines]
+    # A cart knows no billing address: it shows the tax for the one its reader names (checkout
+    # names its own), and none before that.
+    if address:
+        summary = summarise(amounts, address, seller_country=seller_country, on=today)
+    else:
+        summary = Summary(sum(amounts, Decimal("0.00")), [])
     return CART.dump(
         {
             "id": str(cart.id) if cart is not None else None,
             "customer_id": customer_id,
             "items": lines,
-            "total": total(line["amount"] for line in lines),
+            "subtotal": summary.subtotal,
+            "tax": [t.as_dict() for t in summary.tax],
+            "total": summary.total,
             "currency": book.currency,
             "updated_at": cart.updated_at if cart is not None else None,
             "expires_at": (
@@ -68,6 +81,9 @@ def quote_view(quote: Quote, today: dt.date) -> dict:
             "billing_address": quote.billing_address,
             "po_number": quote.po_number,
             "lines": quote.lines,
+            # A quote from before tax was computed: its total was net, with no tax line.
+            "subtotal": quote.total if quote.subtotal is None else quote.subtotal,
+            "tax": quote.tax or [],
             "total": quote.total,
             "currency": quote.currency,
             "issued_at": quote.issued_at,

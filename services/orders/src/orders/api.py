@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from decimal import Decimal
 
 from flask import Blueprint, request
 from marshmallow import ValidationError
@@ -32,6 +33,7 @@ from portal_contracts.api.orders import (
     QuoteOrderRequest,
 )
 from portal_contracts.base import lenient
+from portal_contracts.common import TaxLine
 from portal_contracts.events.orders import BillingAddress, OrderLine
 from portal_runtime.http import read_in_parallel
 from portal_runtime.identity import Identity
@@ -52,6 +54,7 @@ BUYING_ROLES = ("admin", "sales")
 # What an order line carries (the ``orders.order.placed`` line), read leniently from cart-quote.
 ORDER_LINE = lenient(OrderLine)
 BILLING_ADDRESS = lenient(BillingAddress)
+TAX_LINE = lenient(TaxLine)
 
 
 def require_buyer(identity: Identity) -> None:
@@ -180,6 +183,23 @@ def frozen_lines(items: list[dict], where: str) -> list[dict]:
     return lines
 
 
+def tax_of(priced: dict, lines: list[dict], where: str) -> list[dict]:
+    """The tax lines cart-quote computed, checked to add up: lines + tax = the total it quoted.
+
+    A cart, quote or pricing answer from before tax was computed has none (its total is net)."""
+    tax = []
+    for entry in priced.get("tax") or []:
+        try:
+            tax.append(TAX_LINE.load(entry))
+        except ValidationError as exc:
+            raise Problem(502, f"The {where} has a tax line this service cannot read ({exc}).")
+    subtotal = sum((Decimal(line["amount"]) for line in lines), Decimal("0.00"))
+    expected = subtotal + sum((t["amount"] for t in tax), Decimal("0.00"))
+    if priced.get("total") is not None and Decimal(str(priced["total"])) != expected:
+        raise Problem(502, f"The {where}'s total does not add up to its lines and tax.")
+    return tax
+
+
 def _parse_instant(text: str | None) -> dt.datetime | None:
     if not text:
         return None
@@ -261,7 +281,8 @@ def checkout(customer_id: str):
         now = service.clock.now()
         (kind, method_id), cart, customer = read_in_parallel(
             lambda: payment_of(identity, data["payment_method_id"]),
-            lambda: service.carts.cart(identity, customer_id),
+            # The cart priced with its tax for this billing address (a bad VAT ID: a 422).
+            lambda: service.carts.cart(identity, customer_id, data["billing_address"]),
             lambda: customer_record(customer_id),
         )
         cart_id, lines = cart_content(cart, now)
@@ -281,6 +302,7 @@ def checkout(customer_id: str):
             source_reference=cart_id or None,
             source_key=source_key,
             billing_address=data["billing_address"],
+            tax=tax_of(cart, lines, "cart"),
             placed_at=now,
             portal_base_url=service.config.portal_base_url,
         )
@@ -316,6 +338,7 @@ def order_quote(number: str):
             raise invalid({"po_number": ["A PO number is required to be invoiced."]})
         if not quote.get("end_user"):
             raise Problem(502, "The quote has no end-user (licensee) to deliver to.")
+        lines = frozen_lines(quote.get("lines") or [], "quote")
         return PlaceOrder(
             buyer=identity.buyer(),
             customer={
@@ -325,7 +348,8 @@ def order_quote(number: str):
             },
             end_user={k: quote["end_user"][k] for k in ("first_name", "last_name", "email")},
             currency=quote.get("currency") or identity.currency,
-            lines=frozen_lines(quote.get("lines") or [], "quote"),
+            lines=lines,
+            tax=tax_of(quote, lines, "quote"),
             payment_kind="po",
             po_number=po_number,
             send_activation_email=data["send_activation_email"],
@@ -360,7 +384,9 @@ def place_direct_order():
         customer, payment, priced = read_in_parallel(
             lambda: customer_for_direct_order(identity, data["customer_id"]),
             (lambda: payment_of(identity, method)) if method else None,
-            lambda: service.pricing.price(identity, data["customer_id"], lines),
+            lambda: service.pricing.price(
+                identity, data["customer_id"], lines, data.get("billing_address")
+            ),
         )
         kind, method_id = payment or ("po", None)
         priced_lines = frozen_lines(priced["lines"], "priced order")
@@ -374,6 +400,7 @@ def place_direct_order():
             end_user=data["end_user"],
             currency=priced["currency"],
             lines=priced_lines,
+            tax=tax_of(priced, priced_lines, "priced order"),
             payment_kind=kind,
             payment_method_id=method_id,
             po_number=data.get("po_number"),

@@ -8,7 +8,7 @@ replayed event changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -35,10 +35,25 @@ class PlaceOrder:
     billing_address: dict | None = None
     placed_at: dt.datetime | None = None
     portal_base_url: str = ""
+    # The tax cart-quote computed on the lines for the billing address: [{rate, amount, note}].
+    tax: list[dict] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((Decimal(line["amount"]) for line in self.lines), Decimal("0.00"))
 
     @property
     def total(self) -> Decimal:
-        return sum((Decimal(line["amount"]) for line in self.lines), Decimal("0.00"))
+        """The gross amount charged: the net lines plus their tax."""
+        return self.subtotal + sum((Decimal(t["amount"]) for t in self.tax), Decimal("0.00"))
+
+
+def tax_json(tax: list[dict]) -> list[dict]:
+    """Tax lines as a JSON column keeps them: decimals as exact strings."""
+    return [
+        {"rate": str(Decimal(t["rate"])), "amount": str(Decimal(t["amount"])), "note": t["note"]}
+        for t in tax
+    ]
 
 
 def order_number(order: Order) -> str:
@@ -64,6 +79,8 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Order:
         end_user=cmd.end_user,
         end_user_email=cmd.end_user["email"],
         currency=cmd.currency,
+        subtotal=cmd.subtotal,
+        tax=tax_json(cmd.tax),
         total=cmd.total,
         po_number=cmd.po_number,
         payment_kind=cmd.payment_kind,
@@ -80,6 +97,7 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Order:
                 line_no=number,
                 kind=line["kind"],
                 product=line["product"],
+                product_name=line.get("product_name"),
                 quantity=line["quantity"],
                 term_years=line.get("term_years"),
                 start_date=line["start_date"],
@@ -114,6 +132,8 @@ def order_placed_payload(order: Order, portal_base_url: str = "") -> dict:
         "customer": customer_of(order),
         "end_user": order.end_user,
         "currency": order.currency,
+        "subtotal": order.subtotal,
+        "tax": order.tax,
         "total": order.total,
         "po_number": order.po_number,
         "payment": {"kind": order.payment_kind, "method_id": order.payment_method_id},
@@ -135,6 +155,7 @@ def order_placed_payload(order: Order, portal_base_url: str = "") -> dict:
                 "license_ids": line.license_ids,
                 "unit_price": line.unit_price,
                 "amount": line.amount,
+                "product_name": line.product_name,
             }
             for line in order.lines
         ],

@@ -51,6 +51,10 @@ class Order(Base):
     end_user: Mapped[dict] = mapped_column(JSON)
     end_user_email: Mapped[str] = mapped_column(String(254), index=True)
     currency: Mapped[str] = mapped_column(String(3))
+    # The net sum of the lines and the tax on it as cart-quote priced it (``[{rate, amount,
+    # note}]``); ``total`` is the gross amount charged. NULL on orders from before tax.
+    subtotal: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    tax: Mapped[list | None] = mapped_column(JSON, nullable=True)
     total: Mapped[Decimal] = mapped_column(Money())
     po_number: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
     payment_kind: Mapped[str] = mapped_column(String(10))
@@ -89,6 +93,7 @@ class OrderLine(Base):
     line_no: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(12))
     product: Mapped[str] = mapped_column(String(20))
+    product_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     quantity: Mapped[int] = mapped_column(Integer)
     term_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
     start_date: Mapped[dt.date] = mapped_column(Date)

@@ -20,7 +20,13 @@ class Customers(Protocol):
 
 
 class Pricing(Protocol):
-    def price(self, identity: Identity, customer_id: str, lines: list[dict]) -> dict: ...
+    def price(
+        self,
+        identity: Identity,
+        customer_id: str,
+        lines: list[dict],
+        billing_address: dict | None = None,
+    ) -> dict: ...
 
 
 class PaymentMethods(Protocol):
@@ -30,7 +36,9 @@ class PaymentMethods(Protocol):
 class Carts(Protocol):
     """cart-quote's cart and quotes, read with the caller's identity (its tenancy applies)."""
 
-    def cart(self, identity: Identity, customer_id: str) -> dict | None: ...
+    def cart(
+        self, identity: Identity, customer_id: str, billing_address: dict | None = None
+    ) -> dict | None: ...
 
     def quote(self, identity: Identity, number: str) -> dict | None: ...
 
@@ -71,13 +79,22 @@ class HttpPricing:
     def __init__(self, client: ServiceClient):
         self.client = client
 
-    def price(self, identity: Identity, customer_id: str, lines: list[dict]) -> dict:
+    def price(
+        self,
+        identity: Identity,
+        customer_id: str,
+        lines: list[dict],
+        billing_address: dict | None = None,
+    ) -> dict:
+        body = {"customer_id": customer_id, "lines": lines}
+        if billing_address:
+            body["billing_address"] = billing_address  # the tax is computed for it
         resp = self.client.request(
             "POST",
             "/internal/pricing",
             identity=identity,
             # Dates in the lines travel as ISO strings.
-            json=to_json_ready({"customer_id": customer_id, "lines": lines}),
+            json=to_json_ready(body),
             request_id=_request_id(),
         )
         if resp.status_code == 422:
@@ -115,12 +132,30 @@ class HttpCarts:
     def __init__(self, client: ServiceClient):
         self.client = client
 
-    def cart(self, identity: Identity, customer_id: str) -> dict | None:
-        return self.client.get_json(
+    def cart(
+        self, identity: Identity, customer_id: str, billing_address: dict | None = None
+    ) -> dict | None:
+        """The cart, with its tax for ``billing_address`` (its country and VAT ID)."""
+        params = {}
+        if billing_address and billing_address.get("country"):
+            params["country"] = billing_address["country"]
+            if billing_address.get("vat_id"):
+                params["vat_id"] = billing_address["vat_id"]
+        resp = self.client.request(
+            "GET",
             f"/customers/{escape(customer_id, safe='')}/cart",
             identity=identity,
             request_id=_request_id(),
+            params=params,
         )
+        if resp.status_code == 404:
+            return None
+        if resp.status_code == 422:
+            body = resp.json()
+            raise Problem(422, body.get("detail", "Invalid."), errors=body.get("errors"))
+        if resp.status_code != 200:
+            raise ServiceUnavailable("cart-quote")
+        return resp.json()
 
     def quote(self, identity: Identity, number: str) -> dict | None:
         return self.client.get_json(

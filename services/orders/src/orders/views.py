@@ -25,6 +25,9 @@ def order_view(order: Order, config: OrdersConfig) -> dict:
             "payment_kind": order.payment_kind,
             "payment_method_id": order.payment_method_id,
             "lines": order.lines,
+            # An order from before tax was computed: its total was net, with no tax line.
+            "subtotal": order.total if order.subtotal is None else order.subtotal,
+            "tax": order.tax or [],
             "total": order.total,
             "currency": order.currency,
             "invoice_number": order.invoice_number,
