@@ -256,7 +256,8 @@ LINE_HEADERS = ("Product", "Kind", "Qty", "Period", "Unit price", "Net amount")
 def draw_lines(pdf: Document, rows: Iterable[dict], currency: str, sign: int = 1) -> None:
     """The table of lines: product name, kind, quantity, period, unit price, net amount.
 
-    ``rows`` (dicts or objects) have ``product_name``, ``kind``, ``quantity``, ``start_date``, ``end_date``,
+    ``rows`` (dicts or objects) have ``product_name``, ``kind``, ``quantity``,
+    ``start_date``, ``end_date``,
     ``unit_price``, ``amount``; ``sign=-1`` prints the amounts negative (a credit note)."""
     pdf.use_font("B", 8.5)
     pdf.set_fill_color(235, 238, 242)

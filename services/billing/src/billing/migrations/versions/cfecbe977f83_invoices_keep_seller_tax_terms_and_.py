@@ -1,7 +1,7 @@
 """invoices keep seller, tax, terms and product names; credit note documents
 
 Revision ID: cfecbe977f83
-Revises: 0b42dc82f374
+Revises: c9e5a7b32d43
 Create Date: 2026-12-01 21:39:59.990972
 """
 from alembic import op
@@ -10,7 +10,7 @@ import portal_runtime.db
 
 
 revision = 'cfecbe977f83'
-down_revision = '0b42dc82f374'
+down_revision = 'c9e5a7b32d43'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """quotes keep subtotal, tax and seller
 
 Revision ID: d10fedb700ba
-Revises: f77490ae9226
+Revises: b8d4f6a21c32
 Create Date: 2026-12-01 21:32:07.607635
 """
 from alembic import op
@@ -10,7 +10,7 @@ import portal_runtime.db
 
 
 revision = 'd10fedb700ba'
-down_revision = 'f77490ae9226'
+down_revision = 'b8d4f6a21c32'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """orders keep subtotal, tax and product names
 
 Revision ID: db29756d613e
-Revises: 960bb7aba21b
+Revises: a7c3e5f10b21
 Create Date: 2026-12-01 21:34:32.595555
 """
 from alembic import op
@@ -10,7 +10,7 @@ import portal_runtime.db
 
 
 revision = 'db29756d613e'
-down_revision = '960bb7aba21b'
+down_revision = 'a7c3e5f10b21'
 branch_labels = None
 depends_on = None
 
