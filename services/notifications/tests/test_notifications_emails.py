@@ -106,7 +106,12 @@ def test_order_confirmation_links_to_the_order_in_the_portal_and_lists_what_was_
     assert "https://portal.test/portal/orders/O-2026-000042" in row.text_body
     assert 'href="https://portal.test/portal/orders/O-2026-000042"' in row.html_body
     assert "USD 448.20" in row.text_body
-    assert "x 2" in row.text_body
+    # The quantity and the period never run together ("2" + "22 Nov" read as "222 Nov"): the
+    # text says which is which, the HTML cells are padded apart.
+    assert "quantity 2, 22 November 2026 to" in row.text_body
+    assert 'padding: 4px 8px;">2</td><td style="padding: 4px 8px;">22 November 2026' in (
+        row.html_body
+    )
 
 
 def test_order_confirmation_uses_the_link_the_order_carries(service):
