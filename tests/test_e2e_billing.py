@@ -103,7 +103,7 @@ def test_po_order_invoice_is_due_in_30_days_and_cancelling_applies_a_credit_note
     pdf = client.get(f"/invoices/{invoice['number']}/pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"].startswith("application/pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert invoice["number"] in text and po in text and "Postpaid" in text
+    assert invoice["number"] in text and po in text and "Net 30" in text
 
     assert client.post(f"/orders/{number}/cancel").status_code in (200, 202)
     settled = wait_for(
@@ -112,8 +112,12 @@ def test_po_order_invoice_is_due_in_30_days_and_cancelling_applies_a_credit_note
         what="credit note",
     )
     assert (settled["status"], settled["payment_type"]) == ("applied", "credit_note")
-    assert settled["credit_note"]["number"].startswith(f"CN-{demo.DEMO_RESELLER_ID}-")
+    assert settled["credit_note"]["number"].startswith("CN-PS-")  # the seller's series
     assert settled["amount"] == invoice["amount"]
+    note = client.get(f"/invoices/{invoice['number']}/credit-note/pdf")
+    assert note.status_code == 200 and note.headers["Content-Type"].startswith("application/pdf")
+    note_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(note.content)).pages)
+    assert settled["credit_note"]["number"] in note_text and invoice["number"] in note_text
 
 
 def test_paypal_is_set_up_through_the_sandbox_approval_page(system):

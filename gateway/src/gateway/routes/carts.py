@@ -11,11 +11,12 @@ ROUTES = [
         "GET",
         "/customers/{customer_id}/cart",
         "cart-quote",
-        "The customer's cart",
+        "The customer's cart (with its tax for the billing country and VAT ID of the query)",
         TAG,
         roles=SALES,
         customer_admin=True,
         customer_in="path",
+        query=contract("carts", "CartQueryArgs"),
         response=CART,
     ),
     Route(
