@@ -238,6 +238,10 @@ def test_an_admin_assigns_by_csv_with_a_bad_row_creates_a_link_and_revokes(pages
     assert bad_link.status_code == 422
     assert "Enter the date as YYYY-MM-DD." in html(bad_link)
 
+    overview = html(pages.get(f"{acme}/overview"))
+    assert re.search(r">WS</a></th>\s*<td>\d+</td>", overview)
+    assert 'aria-label="WS: ' in overview
+
     users = html(pages.get(f"{acme}/users"))
     assert f"zoe.{tag}@acme.example" in users and "Revocations are not limited." in users
     license_id = re.search(rf"zoe\.{tag}@acme\.example</td>\s*<td>(L-\w+)</td>", users).group(1)

@@ -227,3 +227,42 @@ def revoke(customer_id: str, license_id: str):
     else:
         flash(f"{license_id} is revoked and available to assign again.")
     return redirect(url_for("license_account.users", customer_id=customer_id))
+
+
+# -- overview: licenses by product --------------------------------------------------------------
+
+MAX_PAGES = 50
+
+
+def counts_by_product(customer_id: str) -> list[dict]:
+    """Per product: assigned, available and expired (suspended counts with assigned)."""
+    counts: dict[str, dict] = {}
+    cursor = None
+    for _ in range(MAX_PAGES):
+        page = api().licenses.list(customer_id, limit=100, cursor=cursor)
+        for lic in page.get("items", []):
+            row = counts.setdefault(
+                lic["product"],
+                {"product": lic["product"], "assigned": 0, "available": 0, "expired": 0},
+            )
+            status = lic["status"]
+            row["expired" if status == "expired" else (
+                "available" if status == "available" else "assigned"
+            )] += 1  # fmt: skip
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    rows = sorted(counts.values(), key=lambda r: r["product"])
+    for row in rows:
+        row["total"] = row["assigned"] + row["available"] + row["expired"]
+    return rows
+
+
+@bp.get("/<customer_id>/overview")
+@login_required
+def overview(customer_id: str):
+    return render_template(
+        "license_account/overview.html",
+        customer=customer_header(customer_id),
+        rows=counts_by_product(customer_id),
+    )
