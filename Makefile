@@ -6,7 +6,7 @@ PACKAGES := contracts runtime services/catalog services/cart-quote services/orde
             services/billing services/license-assign services/notifications gateway system portal
 PYPROJECTS := $(wildcard */pyproject.toml services/*/pyproject.toml)
 
-.PHONY: run test test-fast bench seed-scale bench-scale lint format chaos clean venv compose-secrets
+.PHONY: run test test-fast bench seed-scale bench-scale lint format chaos clean venv compose-secrets fuzz
 
 venv: $(VENV)/.installed
 
@@ -41,6 +41,10 @@ compose-secrets: venv  ## signing keys and secrets for docker-compose into .env 
 	@test ! -e .env || { echo ".env exists already; delete it to make new secrets"; exit 1; }
 	umask 077 && $(BIN)/python -m portal_runtime.keys > .env
 	@echo "wrote .env: docker compose up --build"
+
+fuzz: venv  ## schemathesis over the gateway's OpenAPI document with many examples (RabbitMQ + PostgreSQL)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-50} $(BIN)/python -m pytest -o timeout=3600 \
+		"tests/test_e2e_gateway_security.py::test_the_openapi_document_holds_against_the_running_system"
 
 lint: venv
 	$(BIN)/ruff check .
