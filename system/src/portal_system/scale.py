@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, func, insert, select, text, update
 
 from portal_contracts import demo
 from portal_runtime.config import env_name
+from portal_runtime.keys import generate_environment
 from portal_runtime.testing import POSTGRES_ADMIN_URL, broker_url
 from portal_system.bench import machine
 from portal_system.launcher import SERVICES, System, clean_environment, free_port_offset, running
@@ -85,6 +86,9 @@ def database_url(spec) -> str:
 
 def scale_env() -> dict[str, str]:
     env = clean_environment()
+    # Real broker and databases: every process needs real keys (fresh ones per run), or it
+    # refuses to start.
+    env.update(generate_environment())
     env.update({"BROKER_URL": broker_url(), "BUS_PREFIX": "scale"})
     for spec in SERVICES:
         env[f"{env_name(spec.name)}_DATABASE_URL"] = database_url(spec)
