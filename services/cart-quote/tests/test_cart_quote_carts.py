@@ -399,3 +399,14 @@ def test_an_upgrade_waiting_in_the_cart_charges_only_the_days_left(clock, demo_c
     item = demo_client.get(CART).get_json()["items"][0]
     assert item["start_date"] == (TODAY + dt.timedelta(days=3)).isoformat()
     assert item["unit_price"] == "34.52"  # (270 - 90) * 70 / 365
+
+
+def test_a_cart_asked_for_with_a_vat_id_but_no_country_names_the_country(demo_client):
+    add(demo_client, product="PC", quantity=1, term_years=1)
+    resp = demo_client.get(CART, query_string={"vat_id": "000"})
+    assert resp.status_code == 422, resp.get_json()
+    assert "country" in resp.get_json()["errors"]
+    # An empty VAT ID is no VAT ID: the cart is shown, net, as without a query.
+    resp = demo_client.get(CART, query_string={"vat_id": ""})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["tax"] == []

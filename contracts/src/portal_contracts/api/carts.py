@@ -97,6 +97,12 @@ class CartQueryArgs(Strict):
     country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$", error="Two letters."))
     vat_id = fields.String(validate=validate.Length(max=40))
 
+    @validates_schema
+    def vat_id_needs_its_country(self, data, **kwargs):
+        # A VAT number is checked against its country's format: without one it means nothing.
+        if data.get("vat_id") and not data.get("country"):
+            raise ValidationError("Give the billing address's country with its VAT ID.", "country")
+
 
 class CartSchema(Strict):
     """Answer of GET /customers/{customer_id}/cart and of every cart change.

@@ -133,7 +133,11 @@ def get_cart(customer_id: str):
     identity = buyer_on(customer_id)
     # ?country=&vat_id= : the billing address the tax is shown for (checkout passes its own).
     args = CartQueryArgs().load(request.args.to_dict())
-    address = {"country": args["country"], "vat_id": args.get("vat_id")} if args else None
+    address = (
+        {"country": args["country"], "vat_id": args.get("vat_id") or None}
+        if args.get("country")
+        else None
+    )
     with unit_of_work() as uow:
         body = answer_cart(uow.session, identity, customer_id, address=address)
         uow.commit()  # an idle cart found expired is closed for good
