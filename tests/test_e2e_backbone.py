@@ -101,7 +101,11 @@ def test_an_order_placed_through_the_gateway_yields_its_invoice_licenses_and_ema
     assert_one_of_each_effect(system, client, order, 3)
     invoice = client.get(f"/invoices/{order['invoice_number']}").json()
     assert invoice["status"] == "paid"
-    assert Decimal(invoice["amount"]) == sum(Decimal(line["amount"]) for line in order["lines"])
+    # The lines are net; the invoice charges them plus the order's tax, to the cent.
+    net = sum(Decimal(line["amount"]) for line in order["lines"])
+    tax = sum(Decimal(t["amount"]) for t in order["tax"])
+    assert Decimal(order["subtotal"]) == net
+    assert Decimal(invoice["amount"]) == net + tax == Decimal(order["total"])
 
 
 def test_the_same_order_event_delivered_twice_has_one_invoice_one_set_of_licenses_one_email(

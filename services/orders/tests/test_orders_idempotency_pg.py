@@ -7,6 +7,7 @@ so they truly race for the database: the loser must answer with the winner's ord
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 from orders_testkit import END_USER, RESELLER, Api
@@ -132,11 +133,12 @@ def test_two_concurrent_checkouts_of_one_cart_with_different_keys_create_one_ord
 def test_checking_out_a_cart_and_the_same_cart_grown_concurrently_makes_one_order(pg_orders, fakes):
     carts = fakes.carts.inner
     cart = carts.fill(RESELLER, demo.ACME_ID, carts.item(product="PC"))
-    grown = dict(cart, items=[*cart["items"], carts.item(product="WS", quantity=1)])
+    items = [*cart["items"], carts.item(product="WS", quantity=1)]
+    grown = dict(cart, items=items, total=str(sum(Decimal(i["amount"]) for i in items)))
     answers = iter([cart, grown])
     lock = threading.Lock()
 
-    def cart_as_each_request_reads_it(identity, customer_id):
+    def cart_as_each_request_reads_it(identity, customer_id, billing_address=None):
         with lock:
             return next(answers)
 
