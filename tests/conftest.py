@@ -36,12 +36,19 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    # Short retry delays keep the failure tests quick; the behaviour is the same.
+    # Short retry delays keep the failure tests quick; the behaviour is the same. The fuzzing
+    # run fails hundreds of customer entries on purpose: the per-reseller cap (tested in
+    # gateway/tests) would otherwise block that reseller's later tests on this shared system.
     with (
         on_real_infrastructure(
             tmp_path_factory.mktemp("portal-real"),
             REAL_PORT_OFFSET,
-            {"RETRY_FIRST_DELAY": "0.2", "RETRY_MAX_DELAY": "5"},
+            {
+                "RETRY_FIRST_DELAY": "0.2",
+                "RETRY_MAX_DELAY": "5",
+                "GATEWAY_ENTRY_FAILURES_PER_RESELLER": "100000",
+                "GATEWAY_ENTRY_ATTEMPTS_PER_RESELLER": "100000",
+            },
         ) as system,
         running(system),
     ):

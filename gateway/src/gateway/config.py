@@ -63,6 +63,10 @@ class GatewayConfig(Config):
                 if o.strip()
             ),
             checkout_per_tenant=int(env.get("GATEWAY_CHECKOUT_PER_MINUTE", 60)),
+            entry_failures_per_reseller=int(env.get("GATEWAY_ENTRY_FAILURES_PER_RESELLER", 10)),
+            entry_failures_per_target=int(env.get("GATEWAY_ENTRY_FAILURES_PER_TARGET", 5)),
+            entry_attempts_per_reseller=int(env.get("GATEWAY_ENTRY_ATTEMPTS_PER_RESELLER", 200)),
+            entry_window_seconds=int(env.get("GATEWAY_ENTRY_WINDOW_SECONDS", 900)),
         )
         values.update(overrides)
         return super().from_env(service, **values)
