@@ -59,7 +59,10 @@ def text(resp) -> str:
 
 
 def without_notices(resp) -> str:
-    return re.sub(r'<div class="notice".*?</div>', "", resp.get_data(as_text=True), flags=re.S)
+    """The page without its flashed notices and CSRF tokens (signed with the time, so two pages
+    served a second apart differ there only)."""
+    page = re.sub(r'<div class="notice".*?</div>', "", resp.get_data(as_text=True), flags=re.S)
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', page)
 
 
 def error_of(resp, field_id: str) -> str:
