@@ -141,6 +141,8 @@ def test_checkout_needs_a_payment_method_then_places_the_order_once(reseller_pag
         assert time.monotonic() < deadline, page
         time.sleep(0.5)
     assert "IntelliJ IDEA Ultimate" in page
+    # A buyer in the US: the order states its subtotal and that no EU VAT applies.
+    assert "Subtotal" in page and "outside the scope of eu vat" in page.lower()
     number = order_url.rsplit("/", 1)[1]
     assert number in text(pages.get("/portal/orders/?customer_name=Globex"))
     resp = pages.post(f"{order_url}/resend-licenses")
