@@ -100,6 +100,9 @@ class FakeUpstream:
     url: str
     received: list[dict] = field(default_factory=list)
     claimed: list[dict] = field(default_factory=list)
+    # When set, the licensing report sends its first line, then waits for the event before the
+    # rest (a report still being written while the caller reads it).
+    report_gate: threading.Event | None = None
 
     def last(self) -> dict:
         return self.received[-1]
@@ -213,6 +216,14 @@ def fake_services(state: FakeUpstream) -> Flask:
         state.received.append(record)
         if who is None:
             return jsonify(detail="no identity"), 401
+        if path.endswith("licensing-report") and state.report_gate is not None:
+            gate = state.report_gate
+
+            def slow_report():
+                yield "license_id,product\n"
+                yield "L-1,II\n" if gate.wait(timeout=10) else "TIMED OUT\n"
+
+            return Response(slow_report(), mimetype="text/csv")
         if path.endswith("licensing-report"):
             return Response(
                 "license_id,product\nL-1,II\n",

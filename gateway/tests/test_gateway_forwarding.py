@@ -1,5 +1,6 @@
 """Forwarding to the services: identity, headers, roles, input limits, services that are down."""
 
+import threading
 import time
 
 import pytest
@@ -76,6 +77,20 @@ def test_downloads_pass_through_with_their_content_type_and_disposition(gw):
     assert resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]
     assert resp.get_data(as_text=True).startswith("license_id,product")
+
+
+def test_a_download_reaches_the_caller_while_the_service_is_still_writing_it(gw, upstream):
+    upstream.report_gate = threading.Event()
+    try:
+        resp = gw.call("GET", f"/customers/{GLOBEX}/licensing-report", DEMO, buffered=False)
+        body = resp.iter_encoded()
+        # The first line is here although the service has not written the rest yet.
+        assert next(body) == b"license_id,product\n"
+        upstream.report_gate.set()
+        assert b"".join(body) == b"L-1,II\n"
+        resp.close()
+    finally:
+        upstream.report_gate = None
 
 
 def test_a_csv_upload_is_passed_through_to_the_service(gw, upstream):

@@ -37,6 +37,8 @@ RELAYED_RESPONSE_HEADERS = (
     "Allow",
 )
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Downloads are relayed in pieces of this size as the service sends them.
+DOWNLOAD_CHUNK_BYTES = 64 * 1024
 # Longer URLs are refused with a problem (gunicorn's own limit is lifted in ``__main__``).
 MAX_URL_BYTES = 8192
 
@@ -123,7 +125,15 @@ def relay(route: Route, resp: requests.Response) -> Response:
         if "Retry-After" in resp.headers:
             problem.headers["Retry-After"] = resp.headers["Retry-After"]
         raise problem
-    out = Response(resp.content, status=status)
+    if route.produces and status < 300:
+        # A download (CSV report, PDF) goes out as it arrives: the first byte does not wait for
+        # the last, and the gateway never holds a whole report in memory.
+        out = Response(
+            resp.iter_content(DOWNLOAD_CHUNK_BYTES), status=status, direct_passthrough=True
+        )
+        out.call_on_close(resp.close)
+    else:
+        out = Response(resp.content, status=status)
     for name in RELAYED_RESPONSE_HEADERS:
         if name in resp.headers:
             out.headers[name] = resp.headers[name]
@@ -157,6 +167,7 @@ def forward(
         query=request.query_string if route.query is not None else b"",
         body=body,
         headers=headers,
+        stream=bool(route.produces),
     )
     return relay(route, resp)
 

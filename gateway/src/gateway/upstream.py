@@ -51,8 +51,10 @@ class Upstreams:
         query: bytes = b"",
         body: bytes | None = None,
         headers: dict | None = None,
+        stream: bool = False,
     ) -> requests.Response:
-        """Relay one public request; an anonymous one (public routes) carries no identity."""
+        """Relay one public request; an anonymous one (public routes) carries no identity.
+        ``stream``: the body is read as the caller reads it (downloads)."""
         client = self.client(service)
         url_path = path + ("?" + query.decode("latin-1") if query else "")
         headers = dict(headers or {})
@@ -65,6 +67,7 @@ class Upstreams:
             data=body,
             headers=headers,
             allow_redirects=False,
+            stream=stream,
         )
 
     # --- internal reads (service identity unless a user's is given) -------------------------

@@ -125,19 +125,25 @@ class ServiceClient:
         signed: bool = True,
         **kwargs,
     ) -> requests.Response:
-        """One request; ``signed=False`` sends none (the gateway relaying a public route)."""
+        """One request; ``signed=False`` sends none (the gateway relaying a public route).
+
+        ``stream=True`` returns as soon as the headers arrive; the caller reads the body (and
+        closes the response)."""
         headers = dict(kwargs.pop("headers", {}) or {})
         if request_id:
             headers["X-Request-ID"] = request_id
         timeout = kwargs.pop("timeout", self.timeout)
         allow_redirects = kwargs.pop("allow_redirects", True)
+        stream = kwargs.pop("stream", False)
         prepared = self.session.prepare_request(
             requests.Request(method, self.base_url + path, headers=headers, **kwargs)
         )
         if signed:
             prepared.headers[ids.HEADER] = self._identity_header(prepared, identity)
         try:
-            return self.session.send(prepared, timeout=timeout, allow_redirects=allow_redirects)
+            return self.session.send(
+                prepared, timeout=timeout, allow_redirects=allow_redirects, stream=stream
+            )
         except requests.RequestException as exc:
             raise ServiceUnavailable(self.service) from exc
 
