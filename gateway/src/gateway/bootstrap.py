@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import SERVICE, api, cors, portal_pages
+from gateway import SERVICE, api, cors, docs, portal_pages
 from gateway.auth import Passwords
 from gateway.config import GatewayConfig
 from gateway.models import MESSAGING
-from gateway.openapi import DOCS_CONTENT_SECURITY_POLICY, PREFIX
 from gateway.upstream import Upstreams
 from portal_runtime import web
 from portal_runtime.clock import Clock
@@ -46,8 +45,9 @@ def create_app(service: Service | None = None) -> Flask:
         # The client's address (limits) and scheme (HSTS) from the trusted proxies' headers.
         trusted = service.config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
-    web.secure_headers(app, {PREFIX + "/docs": DOCS_CONTENT_SECURITY_POLICY})
+    web.secure_headers(app)
     cors.register(app, service.config.cors_origins)
     api.register(app)
+    docs.register(app)
     portal_pages.register(app)
     return app

@@ -14,16 +14,6 @@ from gateway.routes import Route
 
 PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-# The docs page loads Swagger UI from its CDN and starts it with an inline script: the one page
-# with a looser Content-Security-Policy, until Swagger UI is served from our own assets.
-DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://cdn.jsdelivr.net; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "frame-ancestors 'none'"
-)
-
 ERROR_TEXT = {
     401: "No valid bearer token",
     403: "The caller's role does not allow this",
@@ -98,8 +88,6 @@ def configure(app) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
         API_SPEC_OPTIONS={
             "info": {
                 "description": "The one public entry of the reseller Partner Portal and the "

@@ -67,7 +67,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def secure_headers(app: Flask, policies: dict[str, str] | None = None) -> None:
     """Every answer says ``nosniff``, a referrer policy and a Content-Security-Policy (``policies``
-    maps a path prefix to a looser one, e.g. API docs that load Swagger UI from a CDN); over
+    maps a path prefix to a looser one, should a page ever need one); over
     HTTPS it also says Strict-Transport-Security. Headers an answer already has are kept, so an
     app may call this again with its own ``policies`` (the later call's handler runs first)."""
     exceptions = sorted((policies or {}).items(), key=lambda item: -len(item[0]))
