@@ -124,5 +124,8 @@ def test_a_customer_admin_lands_on_its_own_licenses_and_sees_no_reseller_pages(p
     resp = pages.sign_in(demo.ACME_ADMIN)
     assert resp.headers["Location"] == f"/portal/customers/{demo.ACME_ID}/licenses"
     assert pages.get(resp.headers["Location"]).status_code == 200
-    assert pages.get("/portal/quotes/").status_code == 404
+    # Its own quotes (it buys for its own account), but no reseller's pages nor other accounts.
+    assert pages.get("/portal/quotes/").status_code == 200
+    assert pages.get("/portal/").status_code == 404
+    assert pages.get("/portal/customers/").status_code == 404
     assert pages.get(f"/portal/customers/{GLOBEX}/licenses").status_code == 404

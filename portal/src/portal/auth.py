@@ -87,6 +87,32 @@ def reseller_required(view):
     return wrapped
 
 
+def buyer_required(view):
+    """For the buying pages (catalog, cart, quotes, orders): a reseller's user, or a customer
+    admin on its own account only. Another account's pages are the page-not-found answer
+    without asking the gateway (which refuses them too)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
+        if user is None:
+            return to_sign_in()
+        kind = user.get("kind")
+        own = kwargs.get("customer_id") in (None, user.get("customer_id"))
+        if kind != "reseller_user" and not (kind == "customer_admin" and own):
+            from portal.errors import not_found_page
+
+            return not_found_page()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def is_customer_admin(user: dict | None = None) -> bool:
+    user = user if user is not None else current_user()
+    return bool(user) and user.get("kind") == "customer_admin"
+
+
 def home_for(user: dict) -> str:
     if user.get("kind") == "customer_admin" and user.get("customer_id"):
         return url_for("customers.licenses", customer_id=user["customer_id"])

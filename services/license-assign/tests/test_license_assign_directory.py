@@ -140,6 +140,18 @@ def test_renewals_are_found_by_license_ids_po_order_pack_and_assignee(api):
     assert renewals(api, order_number="O-0000-000000") == []
 
 
+def test_renewals_of_one_product_only_the_upgrade_page_lists(api):
+    place(api.service, order_placed("O-2026-000310", lines=[{"product": "RM", "quantity": 2}]))
+    by_product = renewals(api, product="rm")
+    assert {r["product"] for r in by_product} == {"RM"}
+    assert sum(r["quantity"] for r in by_product) == len(api.licenses(product="RM"))
+    assert all(r["allowed_actions"] == ["renew", "upgrade"] for r in by_product)
+    assert renewals(api, product="PC")[0]["product"] == "PC"
+    assert renewals(api, product="NOPE") == []
+    too_long = api.get(f"{ACME}/renewals", RESELLER, query_string={"product": "X" * 21})
+    assert too_long.status_code == 422 and "product" in too_long.get_json()["errors"]
+
+
 def test_renewals_group_per_product_pack_and_end_date_across_teams(api):
     pcs = [lic["license_id"] for lic in api.licenses(product="PC")]
     backend = api.post(f"{ACME}/teams", json={"name": "Backend"}).get_json()["team_id"]

@@ -305,6 +305,8 @@ class RenewalSearchArgs(ListArgs):
     order_number = fields.String()
     subscription_pack = fields.String()
     assignee_email = fields.String()
+    # One product's subscriptions only (e.g. those to upgrade to the All Products Pack).
+    product = fields.String(validate=validate.Length(min=1, max=20))
 
 
 class RenewableSchema(Strict):

@@ -7,13 +7,15 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from portal.auth import reseller_required
+from portal.auth import buyer_required, current_user, is_customer_admin
 from portal.forms import Form
 from portal.gateway_client import ApiError, Conflict, Invalid, api
 from portal.pages.customers import customer_header
 
 bp = Blueprint("cart", __name__, url_prefix="/portal/customers/<customer_id>")
 
+# The Team select's choice "New team…": the licenses go to a team named in ``team_name``.
+NEW_TEAM = "__new__"
 KINDS = {"new": "New", "renewal": "Renewal", "upgrade": "Upgrade", "downgrade": "Downgrade"}
 ADDRESS_FIELDS = {
     "billing_address.name": "company",
@@ -43,6 +45,7 @@ def _cart_page(customer_id: str, line_forms: dict | None = None, status: int = 2
         customer=customer,
         cart=cart,
         kinds=KINDS,
+        new_team=NEW_TEAM,
         line_forms=line_forms or {},
         teams=teams,
         packs=packs,
@@ -63,7 +66,7 @@ def _details_choices(customer_id: str) -> tuple[list, list]:
 
 
 @bp.get("/cart")
-@reseller_required
+@buyer_required
 def show(customer_id: str):
     return _cart_page(customer_id)
 
@@ -76,7 +79,7 @@ def _line_form_error(customer_id: str, item_id: int, form: Form, exc: Invalid):
             "quantity": "quantity",
             "team_id": "team_id",
             "subscription_pack": "subscription_pack",
-            "team_name": "team_id",
+            "team_name": "team_name",
         },
     )
     if not exc.errors:
@@ -85,7 +88,7 @@ def _line_form_error(customer_id: str, item_id: int, form: Form, exc: Invalid):
 
 
 @bp.post("/cart/items/<int:item_id>")
-@reseller_required
+@buyer_required
 def update(customer_id: str, item_id: int):
     form = Form(request.form)
     action = form.value("action")
@@ -101,7 +104,16 @@ def update(customer_id: str, item_id: int):
             "quantity", "Enter a quantity from 1 to 10000.", 1, 10_000
         )
     elif action == "details":
-        changes["team_id"] = form.value("team_id") or None
+        new_team = form.value("team_name")
+        if form.value("team_id") == NEW_TEAM:
+            if not new_team:
+                form.error("team_name", "Enter the name of the new team.")
+            elif len(new_team) > 100:
+                form.error("team_name", "Enter a team name of at most 100 characters.")
+            changes["team_name"] = new_team
+        else:
+            changes["team_id"] = form.value("team_id") or None
+            changes["team_name"] = None
         changes["subscription_pack"] = form.value("subscription_pack") or None
     else:
         return redirect(url_for("cart.show", customer_id=customer_id))
@@ -127,7 +139,7 @@ def update(customer_id: str, item_id: int):
 
 
 @bp.post("/cart/items/<int:item_id>/remove")
-@reseller_required
+@buyer_required
 def remove(customer_id: str, item_id: int):
     api().cart.remove(customer_id, item_id)
     flash("The line is removed from the cart.")
@@ -153,10 +165,20 @@ def last_billing_address() -> dict:
     return newest[1] if newest else {}
 
 
-def purchase_form(data=None) -> Form:
+def purchase_form(data=None, customer_id: str | None = None) -> Form:
     address = last_billing_address() if data is None else {}
+    buyer: dict = {}
+    if data is None and is_customer_admin():
+        # A customer admin buys for its own organisation: the company is the account's, and the
+        # licensee is the admin until told otherwise.
+        user = current_user()
+        first, _, last = (user.get("name") or "").partition(" ")
+        buyer = {"first_name": first, "last_name": last, "email": user.get("email") or ""}
+        if not address and customer_id:
+            address = {"name": customer_header(customer_id)["name"]}
     return Form(
         data,
+        **buyer,
         company=address.get("name") or "",
         line1=address.get("line1") or "",
         line2=address.get("line2") or "",
@@ -215,13 +237,13 @@ def _purchase_page(template: str, customer_id: str, form: Form, status: int = 20
 
 
 @bp.get("/quote")
-@reseller_required
+@buyer_required
 def quote_form(customer_id: str):
-    return _purchase_page("cart/quote.html", customer_id, purchase_form())
+    return _purchase_page("cart/quote.html", customer_id, purchase_form(customer_id=customer_id))
 
 
 @bp.post("/quote")
-@reseller_required
+@buyer_required
 def submit_quote(customer_id: str):
     form = purchase_form(request.form)
     body = read_purchase(form)
@@ -247,9 +269,9 @@ def payment_choices() -> list[dict]:
 
 
 @bp.get("/checkout")
-@reseller_required
+@buyer_required
 def checkout_form(customer_id: str):
-    form = purchase_form()
+    form = purchase_form(customer_id=customer_id)
     form.data["idempotency_key"] = uuid.uuid4().hex
     methods = payment_choices()
     if methods:
@@ -258,7 +280,7 @@ def checkout_form(customer_id: str):
 
 
 @bp.post("/checkout")
-@reseller_required
+@buyer_required
 def place_order(customer_id: str):
     form = purchase_form(request.form)
     body = read_purchase(form)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from portal.auth import login_required, reseller_required
+from portal.auth import buyer_required, login_required, reseller_required
 from portal.forms import Form
 from portal.gateway_client import ApiError, Invalid, NotFound, api
 from portal.pages.home import remember_customer
@@ -46,7 +46,7 @@ def index():
 
 
 @bp.get("/<customer_id>")
-@reseller_required
+@buyer_required
 def show(customer_id: str):
     customer = customer_header(customer_id)
     products = api().catalog.products()
@@ -68,7 +68,7 @@ def show(customer_id: str):
 
 
 @bp.post("/<customer_id>/cart/items")
-@reseller_required
+@buyer_required
 def add_to_cart(customer_id: str):
     customer = customer_header(customer_id)
     form = Form(request.form)

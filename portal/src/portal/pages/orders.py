@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from portal.auth import reseller_required
+from portal.auth import buyer_required
 from portal.gateway_client import Conflict, Invalid, NotFound, api
 from portal.pages.cart import KINDS
 from portal.pages.home import remember_customer
@@ -23,7 +23,7 @@ ACTIONS = {
 
 
 @bp.get("/")
-@reseller_required
+@buyer_required
 def search():
     form, query = search_form()
     page = {"items": [], "next_cursor": None}
@@ -62,7 +62,7 @@ def cancellable(order: dict) -> bool:
 
 
 @bp.get("/<number>")
-@reseller_required
+@buyer_required
 def show(number: str):
     order = api().orders.get(number)
     return render_template(
@@ -71,7 +71,7 @@ def show(number: str):
 
 
 @bp.post("/<number>/<any('resend-licenses', 'activation-email', 'cancel'):action>")
-@reseller_required
+@buyer_required
 def act(number: str, action: str):
     try:
         answer = api().orders.action(number, action) or {}
@@ -84,7 +84,7 @@ def act(number: str, action: str):
 
 
 @bp.post("/<number>/<any('renew', 'copy'):action>")
-@reseller_required
+@buyer_required
 def to_cart(number: str, action: str):
     """Renew or Copy and edit: the lines go into the customer's cart, and the cart opens."""
     order = api().orders.get(number)

@@ -7,7 +7,7 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from portal.auth import reseller_required
+from portal.auth import buyer_required
 from portal.forms import Form
 from portal.gateway_client import Conflict, Invalid, api
 from portal.pages.cart import KINDS
@@ -45,7 +45,7 @@ def search_form() -> tuple[Form, dict]:
 
 
 @bp.get("/")
-@reseller_required
+@buyer_required
 def search():
     form, query = search_form()
     page = {"items": [], "next_cursor": None}
@@ -80,19 +80,19 @@ def _show(number: str, order_form: Form | None = None, status: int = 200):
 
 
 @bp.get("/<number>")
-@reseller_required
+@buyer_required
 def show(number: str):
     return _show(number)
 
 
 @bp.get("/<number>/pdf")
-@reseller_required
+@buyer_required
 def pdf(number: str):
     return send(api().quotes.pdf(number), f"{number}.pdf", inline=request.args.get("print") == "1")
 
 
 @bp.post("/<number>/cancel")
-@reseller_required
+@buyer_required
 def cancel(number: str):
     try:
         api().quotes.cancel(number)
@@ -104,7 +104,7 @@ def cancel(number: str):
 
 
 @bp.post("/<number>/order")
-@reseller_required
+@buyer_required
 def order(number: str):
     form = Form(request.form)
     body: dict = {"send_activation_email": form.value("send_activation_email") == "yes"}

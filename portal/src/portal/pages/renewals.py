@@ -8,9 +8,9 @@ import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from portal.auth import reseller_required
+from portal.auth import buyer_required
 from portal.forms import Form
-from portal.gateway_client import Conflict, Invalid, api
+from portal.gateway_client import Conflict, Invalid, NotFound, api
 from portal.pages.customers import YEARS, cart_count, customer_header
 
 bp = Blueprint("renewals", __name__, url_prefix="/portal/customers/<customer_id>/renewals")
@@ -24,7 +24,7 @@ def license_ids_of(text: str) -> list[str]:
 
 
 @bp.get("/")
-@reseller_required
+@buyer_required
 def search(customer_id: str):
     customer = customer_header(customer_id)
     form = Form(request.args)
@@ -60,8 +60,31 @@ def search(customer_id: str):
     ), (200 if form.ok else 422)
 
 
+@bp.get("/upgrade")
+@buyer_required
+def upgrade(customer_id: str):
+    """Upgrade to All Products Pack: one product's active subscriptions, each with the button that
+    puts its upgrade (the rest of its term, co-termed with its licenses) into the cart."""
+    customer = customer_header(customer_id)
+    products = {p["code"]: p for p in api().catalog.products()}
+    code = (request.args.get("product") or "").strip().upper()
+    if code not in products or code == "ALL":
+        raise NotFound(404)
+    found = api().cart.renewals(customer_id, product=code, limit=100)
+    active = [r for r in found if "upgrade" in r.get("allowed_actions", [])]
+    return render_template(
+        "renewals/upgrade.html",
+        customer=customer,
+        product=products[code],
+        all_products=products.get("ALL"),
+        subscriptions=active,
+        expired=len(found) - len(active),
+        cart_items=cart_count(customer_id),
+    )
+
+
 @bp.post("/cart")
-@reseller_required
+@buyer_required
 def add(customer_id: str):
     form = Form(request.form)
     action = form.value("action")

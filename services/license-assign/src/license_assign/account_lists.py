@@ -293,6 +293,8 @@ def search_renewals(customer_id: str):
         wanted.append(equals_ci(License.assignee_email, args["assignee_email"]))
     if args.get("subscription_pack"):
         wanted.append(SubscriptionPack.number == args["subscription_pack"].strip().upper())
+    if args.get("product"):
+        wanted.append(License.product == args["product"].strip().upper())
     for field in ("po_number", "order_number"):
         if args.get(field):
             column = getattr(LicenseOrder, field)
