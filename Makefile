@@ -10,10 +10,11 @@ PYPROJECTS := $(wildcard */pyproject.toml services/*/pyproject.toml)
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock $(PYPROJECTS)
+$(VENV)/.installed: requirements.lock requirements-dev.lock $(PYPROJECTS)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.lock
+	# requirements-dev.lock: the runtime lock (requirements.lock, all the images install) + tools.
+	$(BIN)/python -m pip install -q -r requirements-dev.lock
 	# Path-based editable installs: a top-level folder (gateway/) never shadows its package.
 	$(BIN)/python -m pip install -q --no-deps --config-settings editable_mode=compat \
 		$(addprefix -e ,$(PACKAGES))

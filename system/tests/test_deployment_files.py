@@ -1,12 +1,13 @@
 """docker-compose.yml and the Kubernetes manifests name only things the code has.
 
 There is no Docker engine on the build machines, so these files cannot be run here; this test
-keeps them honest instead: every service has its processes, its database and its Dockerfile,
-and every variable they set is one the code reads.
+keeps them honest instead: every service has its processes, its database and its image (one
+Dockerfile, runtime dependencies only), and every variable they set is one the code reads.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 MANIFESTS = list(yaml.safe_load_all((ROOT / "deploy/kubernetes/portal.yaml").read_text()))
 INIT_SQL = (ROOT / "deploy/postgres/init.sql").read_text()
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 
 def source_text() -> str:
@@ -59,15 +61,118 @@ def test_compose_runs_a_web_and_a_worker_for_every_service_and_the_gateway():
     assert "management" in COMPOSE["services"]["rabbitmq"]["image"]
 
 
-def test_every_dockerfile_named_exists_and_starts_an_installed_service_package():
+def service_folder(service: str) -> Path:
+    """Where a process's package lives: what the Dockerfile's SERVICE argument picks."""
+    return ROOT / (service if service in ("gateway", PORTAL) else f"services/{service}")
+
+
+def package_of(service: str) -> str:
+    return service.replace("-", "_")
+
+
+def test_every_compose_image_is_built_from_the_one_dockerfile_for_a_service_that_exists():
+    built = {}
     for name, service in COMPOSE["services"].items():
         build = service.get("build")
         if not build:
             continue
-        dockerfile = ROOT / build["dockerfile"]
-        assert dockerfile.exists(), name
-        module = re.search(r'CMD \["python", "-m", "(\w+)"', dockerfile.read_text()).group(1)
-        assert importlib.util.find_spec(f"{module}.__main__") is not None, module
+        assert build.get("dockerfile", "Dockerfile") == "Dockerfile", name
+        assert build["context"] == ".", name
+        built[name] = build["args"]["SERVICE"]
+        folder = service_folder(built[name])
+        assert (folder / "pyproject.toml").exists(), (name, built[name])
+        package = package_of(built[name])
+        assert importlib.util.find_spec(f"{package}.__main__") is not None, package
+        # The command runs the package the image holds.
+        command = " ".join(service.get("command") or [])
+        assert not command or f"python -m {package} " in command + " ", (name, command)
+    assert set(built.values()) == {spec.name for spec in SERVICES} | {PORTAL}
+
+
+def test_there_is_one_dockerfile_and_its_image_is_production_only_and_non_root():
+    dockerfiles = [
+        p for p in ROOT.rglob("Dockerfile*") if ".venv" not in p.parts and "var" not in p.parts
+    ]
+    assert dockerfiles == [ROOT / "Dockerfile"]
+    recipe = DOCKERFILE
+    assert "ARG SERVICE" in recipe
+    installs = re.findall(r"pip install [^\n]*-r (\S+)", recipe)
+    assert installs == ["requirements.lock"]  # never requirements-dev.lock
+    assert "-e " not in recipe  # installed packages, not the source folders
+    user = re.findall(r"^USER (\S+)", recipe, re.M)
+    assert user and user[-1].split(":")[0] not in ("root", "0")
+    # The PDFs' fonts (portal_runtime.documents looks for DejaVu and a CJK font).
+    assert "fonts-dejavu-core" in recipe and "fonts-ipafont-gothic" in recipe
+
+
+def lock(path: str) -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / path).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "-r")):
+            continue
+        name, _, version = line.partition("==")
+        assert version, f"{path}: {line} is not pinned"
+        pins[canonical(name)] = version
+    return pins
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_locks_are_pinned_sorted_and_split_into_runtime_and_development():
+    for path in ("requirements.lock", "requirements-dev.lock"):
+        names = [
+            line.partition("==")[0]
+            for line in (ROOT / path).read_text().splitlines()
+            if line and not line.startswith(("#", "-r"))
+        ]
+        assert names == sorted(names, key=str.lower), path
+    runtime, development = lock("requirements.lock"), lock("requirements-dev.lock")
+    assert not set(runtime) & set(development)
+    assert "-r requirements.lock" in (ROOT / "requirements-dev.lock").read_text()
+    for tool in ("pytest", "playwright", "schemathesis", "ruff", "hypothesis", "testcontainers"):
+        assert tool not in runtime and tool in development, tool
+
+
+def imported_distributions() -> set[str]:
+    """The distributions the shipped code imports (not its tests), and everything they need."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    folders = [ROOT / "contracts", ROOT / "runtime", ROOT / "gateway", ROOT / PORTAL]
+    folders += [service_folder(spec.name) for spec in SERVICES if spec.name != "gateway"]
+    modules = set()
+    for folder in folders:
+        for path in (folder / "src").rglob("*.py"):
+            if path.name == "testing.py":  # test helpers shipped beside the code
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module.split(".")[0])
+    providers = metadata.packages_distributions()
+    wanted = {d for m in modules for d in providers.get(m, ()) if not d.startswith("portal-")}
+    needed: set[str] = set()
+    while wanted:
+        name = canonical(wanted.pop())
+        if name in needed:
+            continue
+        needed.add(name)
+        for requirement in metadata.requires(name) or []:
+            req = Requirement(requirement)
+            extras = {"binary"} if name == "psycopg" else {""}
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in extras):
+                wanted.add(req.name)
+    return needed
+
+
+def test_the_runtime_lock_holds_everything_the_shipped_code_imports():
+    missing = imported_distributions() - set(lock("requirements.lock"))
+    assert not missing, f"imported by the services but only in requirements-dev.lock: {missing}"
 
 
 def test_every_service_database_in_compose_is_created_by_the_init_script():
