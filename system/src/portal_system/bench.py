@@ -15,7 +15,13 @@ CPU is sampled from ``/proc`` over the steady part of the run (from the first te
 accepted to nine tenths finished): the whole machine's busy time per finished order, and its split
 by process kind. Given the do-nothing pipeline's figures from the same sitting
 (``--baseline-orders-per-s``, ``--baseline-p99-ms``, ``--baseline-cpu-ms``), it prints the ratios
-issue #14 is judged by. A benchmark, not a test.
+issue #14 is judged by.
+
+``--billing-workers N`` runs N billing worker processes, competing consumers of billing's queue
+as the replicas KEDA scales would be; ``--billing-stage`` holds them while the orders are placed
+and then times how fast they drain that backlog (first to last invoice). Every run checks that
+the invoices' numbers are distinct and gapless (one counter row, locked per invoice). A
+benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -43,7 +49,13 @@ from sqlalchemy import bindparam, create_engine, text
 
 from portal_contracts import demo
 from portal_runtime.config import env_name
-from portal_system.launcher import System, free_port_offset, on_real_infrastructure, running
+from portal_system.launcher import (
+    System,
+    free_port_offset,
+    on_real_infrastructure,
+    process_kind,
+    running,
+)
 from portal_system.testing import login, text_of
 
 BENCH_PORT_OFFSET = 4000
@@ -223,10 +235,17 @@ class CpuSampler:
     """Snapshots of the machine's and each process's CPU time, once a second."""
 
     def __init__(self, system: System):
-        self.sessions = {proc.pid: name for name, proc in system.processes.items()}
+        self.system = system
+        self._sessions: dict[int, str] = {}
         self.snapshots: list[tuple[float, float, dict[int, tuple[int, str, float]]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def sessions(self) -> dict[int, str]:
+        """pid (= session id) -> process name, of the processes running now and before."""
+        self._sessions.update({p.pid: name for name, p in self.system.processes.items()})
+        return self._sessions
 
     def start(self) -> None:
         self._thread.start()
@@ -246,7 +265,7 @@ class CpuSampler:
         if name:
             if name == "gateway-web":
                 return "gateway"
-            return name.rpartition("-")[2] if "-" in name else name  # web, worker, mailsink
+            return process_kind(name)[1] or name  # web, worker, mailsink
         if pid == os.getpid():
             return "bench"
         if "beam.smp" in cmd or "erl_child_setup" in cmd or "epmd" in cmd:
@@ -282,12 +301,12 @@ class CpuSampler:
 
 
 @contextlib.contextmanager
-def embedded_system(var_dir: Path, extra_env: dict):
+def embedded_system(var_dir: Path, extra_env: dict, workers: dict[str, int]):
     from portal_system.launcher import clean_environment
 
     env = clean_environment()
     env.update(extra_env)
-    yield System(env, var_dir, free_port_offset(BENCH_PORT_OFFSET))
+    yield System(env, var_dir, free_port_offset(BENCH_PORT_OFFSET), workers=workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,6 +327,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run on the embedded default (SQLite files, folder bus), as `make run` does",
     )
+    parser.add_argument(
+        "--billing-workers",
+        type=int,
+        default=1,
+        help="billing worker processes: competing consumers of billing's queue (each with its "
+        "relay and jobs), as replicas of the billing-worker Deployment would be",
+    )
+    parser.add_argument(
+        "--billing-stage",
+        action="store_true",
+        help="hold billing's workers while the orders are placed, then start them on the "
+        "backlog and time how fast they drain it: the billing stage alone",
+    )
     parser.add_argument("--baseline-orders-per-s", type=float, help="do-nothing gw16 orders/s")
     parser.add_argument("--baseline-p99-ms", type=float, help="do-nothing gw1 p99 (ms)")
     parser.add_argument("--baseline-cpu-ms", type=float, help="do-nothing CPU per order (ms)")
@@ -317,13 +349,18 @@ def main(argv: list[str] | None = None) -> int:
     # Quieter logs and more web threads: the benchmark measures the system, not its log volume.
     # One demo reseller places every order: its checkout rate limit would be the bottleneck.
     extra = {"LOG_LEVEL": "WARNING", "WEB_THREADS": "16", "GATEWAY_CHECKOUT_PER_MINUTE": "0"}
+    workers = {"billing": args.billing_workers}
     where = (
-        embedded_system(var_dir, extra)
+        embedded_system(var_dir, extra, workers)
         if args.embedded
-        else on_real_infrastructure(var_dir, BENCH_PORT_OFFSET, extra)
+        else on_real_infrastructure(var_dir, BENCH_PORT_OFFSET, extra, workers)
     )
     load_before = load_average()
+    stage = None
     with where as system, running(system):
+        billing_workers = system.worker_names("billing")
+        if args.billing_stage:
+            system.stop_processes(billing_workers)
         client = login(system, demo.DEMO_RESELLER_USER)
         client.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
         tracker = Tracker(system)
@@ -367,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(place, range(args.orders)))
         placed_in = time.monotonic() - started
+        if args.billing_stage:
+            # Every order's event waits in billing's queue; then the workers start on it.
+            wait_published(tracker, "orders", args.timeout)
+            workers_started = time.time()
+            for name in billing_workers:
+                system.start_process(name)
         deadline = time.monotonic() + args.timeout
         while len(tracker.done) < len(tracker.accepted) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -375,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         sampler.stop()
         tracker.poll()
         system_name = "SQLite + folder bus" if args.embedded else "RabbitMQ + PostgreSQL"
+        numbers = invoice_numbers(tracker)
+        if args.billing_stage:
+            stage = billing_stage(tracker, workers_started)
 
     latencies = [tracker.done[n] - tracker.accepted[n] for n in tracker.done]
     accepted = len(tracker.accepted)
@@ -387,6 +433,17 @@ def main(argv: list[str] | None = None) -> int:
         + (f", offered at {args.rate:g} orders/s" if args.rate else "")
     )
     print(f"accepting        {accepted / placed_in:.1f} orders/s ({placed_in:.1f} s)")
+    print(
+        f"billing          {args.billing_workers} worker process(es); {numbers['invoices']} "
+        f"invoices, {numbers['distinct']} distinct numbers, counter at {numbers['counter']}"
+        + (" (gapless)" if numbers["invoices"] == numbers["distinct"] == numbers["counter"] else "")
+    )
+    if stage:
+        print(
+            f"billing stage    {stage['invoices']} invoices drained from the backlog in "
+            f"{stage['seconds']:.1f} s: {stage['per_s']:.1f} invoices/s (first to last invoice; "
+            f"the workers started {stage['startup']:.1f} s before the first)"
+        )
     if latencies:
         first = min(tracker.accepted.values())
         last = max(tracker.done.values())
@@ -418,6 +475,44 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{missing} orders did not show every effect within {args.timeout:.0f} s")
         return 1
     return 0
+
+
+def wait_published(tracker: Tracker, service: str, timeout: float) -> None:
+    """Until the service's relay has published every outbox row (all orders are in the queues)."""
+    deadline = time.monotonic() + timeout
+    query = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    while time.monotonic() < deadline:
+        with tracker._db[service].connect() as conn:
+            if conn.execute(query).scalar_one() == 0:
+                return
+        time.sleep(0.2)
+
+
+def invoice_numbers(tracker: Tracker) -> dict[str, int]:
+    """How many invoices, how many distinct numbers, and where the counters stand: with
+    competing billing workers every number is taken once and none is skipped."""
+    with tracker._db["billing"].connect() as conn:
+        invoices, distinct = conn.execute(
+            text("SELECT count(*), count(DISTINCT number) FROM invoices")
+        ).one()
+        counter = conn.execute(
+            text("SELECT coalesce(sum(last_value), 0) FROM number_series WHERE series = 'INV'")
+        ).scalar_one()
+    return {"invoices": invoices, "distinct": distinct, "counter": counter}
+
+
+def billing_stage(tracker: Tracker, workers_started: float) -> dict[str, float] | None:
+    """The billing stage's drain rate: invoices per second from the first to the last one."""
+    times = sorted(e["invoice"] for e in tracker.effects.values() if "invoice" in e)
+    if len(times) < 2:
+        return None
+    seconds = times[-1] - times[0]
+    return {
+        "invoices": len(times),
+        "seconds": seconds,
+        "per_s": (len(times) - 1) / max(seconds, 1e-9),
+        "startup": times[0] - workers_started,
+    }
 
 
 def report_cpu(tracker: Tracker, sampler: CpuSampler) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -46,16 +47,32 @@ PORTAL = "portal"
 PORTAL_PACKAGE = "portal"
 
 MAIL_SINK_PORT = 1025
+# A process's name: ``<service>-web``, ``<service>-worker``, or ``<service>-worker-<n>`` for the
+# n-th of several worker processes of one service (``System(workers={"billing": 3})``).
+PROCESS_NAME = re.compile(r"(?P<service>[a-z-]+?)-(?P<kind>web|worker)(?:-(?P<n>\d+))?")
+
+
+def process_kind(name: str) -> tuple[str, str]:
+    """``billing-worker-2`` -> ``("billing", "worker")``; ``mailsink`` -> ``("mailsink", "")``."""
+    match = PROCESS_NAME.fullmatch(name)
+    return (match["service"], match["kind"]) if match else (name, "")
 
 
 class System:
     """Start, watch and stop the portal's processes."""
 
     def __init__(
-        self, env: dict[str, str] | None = None, var_dir: Path | str = "var", port_offset: int = 0
+        self,
+        env: dict[str, str] | None = None,
+        var_dir: Path | str = "var",
+        port_offset: int = 0,
+        workers: dict[str, int] | None = None,
     ):
         self.var_dir = Path(var_dir).resolve()
         self.port_offset = port_offset
+        # How many worker processes a service runs (1 unless named): competing consumers of
+        # its queue, each with its relay and jobs, as replicas of a Deployment would be.
+        self.workers = dict(workers or {})
         self.env = self._environment(dict(os.environ if env is None else env))
         self.log_dir = self.var_dir / "log"
         self.processes: dict[str, subprocess.Popen] = {}
@@ -150,9 +167,13 @@ class System:
         for spec in SERVICES:
             names.append(f"{spec.name}-web")
             if spec.worker:
-                names.append(f"{spec.name}-worker")
+                names.extend(self.worker_names(spec.name))
         names.append(f"{PORTAL}-web")
         return names
+
+    def worker_names(self, service: str) -> list[str]:
+        count = self.workers.get(service, 1)
+        return [f"{service}-worker"] + [f"{service}-worker-{n}" for n in range(2, count + 1)]
 
     def command(self, name: str) -> list[str]:
         if name == "mailsink":
@@ -167,7 +188,7 @@ class System:
             ]
         if name == f"{PORTAL}-web":
             return [sys.executable, "-m", PORTAL_PACKAGE, "web"]
-        service, _, kind = name.rpartition("-")
+        service, kind = process_kind(name)
         spec = next(s for s in SERVICES if s.name == service)
         return [sys.executable, "-m", spec.package, kind]
 
@@ -181,7 +202,7 @@ class System:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             self.command(name),
-            env={**self.env_for(name.rpartition("-")[0] or name), **(extra_env or {})},
+            env={**self.env_for(process_kind(name)[0]), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -258,8 +279,8 @@ class System:
     def stop(self) -> None:
         # Web processes first (no new work), then workers, then the mail sink; each kind at once.
         names = list(self.processes)
-        webs = [n for n in names if not n.endswith("-worker") and n != "mailsink"]
-        workers = [n for n in names if n.endswith("-worker")]
+        webs = [n for n in names if process_kind(n)[1] == "web"]
+        workers = [n for n in names if process_kind(n)[1] == "worker"]
         for group in (webs, workers, [n for n in names if n == "mailsink"]):
             self.stop_processes(group)
 
@@ -282,7 +303,12 @@ def _port_in_use(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def on_real_infrastructure(var_dir: Path, port_offset: int, extra_env: dict | None = None):
+def on_real_infrastructure(
+    var_dir: Path,
+    port_offset: int,
+    extra_env: dict | None = None,
+    workers: dict[str, int] | None = None,
+):
     # ``port_offset`` is where to start looking for a free block of ports.
     """A system on the real RabbitMQ (a fresh bus prefix) and PostgreSQL (a fresh database per
     service), torn down afterwards: for the end-to-end tests and the benchmark."""
@@ -299,7 +325,7 @@ def on_real_infrastructure(var_dir: Path, port_offset: int, extra_env: dict | No
                 postgres_database(spec.name)
             )
         stack.callback(delete_bus, url, prefix)
-        yield System(env, var_dir, free_port_offset(port_offset))
+        yield System(env, var_dir, free_port_offset(port_offset), workers=workers)
 
 
 def clean_environment() -> dict[str, str]:
