@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import requests
 from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
@@ -62,6 +63,18 @@ def create_app(config: PortalConfig | None = None) -> Flask:
     @app.get("/healthz")
     def _health():
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    def _ready():
+        # Every page needs the gateway: not ready (no traffic sent here) while it is not answering.
+        try:
+            answer = requests.get(config.gateway_url + "/healthz", timeout=2)
+            gateway = "ok" if answer.status_code == 200 else f"down: {answer.status_code}"
+        except requests.RequestException as exc:
+            gateway = f"down: {type(exc).__name__}"
+        ready = gateway == "ok"
+        body = {"status": "ready" if ready else "unavailable", "checks": {"gateway": gateway}}
+        return body, 200 if ready else 503
 
     @app.after_request
     def _headers(resp):

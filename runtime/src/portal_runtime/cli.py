@@ -11,7 +11,7 @@ from collections.abc import Callable
 from portal_runtime import logs
 from portal_runtime.config import SERVICE_PORTS, env_name
 from portal_runtime.keys import InsecureConfiguration
-from portal_runtime.migrations import make_revision
+from portal_runtime.migrations import await_migrations, make_revision
 
 
 def main(
@@ -36,6 +36,12 @@ def main(
     worker.add_argument("--no-jobs", action="store_true")
     sub.add_parser("relay", help="run only the outbox relay")
     sub.add_parser("migrate", help="apply database migrations")
+    wait = sub.add_parser(
+        "await-migrations",
+        help="wait until the database has this code's schema (a pod's init container: the "
+        "migration Job applies it, web and worker processes never do)",
+    )
+    wait.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     sub.add_parser("seed", help="load the demo data (idempotent)")
     dlq = sub.add_parser("dlq", help="see, replay or drop this service's dead letters")
     dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
@@ -94,6 +100,14 @@ def main(
         sys.exit(command(service.config, args.action, args.ids, replay_all=args.all))
     if args.command == "migrate":
         service.migrate()
+    elif args.command == "await-migrations":
+        if not await_migrations(service.config.database_url, package, args.timeout):
+            print(
+                f"{package}: the database is not migrated to this release after "
+                f"{args.timeout:.0f} s (run `python -m {package} migrate`)",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
     elif args.command == "seed":
         if seed is not None:
             seed(service)

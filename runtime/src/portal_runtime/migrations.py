@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from alembic import command, context
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import MetaData
@@ -18,6 +20,49 @@ def alembic_config(database_url: str, package: str) -> AlembicConfig:
 
 def upgrade(database_url: str, package: str) -> None:
     command.upgrade(alembic_config(database_url, package), "head")
+
+
+def schema_behind(database_url: str, package: str) -> list[str]:
+    """This code's migration heads the database has not reached yet (empty: up to date).
+
+    A database ahead of the code (a revision this code does not know: a newer release migrated
+    it) counts as up to date, since migrations are additive; an old pod keeps running.
+    """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(database_url, package))
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current - known:
+        return []
+    reached = set()
+    for revision in current:
+        reached |= {r.revision for r in script.iterate_revisions(revision, "base")}
+    return sorted(set(script.get_heads()) - reached)
+
+
+def await_migrations(
+    database_url: str, package: str, timeout: float, interval: float = 2.0, sleep=time.sleep
+) -> bool:
+    """Wait until the database has this code's schema (``schema_behind`` empty); False when
+    ``timeout`` seconds pass first. An unreachable database counts as not there yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            behind = schema_behind(database_url, package)
+        except Exception as exc:  # noqa: BLE001 - the database may not be up yet: wait for it
+            behind = [f"database not reachable ({type(exc).__name__})"]
+        if not behind:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        sleep(interval)
 
 
 def make_revision(database_url: str, package: str, message: str) -> None:

@@ -17,6 +17,7 @@ from portal_runtime.clock import Clock
 from portal_runtime.config import Config
 from portal_runtime.consumer import EventConsumer, Handler
 from portal_runtime.db import MessagingModels, make_engine, session_factory
+from portal_runtime.heartbeat import Heartbeat
 from portal_runtime.migrations import upgrade
 from portal_runtime.relay import Relay
 from portal_runtime.uow import UnitOfWork
@@ -113,7 +114,9 @@ class Service:
             thread.daemon = True
             thread.start()
         log.info("worker.started", threads=[t.name for t in threads])
+        heartbeat = Heartbeat.from_env()  # liveness: touched while every thread runs
         while not stop.is_set():
+            heartbeat.beat(threads)
             stop.wait(0.5)
         for thread in threads:
             thread.join(timeout=10)
