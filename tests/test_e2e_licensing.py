@@ -113,7 +113,8 @@ def test_people_claim_seats_through_an_invitation_link_and_the_admins_are_told(s
     )
     assert regenerated.status_code == 200, regenerated.text
     new_token = regenerated.json()["token"]
-    assert claim(4).status_code == 404  # the old URL stopped working
+    old = claim(4)  # the old URL stopped working, and says it was replaced
+    assert old.status_code == 410 and "replaced by a new one" in old.json()["detail"]
     assert claim(4, new_token).status_code == 409  # the new one works; no seat is left
 
 

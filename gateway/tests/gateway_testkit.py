@@ -90,6 +90,7 @@ PASSWORD_LINKS = {
         "last_name": "Sales",
     },
 }
+HOLDER_LINKS = {"my-licenses-link-of-ada-0001": "ada@acme.example"}
 DIRECT_QUOTES = {"Q-2026-000042": (demo.ACME_ID, demo.ACME_CONTACT)}
 
 
@@ -200,6 +201,28 @@ def fake_services(state: FakeUpstream) -> Flask:
         if token.startswith("used-"):
             return jsonify(detail="This link has been used already. Ask for a new one."), 410
         return jsonify(detail="No such password link."), 404
+
+    @app.post("/internal/holder-links")
+    def holder_link():
+        who = caller()
+        body = request.get_json()
+        state.received.append({"path": "/internal/holder-links", "identity": who, "json": body})
+        if who is None or not who.is_service:
+            return jsonify(detail="service identity needed"), 401
+        return jsonify({}), 202
+
+    @app.post("/internal/holder-links/redeem")
+    def redeem_holder_link():
+        who = caller()
+        token = request.get_json()["token"]
+        state.received.append({"path": "/internal/holder-links/redeem", "identity": who})
+        if who is None or not who.is_service:
+            return jsonify(detail="No such link."), 404
+        if token in HOLDER_LINKS:
+            return jsonify(email=HOLDER_LINKS[token])
+        if token.startswith("used-"):
+            return jsonify(detail="This link has been used already."), 410
+        return jsonify(detail="No such link."), 404
 
     @app.route("/<path:path>", methods=["GET", "POST", "PATCH", "DELETE"], endpoint="echo")
     def echo(path):

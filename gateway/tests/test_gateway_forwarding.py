@@ -415,6 +415,8 @@ def domain_roles(route) -> set[str] | None:
 
 
 def customer_admin_may(route) -> bool:
+    if route.path.startswith("/my/"):
+        return False  # a license holder's own page: only an e-mailed link's token opens it
     if route.path.endswith("/management-requests"):
         return False  # a reseller asks to manage an account, not its own admins
     return not route.path.startswith(("/users", "/customer-access")) and route.path != "/customers"
@@ -426,7 +428,8 @@ def resellers_may(route) -> bool:
     changes_admins = route.method in ("POST", "DELETE") and route.path.endswith(
         ("/admins", "/admins/{user_id}", "/managing-resellers", "/managing-resellers/{reseller_id}")
     )
-    return not changes_admins
+    # A license holder's own page ("My licenses"): only an e-mailed link's token opens it.
+    return not changes_admins and not route.path.startswith("/my/")
 
 
 @pytest.mark.parametrize(

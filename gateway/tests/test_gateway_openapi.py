@@ -82,6 +82,9 @@ PUBLIC = {
     ("POST", "/management-requests/{token}/approve"),
     ("POST", "/management-requests/{token}/decline"),
     ("POST", "/auth/password"),
+    # My licenses: asking for a link, and opening it (the token of the e-mailed link).
+    ("POST", "/auth/my-licenses-link"),
+    ("POST", "/auth/my-licenses-session"),
     ("GET", "/invitations/{token}"),
     ("GET", "/sandbox/paypal/approve"),
     ("POST", "/sandbox/paypal/approve"),

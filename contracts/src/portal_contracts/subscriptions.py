@@ -59,6 +59,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "licensing.invitation.claimed",
         "licensing.admin.invited",
         "licensing.management.requested",
+        "licensing.holder_link.issued",
     ),
 }
 

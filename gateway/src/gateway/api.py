@@ -44,6 +44,12 @@ MAX_URL_BYTES = 8192
 
 
 def check_role(route: Route, caller: Identity) -> None:
+    if caller.is_license_holder:
+        if not route.license_holder:
+            raise Problem(403, "A My licenses link opens only its holder's own licenses.")
+        return
+    if route.license_holder:
+        raise Problem(403, "This route is for a license holder's My licenses link.")
     if caller.is_customer_admin:
         if not route.customer_admin:
             raise Problem(403, "This route is for resellers' users.")

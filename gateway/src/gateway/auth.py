@@ -50,8 +50,8 @@ def issue_token(user: PortalUser, secret: str, ttl_seconds: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def token_subject(token: str, secret: str) -> str | None:
-    """The user id in a valid token; None when forged, expired, malformed or not HS256."""
+def token_claims(token: str, secret: str) -> dict | None:
+    """The claims of a valid token; None when forged, expired, malformed or not HS256."""
     try:
         claims = jwt.decode(
             token,
@@ -61,8 +61,13 @@ def token_subject(token: str, secret: str) -> str | None:
         )
     except jwt.PyJWTError:
         return None
-    sub = claims.get("sub")
-    return sub if isinstance(sub, str) else None
+    return claims if isinstance(claims.get("sub"), str) else None
+
+
+def token_subject(token: str, secret: str) -> str | None:
+    """The user id in a valid token; None when forged, expired, malformed or not HS256."""
+    claims = token_claims(token, secret)
+    return claims["sub"] if claims else None
 
 
 def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
@@ -98,9 +103,16 @@ def authenticate(service) -> Identity:
     token = bearer_token()
     if token is None:
         raise unauthorized()
-    subject = token_subject(token, service.config.token_secret)
-    if subject is None:
+    claims = token_claims(token, service.config.token_secret)
+    if claims is None:
         raise unauthorized("The bearer token is invalid or has expired.")
+    if claims.get("kind") == "license_holder":
+        # Opened by an e-mailed My licenses link: only that email, and no user behind it.
+        email = claims.get("email")
+        if not isinstance(email, str) or not email:
+            raise unauthorized("The bearer token is invalid or has expired.")
+        return Identity(kind="license_holder", email=email)
+    subject = claims["sub"]
     with service.sessions() as session:
         user = session.scalar(select(PortalUser).where(PortalUser.public_id == subject))
         if user is None or user.disabled:

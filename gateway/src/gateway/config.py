@@ -34,6 +34,12 @@ class GatewayConfig(Config):
     # (GATEWAY_CHECKOUT_PER_MINUTE; 0 turns the limit off, e.g. for a load benchmark).
     checkout_per_tenant: int = 60
     checkout_window_seconds: int = 60
+    # My licenses: links asked for per email and per client address within the window, and how
+    # long the session a link opens lasts (a license_holder token).
+    holder_links_per_email: int = 3
+    holder_links_per_address: int = 20
+    holder_link_window_seconds: int = 3600
+    holder_session_seconds: int = 3600
     # Forwarding: connect and read timeouts, short so a dead service never holds a worker long.
     connect_timeout: float = 2.0
     read_timeout: float = 15.0

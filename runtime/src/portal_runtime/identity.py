@@ -32,7 +32,9 @@ HEADER = "X-Portal-Identity"
 # A signed identity is minted per request and good for a short while only.
 MAX_AGE_SECONDS = 30
 
-KINDS = ("reseller_user", "customer_admin", "service")
+# ``license_holder``: a person who opened an e-mailed "My licenses" link; only ``email`` is set,
+# and only the routes of their own licenses answer them.
+KINDS = ("reseller_user", "customer_admin", "license_holder", "service")
 # The signer that vouches for users.
 ISSUER = "gateway"
 
@@ -69,6 +71,10 @@ class Identity:
         return self.kind == "customer_admin"
 
     @property
+    def is_license_holder(self) -> bool:
+        return self.kind == "license_holder"
+
+    @property
     def is_service(self) -> bool:
         return self.kind == "service"
 
@@ -79,6 +85,8 @@ class Identity:
             return f"reseller:{self.reseller_id}"
         if self.is_customer_admin:
             return f"customer:{self.customer_id}"
+        if self.is_license_holder:
+            return f"license_holder:{self.email}"
         return f"service:{self.name}"
 
     def may_access(self, customer_id: str) -> bool:
@@ -87,6 +95,8 @@ class Identity:
             return True
         if self.is_customer_admin:
             return customer_id == self.customer_id
+        if self.is_license_holder:
+            return False  # a holder sees their own licenses, never an account
         return customer_id == self.customer_scope
 
     def has_role(self, *roles: str) -> bool:

@@ -78,6 +78,9 @@ class Api:
     def post(self, path, identity=RESELLER, **kw):
         return self.call("POST", path, identity, **kw)
 
+    def patch(self, path, identity=RESELLER, **kw):
+        return self.call("PATCH", path, identity, **kw)
+
     def delete(self, path, identity=RESELLER, **kw):
         return self.call("DELETE", path, identity, **kw)
 

@@ -66,14 +66,23 @@ def test_max_claims_and_free_seats_limit_a_link(api):
     assert "No free license" in last.get_json()["detail"]
 
 
-def test_regenerating_makes_the_old_url_stop_working(api):
+def test_regenerating_makes_the_old_url_say_it_was_replaced(api):
     link = new_link(api)
     resp = api.post(f"{ACME}/invitation-links/{link['id']}/regenerate")
     assert resp.status_code == 200
     fresh = resp.get_json()
     assert fresh["token"] != link["token"] and fresh["id"] == link["id"]
-    assert claim(api, link["token"], person(1)).status_code == 404
-    assert claim(api, fresh["token"], person(1)).status_code == 201
+    refused = claim(api, link["token"], person(1))
+    assert refused.status_code == 410
+    assert "replaced by a new one" in refused.get_json()["detail"]
+    shown = api.get(f"/invitations/{link['token']}", None)
+    assert shown.status_code == 410 and "replaced by a new one" in shown.get_json()["detail"]
+    # Regenerated twice: the first URL still says so; a token that never was one is a 404.
+    again = api.post(f"{ACME}/invitation-links/{link['id']}/regenerate").get_json()
+    assert api.get(f"/invitations/{fresh['token']}", None).status_code == 410
+    assert api.get(f"/invitations/{link['token']}", None).status_code == 410
+    assert api.get("/invitations/never-a-token-of-any-link", None).status_code == 404
+    assert claim(api, again["token"], person(1)).status_code == 201
 
 
 def test_a_disabled_link_stops_working(api):

@@ -39,6 +39,8 @@ EMAILS = [
      ["Initech", "C-100003", "set your password"]),
     ("licensing.management.requested", "management_request", "admin@acme.example",
      ["Demo Reseller", "manage", "Acme Corp"]),
+    ("licensing.holder_link.issued", "my_licenses_link", "ada@acme.example",
+     ["Your licenses", "activation codes"]),
 ]  # fmt: skip
 
 
@@ -148,6 +150,38 @@ def test_license_email_carries_the_offline_activation_code(service):
     assert example["activation_code"] in row.text_body
     assert example["activation_code"] in row.html_body
     assert example["license_id"] in row.text_body
+
+
+def test_license_email_links_to_my_licenses_instead_of_a_sign_in_nobody_has(service):
+    example = portal_contracts.example("licensing.license.assigned")
+    deliver(service, example_event("licensing.license.assigned"))
+
+    [row] = mails(service)
+    link = f"https://portal.test/portal/my-licenses/{example['my_licenses_token']}"
+    assert link in row.text_body and f'href="{link}"' in row.html_body
+    assert "works once, until 29 November 2026" in row.text_body
+    assert "sign in" not in row.text_body.lower() and "sign in" not in row.html_body.lower()
+
+
+def test_a_license_email_from_before_my_licenses_links_still_renders(service):
+    deliver(service, example_event("licensing.license.assigned", my_licenses_token=None))
+    [row] = mails(service)
+    assert "/portal/my-licenses/" not in row.text_body
+    assert portal_contracts.example("licensing.license.assigned")["activation_code"] in (
+        row.text_body
+    )
+
+
+def test_a_holder_who_asked_gets_the_single_use_link_and_where_to_ask_again(service):
+    example = portal_contracts.example("licensing.holder_link.issued")
+    deliver(service, example_event("licensing.holder_link.issued"))
+
+    [row] = mails(service, template="my_licenses_link")
+    link = f"https://portal.test/portal/my-licenses/{example['token']}"
+    assert link in row.text_body and f'href="{link}"' in row.html_body
+    assert "works once, until 29 November 2026" in row.text_body
+    assert "2 licenses" in row.text_body
+    assert "ask for a new one at https://portal.test/portal/my-licenses/" in row.text_body
 
 
 def test_every_admin_hears_of_a_claim_once(service):

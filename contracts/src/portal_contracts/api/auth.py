@@ -54,3 +54,29 @@ class SetPasswordSchema(Strict):
     email = fields.String(dump_only=True)
     kind = fields.String(dump_only=True)
     customer_id = fields.String(dump_only=True, allow_none=True)
+
+
+class MyLicensesLinkRequest(Strict):
+    """Body of POST /auth/my-licenses-link: where to send a link to one's own licenses."""
+
+    email = EmailAddress(required=True)
+
+
+class MyLicensesLinkAnswer(Strict):
+    """Answer of POST /auth/my-licenses-link (202), the same whoever asked."""
+
+    detail = fields.String(dump_only=True)
+
+
+class MyLicensesSessionRequest(Strict):
+    """Body of POST /auth/my-licenses-session: the token of an e-mailed My licenses link."""
+
+    token = fields.String(required=True, validate=validate.Length(min=20, max=200))
+
+
+class MyLicensesSessionSchema(TokenSchema):
+    """Answer of POST /auth/my-licenses-session: a short-lived bearer token of kind
+    ``license_holder`` that reads only ``/my/licenses...`` of this email."""
+
+    kind = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)

@@ -205,6 +205,28 @@ class CreateTeamRequest(Strict):
     name = SingleLine(required=True, min=1, max=100)
 
 
+class RenameTeamRequest(Strict):
+    """Body of PATCH /customers/{customer_id}/teams/{team_id}."""
+
+    name = SingleLine(required=True, min=1, max=100)
+
+
+class MergeTeamRequest(Strict):
+    """Body of POST /customers/{customer_id}/teams/{team_id}/merge."""
+
+    into_team_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class MergeResultSchema(Strict):
+    """Answer of POST /customers/{customer_id}/teams/{team_id}/merge: the team that went away,
+    how many licenses (and invitation links) moved, and the team they are in now."""
+
+    merged_team_id = fields.String(dump_only=True)
+    moved_licenses = fields.Integer(dump_only=True)
+    moved_invitation_links = fields.Integer(dump_only=True)
+    team = fields.Nested(TeamSchema, dump_only=True)
+
+
 TeamPageSchema = page_of(TeamSchema, "TeamPageSchema")
 
 
@@ -367,3 +389,39 @@ class PublicKeySchema(Strict):
     algorithm = fields.String(dump_only=True)
     public_key = fields.String(dump_only=True)
     public_key_pem = fields.String(dump_only=True)
+
+
+# -- my licenses (a license holder, by an e-mailed link) ----------------------------------------
+
+
+class MyLicenseSchema(Strict):
+    """One license in GET /my/licenses: the holder's own, with the organisation it is from."""
+
+    license_id = fields.String(dump_only=True)
+    product = fields.String(dump_only=True)
+    customer_name = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    valid_from = fields.Date(dump_only=True)
+    valid_until = fields.Date(dump_only=True)
+    fallback_version = fields.String(dump_only=True, allow_none=True)
+    assignee = fields.Nested(PersonSchema, dump_only=True, allow_none=True)
+
+
+class MyLicensesSchema(Strict):
+    """Answer of GET /my/licenses."""
+
+    email = fields.String(dump_only=True)
+    items = fields.List(fields.Nested(MyLicenseSchema), dump_only=True)
+    next_cursor = fields.String(dump_only=True, allow_none=True)
+
+
+class MyActivationCodeSchema(Strict):
+    """Answer of GET /my/licenses/{license_id}/activation-code."""
+
+    license_id = fields.String(dump_only=True)
+    product = fields.String(dump_only=True)
+    customer_name = fields.String(dump_only=True)
+    licensee = fields.Nested(PersonSchema, dump_only=True)
+    activation_code = fields.String(dump_only=True)
+    valid_until = fields.Date(dump_only=True)
+    fallback_version = fields.String(dump_only=True, allow_none=True)

@@ -54,6 +54,10 @@ class LicenseAssigned(Payload):
     team_id = fields.String(load_default=None, allow_none=True)
     subscription_pack = fields.String(load_default=None, allow_none=True)
     order_number = fields.String(load_default=None, allow_none=True)
+    # Additive: a single-use link's secret to the holder's own "My licenses" page (only its hash
+    # is stored; the e-mail is the one place it is written), and until when it works.
+    my_licenses_token = fields.String(load_default=None, allow_none=True)
+    my_licenses_expires_at = fields.DateTime(load_default=None, allow_none=True)
 
 
 class LicenseRevoked(Payload):
@@ -97,6 +101,16 @@ class AdminInvited(Payload):
     invited_by = fields.Nested(Inviter, load_default=None, allow_none=True)
 
 
+class HolderLinkIssued(Payload):
+    """A license holder asked for a link to their own licenses ("My licenses"): a single-use,
+    expiring link by e-mail."""
+
+    holder = fields.Nested(Person, required=True)
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+    license_count = fields.Integer(load_default=None, allow_none=True)
+
+
 class ManagementRequested(Payload):
     """A reseller asked to manage an account; its admins may approve or decline by the link."""
 
@@ -118,4 +132,5 @@ EVENTS = {
     ("licensing.invitation.claimed", 1): InvitationClaimed,
     ("licensing.admin.invited", 1): AdminInvited,
     ("licensing.management.requested", 1): ManagementRequested,
+    ("licensing.holder_link.issued", 1): HolderLinkIssued,
 }

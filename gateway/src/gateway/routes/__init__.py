@@ -34,6 +34,9 @@ class Route:
     customer_admin: bool = False
     # May resellers' users use it? (Some routes are for the account's own admins only.)
     resellers: bool = True
+    # May a license holder (the short-lived token of an e-mailed My licenses link) use it? Such
+    # a token opens these routes and no other; no one else opens these.
+    license_holder: bool = False
     # No bearer token needed.
     public: bool = False
     # Where the customer account is named: ``path`` (``{customer_id}``), ``body`` or ``none``.

@@ -1,8 +1,17 @@
 """Signing in and who the caller is (served by the gateway itself)."""
 
-from gateway import sessions
+from gateway import license_holders, sessions
 from gateway.routes import SALES_OR_BILLING, Route
-from portal_contracts.api.auth import ChangePasswordRequest, MeSchema, TokenRequest, TokenSchema
+from portal_contracts.api.auth import (
+    ChangePasswordRequest,
+    MeSchema,
+    MyLicensesLinkAnswer,
+    MyLicensesLinkRequest,
+    MyLicensesSessionRequest,
+    MyLicensesSessionSchema,
+    TokenRequest,
+    TokenSchema,
+)
 
 TAG = "Auth"
 
@@ -42,5 +51,32 @@ ROUTES = [
         status=204,
         handler=sessions.change_password,
         errors=(429,),
+    ),
+    Route(
+        "POST",
+        "/auth/my-licenses-link",
+        "gateway",
+        "A license holder asks for a single-use link (7 days) to their own licenses by e-mail; "
+        "the same 202 whether or not the email holds a license",
+        TAG,
+        public=True,
+        body=MyLicensesLinkRequest,
+        response=MyLicensesLinkAnswer,
+        status=202,
+        handler=license_holders.request_link,
+        errors=(429,),
+    ),
+    Route(
+        "POST",
+        "/auth/my-licenses-session",
+        "gateway",
+        "Open an e-mailed My licenses link (once): a short-lived bearer token of kind "
+        "license_holder that reads only /my/licenses of that email",
+        TAG,
+        public=True,
+        body=MyLicensesSessionRequest,
+        response=MyLicensesSessionSchema,
+        handler=license_holders.open_session,
+        errors=(404, 410),
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from sqlalchemy import select
@@ -13,6 +14,11 @@ from portal_runtime.problems import invalid, not_found
 DEFAULT_TEAM = "Default team"
 # Crockford's base32 without look-alikes: license ids people read out on the phone.
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def token_hash(token: str) -> str:
+    """What is stored of an e-mailed link's token (invitation, password, My licenses links)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_license_id() -> str:

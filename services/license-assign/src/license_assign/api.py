@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import re
 import secrets
 
 from flask import Blueprint, request
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts, bulk_assignments, views
+from license_assign.accounts import token_hash
 from license_assign.assignments import (
     Licensing,
     NoFreeLicense,
@@ -28,12 +28,14 @@ from license_assign.assignments import (
     take_free_license,
 )
 from license_assign.models import (
+    AssignmentJob,
     Customer,
     CustomerPerson,
     InvitationClaim,
     InvitationLink,
     License,
     ManagingReseller,
+    ReplacedInvitationToken,
     SubscriptionPack,
     Team,
 )
@@ -48,6 +50,8 @@ from portal_contracts.api.licenses import (
     CreateTeamRequest,
     CsvAssignmentArgs,
     LicenseListArgs,
+    MergeTeamRequest,
+    RenameTeamRequest,
     TransferRequest,
     VerifyCodeRequest,
 )
@@ -344,22 +348,39 @@ def list_teams(customer_id: str):
         }
 
 
-@bp.post("/customers/<customer_id>/teams")
-def create_team(customer_id: str):
-    acting_on(customer_id)
-    data = CreateTeamRequest().load(json_body())
+def team_name_of(data: dict) -> str:
     name = data["name"].strip()
     if not name:
         raise invalid({"name": ["A team needs a name."]})
+    return name
+
+
+def refuse_taken_name(session, customer_id: str, name: str, other_than: int | None = None):
+    """Team names are unique per account, whatever their case (409)."""
+    query = select(Team.id).where(
+        Team.customer_id == customer_id, func.lower(Team.name) == name.lower()
+    )
+    if other_than is not None:
+        query = query.where(Team.id != other_than)
+    if session.scalar(query):
+        raise conflict(f"This account already has a team named {name!r}.")
+
+
+def license_count(session, team: Team) -> int:
+    return session.scalar(
+        select(func.count(License.id)).where(
+            License.team_pk == team.id, License.removed_at.is_(None)
+        )
+    )
+
+
+@bp.post("/customers/<customer_id>/teams")
+def create_team(customer_id: str):
+    acting_on(customer_id)
+    name = team_name_of(CreateTeamRequest().load(json_body()))
     with unit_of_work() as uow:
         accounts.require_customer(uow.session, customer_id)
-        exists = uow.session.scalar(
-            select(Team.id).where(
-                Team.customer_id == customer_id, func.lower(Team.name) == name.lower()
-            )
-        )
-        if exists:
-            raise conflict("This account already has a team of that name.")
+        refuse_taken_name(uow.session, customer_id, name)
         team = accounts.create_team(uow.session, customer_id, name)
         try:
             uow.commit()
@@ -367,6 +388,81 @@ def create_team(customer_id: str):
             raise conflict("This account already has a team of that name.")
         body = views.team_view(team)
     return body, 201, {"Location": f"/api/v1/customers/{customer_id}/teams/{team.team_id}"}
+
+
+@bp.patch("/customers/<customer_id>/teams/<team_id>")
+def rename_team(customer_id: str, team_id: str):
+    acting_on(customer_id)
+    name = team_name_of(RenameTeamRequest().load(json_body()))
+    with unit_of_work() as uow:
+        team = uow.session.scalar(
+            select(Team)
+            .where(Team.customer_id == customer_id, Team.team_id == team_id)
+            .with_for_update()
+        )
+        if team is None:
+            raise not_found("team")
+        refuse_taken_name(uow.session, customer_id, name, other_than=team.id)
+        team.name = name
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise conflict(f"This account already has a team named {name!r}.")
+        return views.team_view(team, license_count(uow.session, team))
+
+
+@bp.post("/customers/<customer_id>/teams/<team_id>/merge")
+def merge_team(customer_id: str, team_id: str):
+    """Every license (and invitation link, and waiting assignment job) of the team moves into
+    the other team, and the team goes away. Merging the default team makes the other one the
+    default (new licenses land there)."""
+    acting_on(customer_id)
+    data = MergeTeamRequest().load(json_body())
+    into_id = data["into_team_id"].strip()
+    if into_id == team_id:
+        raise conflict("A team cannot be merged into itself: choose another team.")
+    with unit_of_work() as uow:
+        # Both rows locked, in key order: two merges at once cannot lose a team's licenses.
+        teams = {
+            t.team_id: t
+            for t in uow.session.scalars(
+                select(Team)
+                .where(Team.customer_id == customer_id, Team.team_id.in_([team_id, into_id]))
+                .order_by(Team.id)
+                .with_for_update()
+            )
+        }
+        source = teams.get(team_id)
+        if source is None:
+            raise not_found("team")
+        target = teams.get(into_id)
+        if target is None:
+            raise invalid({"into_team_id": ["No such team in this account."]})
+        moved = uow.session.execute(
+            update(License).where(License.team_pk == source.id).values(team_pk=target.id)
+        ).rowcount
+        links = uow.session.execute(
+            update(InvitationLink)
+            .where(InvitationLink.team_pk == source.id)
+            .values(team_pk=target.id)
+        ).rowcount
+        uow.session.execute(
+            update(AssignmentJob)
+            .where(AssignmentJob.team_pk == source.id)
+            .values(team_pk=target.id)
+        )
+        if source.is_default:
+            target.is_default = True
+        uow.session.delete(source)
+        uow.session.flush()
+        body = {
+            "merged_team_id": team_id,
+            "moved_licenses": moved,
+            "moved_invitation_links": links,
+            "team": views.team_view(target, license_count(uow.session, target)),
+        }
+        uow.commit()
+    return body
 
 
 @bp.post("/customers/<customer_id>/teams/<team_id>/transfer")
@@ -401,10 +497,6 @@ def transfer_licenses(customer_id: str, team_id: str):
 
 
 # -- invitation links ---------------------------------------------------------------------------
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:
@@ -512,6 +604,12 @@ def regenerate_link(customer_id: str, link_id: str):
     token = new_token()
     with unit_of_work() as uow:
         link = find_link(uow.session, customer_id, link_id)
+        # The old URL is remembered, so that opening it says it was replaced (410).
+        uow.session.add(
+            ReplacedInvitationToken(
+                link_pk=link.id, token_hash=link.token_hash, replaced_at=ctx().clock.now()
+            )
+        )
         link.token_hash = token_hash(token)
         link.regenerated_at = ctx().clock.now()
         uow.commit()
@@ -528,6 +626,22 @@ def disable_link(customer_id: str, link_id: str):
     return "", 204
 
 
+REPLACED = (
+    "This invitation link has been replaced by a new one: ask the person who sent it to you"
+    " for the current link."
+)
+
+
+def replaced_or_missing(session, token: str) -> Problem:
+    """For a token that is no link's: 410 if it is a regenerated link's old one, else 404."""
+    old = session.scalar(
+        select(ReplacedInvitationToken.id).where(
+            ReplacedInvitationToken.token_hash == token_hash(token)
+        )
+    )
+    return Problem(410, REPLACED) if old is not None else not_found("invitation link")
+
+
 @bp.post("/invitations/<token>/claim")
 def claim_invitation(token: str):
     """Public: anyone with the URL claims a free license, once per person per link."""
@@ -542,7 +656,9 @@ def claim_invitation(token: str):
             .where(InvitationLink.token_hash == token_hash(token))
             .with_for_update(of=InvitationLink)
         )
-        if link is None or not link.enabled:
+        if link is None:
+            raise replaced_or_missing(uow.session, token)
+        if not link.enabled:
             raise not_found("invitation")
         if link.expires_at is not None and link.expires_at <= now:
             raise Problem(410, "This invitation link has expired.")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from license_assign.activation_codes import ActivationCodes
 from license_assign.config import LicenseAssignConfig
+from license_assign.license_holders import issue_holder_link
 from license_assign.models import Customer, License, Revocation
 from portal_runtime.clock import Clock
 from portal_runtime.uow import UnitOfWork
@@ -134,16 +135,20 @@ def complete_assignment(
     lic.assignee_email = person["email"]
     lic.assigned_at = lic.assigned_at or ctx.clock.now()
     issue_code(ctx, lic)
-    publish_assigned(uow, customer, lic, reason, order_number)
+    publish_assigned(uow, ctx, customer, lic, reason, order_number)
 
 
 def publish_assigned(
     uow: UnitOfWork,
+    ctx: Licensing,
     customer: Customer,
     lic: License,
     reason: str,
     order_number: str | None = None,
 ) -> None:
+    """The event that e-mails the holder their license; it carries a fresh single-use link to
+    their own "My licenses" page (``my_licenses_token``)."""
+    token, expires_at = issue_holder_link(uow, ctx, lic.assignee_email)
     uow.publish(
         "licensing.license.assigned",
         {
@@ -159,6 +164,8 @@ def publish_assigned(
             "team_id": lic.team.team_id,
             "subscription_pack": lic.pack.number,
             "order_number": order_number,
+            "my_licenses_token": token,
+            "my_licenses_expires_at": expires_at,
         },
     )
 

@@ -11,6 +11,7 @@ from license_assign import (
     assignment_jobs_api,
     bulk_assignments,
     handlers,
+    license_holders,
     onboarding,
 )
 from license_assign.activation_codes import ActivationCodes, load_signing_key
@@ -61,6 +62,8 @@ CALLERS = {
         "GET /internal/customers",
         "POST /internal/customer-access/verify",
         "POST /internal/password-links/redeem",
+        "POST /internal/holder-links",
+        "POST /internal/holder-links/redeem",
     ],
     "orders": ["GET /internal/customers/<customer_id>"],
     "cart-quote": [
@@ -78,5 +81,6 @@ def create_app(service: Service | None = None) -> Flask:
     app.register_blueprint(assignment_jobs_api.bp)
     app.register_blueprint(account_lists.bp)
     app.register_blueprint(onboarding.bp)
+    app.register_blueprint(license_holders.bp)
     web.trust_callers(app, CALLERS)
     return app

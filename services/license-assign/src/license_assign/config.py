@@ -38,6 +38,8 @@ class LicenseAssignConfig(Config):
     # A password link (new admin) works this many days; a request to manage an account too.
     password_link_days: int = 7
     management_request_days: int = 14
+    # A "My licenses" link (asked for, or in an assignment e-mail) works once, this many days.
+    holder_link_days: int = 7
     # How often the worker suspends licenses whose payment grace period has passed.
     grace_check_seconds: float = 10.0
     # How often the worker looks for assignment jobs (big uploads) to work on.
@@ -53,6 +55,7 @@ class LicenseAssignConfig(Config):
             assignment_job_seconds=float(os.environ.get("ASSIGNMENT_JOB_SECONDS", "0.5")),
             password_link_days=int(os.environ.get("PASSWORD_LINK_DAYS", "7")),
             management_request_days=int(os.environ.get("MANAGEMENT_REQUEST_DAYS", "14")),
+            holder_link_days=int(os.environ.get("HOLDER_LINK_DAYS", "7")),
         )
         settings.update(overrides)
         return super().from_env(service, **settings)

@@ -197,7 +197,7 @@ def change_existing(uow: UnitOfWork, ctx: Licensing, customer: Customer, order: 
         if lic.assignee_email:
             # A renewal (or a changed product) gives the holder a new activation code.
             issue_code(ctx, lic)
-            publish_assigned(uow, customer, lic, "renewed", order["order_number"])
+            publish_assigned(uow, ctx, customer, lic, "renewed", order["order_number"])
         changed.append(lic)
     return changed
 
@@ -343,7 +343,7 @@ def enforce_grace_and_downgrades(service) -> int:
             if lic.assignee_email:
                 issue_code(ctx, lic)
                 customer = uow.session.get(Customer, lic.customer_id)
-                publish_assigned(uow, customer, lic, "renewed")
+                publish_assigned(uow, ctx, customer, lic, "renewed")
             changed += 1
         uow.commit()
     if changed:

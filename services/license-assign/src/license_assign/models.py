@@ -333,6 +333,33 @@ class InvitationLink(Base):
         return [d for d in (self.allowed_domains or "").split(",") if d]
 
 
+class ReplacedInvitationToken(Base):
+    """A link's former URL (its token's hash), kept after ``Regenerate`` so that the old URL says
+    it was replaced (410) rather than that it never existed."""
+
+    __tablename__ = "replaced_invitation_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    link_pk: Mapped[int] = mapped_column(ForeignKey("invitation_links.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    replaced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class HolderLink(Base):
+    """A single-use, expiring link to a license holder's own page ("My licenses"), bound to an
+    email: sent on request and in every assignment e-mail. Only its hash is kept."""
+
+    __tablename__ = "holder_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Stored lower-case, as licenses' assignee emails are.
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class InvitationClaim(Base):
     """One person's claim through a link: each person claims once per link."""
 

@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts
-from license_assign.api import token_hash
+from license_assign.accounts import token_hash
+from license_assign.api import replaced_or_missing
 from license_assign.assignments import revocations_this_month
 from license_assign.models import (
     Customer,
@@ -537,14 +538,14 @@ def decline_management_request(token: str):
 @bp.get("/invitations/<token>")
 def show_invitation(token: str):
     """Public: what a link offers (product, organisation, team), or in words why it no longer
-    works (410): disabled, expired, or no license left to claim."""
+    works (410): disabled, expired, replaced by a regenerated link, or no license left."""
     today = current_service().licensing.today()
     with current_service().sessions() as session:
         link = session.scalar(
             select(InvitationLink).where(InvitationLink.token_hash == token_hash(token))
         )
         if link is None:
-            raise not_found("invitation link")
+            raise replaced_or_missing(session, token)
         if not link.enabled:
             raise Problem(410, "This invitation link has been disabled by the account's admins.")
         if link.expires_at is not None and link.expires_at <= now():

@@ -229,10 +229,20 @@ email_credit_note = _to_buyer("credit_note")
 # -- licensing ------------------------------------------------------------------------------------
 
 
+def my_licenses_url(settings: MailSettings, token: str | None) -> str | None:
+    return settings.link(f"/portal/my-licenses/{token}") if token else None
+
+
 def email_license_assigned(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
-    """The person's license, with its offline activation code."""
+    """The person's license, with its offline activation code and a single-use link to their
+    own My licenses page (where the code can be downloaded again)."""
     p = event.payload
-    context = dict(p, product_name=product_names(uow, [p["product"]])[p["product"]])
+    context = dict(
+        p,
+        product_name=product_names(uow, [p["product"]])[p["product"]],
+        my_licenses_url=my_licenses_url(settings, p.get("my_licenses_token")),
+        ask_url=settings.link("/portal/my-licenses/"),
+    )
     queue_mail(
         uow, event, settings, "license_assigned", p["assignee"]["email"], context,
         name=full_name(p["assignee"]),
@@ -274,6 +284,20 @@ def email_admin_invited(event: Event, uow: UnitOfWork, settings: MailSettings) -
     queue_mail(
         uow, event, settings, "admin_invitation", p["admin"]["email"], context,
         name=full_name(p["admin"]),
+    )  # fmt: skip
+
+
+def email_holder_link(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """A license holder asked for a link to their own licenses: a single-use, expiring one."""
+    p = event.payload
+    context = dict(
+        p,
+        my_licenses_url=my_licenses_url(settings, p["token"]),
+        ask_url=settings.link("/portal/my-licenses/"),
+    )
+    queue_mail(
+        uow, event, settings, "my_licenses_link", p["holder"]["email"], context,
+        name=full_name(p["holder"]),
     )  # fmt: skip
 
 
@@ -344,6 +368,7 @@ EVENT_HANDLERS = {
     "licensing.invitation.claimed": [email_invitation_claimed],
     "licensing.admin.invited": [email_admin_invited],
     "licensing.management.requested": [email_management_requested],
+    "licensing.holder_link.issued": [email_holder_link],
 }
 
 
