@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from pypdf import PdfReader
 
 from portal_runtime.documents import render, unicode_font
+from portal_runtime.testing import needs
 
 
 def one_line(text: str):
@@ -31,7 +31,7 @@ def test_latin_1_text_uses_the_built_in_font_and_embeds_nothing():
     assert "Zürich GmbH, Ada Lovelace" in text
 
 
-@pytest.mark.skipif(unicode_font() is None, reason="no Unicode TrueType font installed")
+@needs("a Unicode TrueType font", unicode_font(), "apt-get install fonts-dejavu-core")
 def test_text_outside_latin_1_is_drawn_again_in_the_unicode_font():
     fonts, text = fonts_and_text(render(one_line("Łukasz Ćwik, Łódź")))
     assert len(fonts) == 1 and "DejaVu" in next(iter(fonts))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import socket
 import uuid
@@ -39,6 +40,27 @@ def dev_keys(name: str):
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+def needs(what: str, present: object, install: str):
+    """Decorate a test that needs a tool or font of the machine: skipped where it is missing,
+    except under CI=true, where missing it is a failure (``.ci/run`` installs it)."""
+    import pytest
+
+    message = f"{what} is not installed ({install})"
+    if present:
+        return lambda test: test
+    if not in_ci():
+        return pytest.mark.skip(reason=message)
+
+    def decorate(test):
+        @functools.wraps(test)
+        def missing(*args, **kwargs):
+            pytest.fail(f"{message}: CI must have it", pytrace=False)
+
+        return missing
+
+    return decorate
 
 
 def _reachable(url: str) -> bool:

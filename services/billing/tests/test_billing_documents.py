@@ -8,12 +8,11 @@ import io
 import shutil
 import subprocess
 
-import pytest
 from pypdf import PdfReader
 
 from portal_contracts import demo
 from portal_runtime.documents import cjk_font, unicode_font
-from portal_runtime.testing import deliver, event
+from portal_runtime.testing import deliver, event, needs
 
 REVERSE = "Reverse charge: VAT to be accounted for by the recipient"
 
@@ -39,9 +38,7 @@ def ink(content: bytes, tmp_path, name: str) -> float:
     return sum(1 for value in pixels if value < 200) / len(pixels)
 
 
-needs_pdftoppm = pytest.mark.skipif(
-    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed"
-)
+needs_pdftoppm = needs("pdftoppm", shutil.which("pdftoppm"), "apt-get install poppler-utils")
 
 
 def issue(service, kit, number, address, tax, **kw):
@@ -158,8 +155,10 @@ def test_a_domestic_card_invoice_shows_the_vat_and_says_it_is_paid(service, kit,
         assert expected in text, expected
 
 
-@pytest.mark.skipif(
-    unicode_font() is None or cjk_font() is None, reason="no Unicode or CJK font installed"
+@needs(
+    "a Unicode and a CJK font",
+    unicode_font() and cjk_font(),
+    "apt-get install fonts-dejavu-core fonts-ipafont-gothic",
 )
 @needs_pdftoppm
 def test_names_in_any_script_print_as_written(service, kit, as_reseller, tmp_path):

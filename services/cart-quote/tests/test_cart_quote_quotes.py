@@ -13,7 +13,7 @@ from cart_quote.seed import seed
 from portal_contracts import demo
 from portal_runtime.documents import unicode_font
 from portal_runtime.identity import service_identity
-from portal_runtime.testing import deliver, event, recorded
+from portal_runtime.testing import deliver, event, needs, recorded
 
 CART = f"/customers/{demo.ACME_ID}/cart"
 QUOTE_BODY = {
@@ -123,7 +123,7 @@ def test_quote_pdf_carries_everything_a_buyer_needs(demo_client):
     assert demo_client.get(f"/quotes/{number}").mimetype == "application/json"
 
 
-@pytest.mark.skipif(unicode_font() is None, reason="no Unicode TrueType font installed")
+@needs("a Unicode TrueType font", unicode_font(), "apt-get install fonts-dejavu-core")
 def test_names_outside_latin_1_print_as_written(demo_client):
     demo_client.post(f"{CART}/items", json={"kind": "new", "product": "II", "quantity": 1})
     body = {
