@@ -287,8 +287,12 @@ class System:
 
 def free_port_offset(first: int, step: int = 100, tries: int = 50) -> int:
     """The first offset from ``first`` (in ``step``s) whose ports are all free, so that several
-    systems (test runs, a benchmark, ``make run``) can run side by side on one machine."""
-    for offset in range(first, first + step * tries, step):
+    systems (test runs, a benchmark, ``make run``) can run side by side on one machine. Each
+    process starts looking at a block of its own (by pid), so two runs starting at the same
+    moment rarely both take the first free block."""
+    start = os.getpid() % 10
+    for slot in [*range(start, tries), *range(start)]:
+        offset = first + step * slot
         ports = [SERVICE_PORTS[s.name] + offset for s in SERVICES] + [MAIL_SINK_PORT + offset]
         ports.append(SERVICE_PORTS[PORTAL] + offset)
         if not any(_port_in_use(port) for port in ports):
