@@ -7,6 +7,7 @@ import os
 import sys
 
 from portal.config import PortalConfig
+from portal_runtime.cli import serve_with_gunicorn
 from portal_runtime.keys import InsecureConfiguration
 
 DEFAULT_PORT = 8087
@@ -25,27 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"portal: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     # Threads: a page waits on the gateway, so one slow answer must not block the others.
-    os.execvp(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{os.environ.get('WEB_BIND_HOST', '127.0.0.1')}:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            os.environ.get("WEB_THREADS", "8"),
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "5",
-            "--log-level",
-            "warning",
-            "portal.app:create_app()",
-        ],
-    )
+    serve_with_gunicorn("portal", "portal.app:create_app()", args.port, args.workers)
 
 
 if __name__ == "__main__":

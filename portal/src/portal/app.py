@@ -38,6 +38,7 @@ def create_app(config: PortalConfig | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     web.secure_headers(app)
+    web.observe(app, "portal")
     csrf.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)

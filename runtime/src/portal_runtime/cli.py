@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from portal_runtime import logs
+from portal_runtime import logs, metrics, tracing
 from portal_runtime.config import SERVICE_PORTS, env_name
 from portal_runtime.keys import InsecureConfiguration
 from portal_runtime.migrations import await_migrations, make_revision
@@ -62,32 +62,8 @@ def main(
         print(f"{package}: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     if args.command == "web":
-        # gunicorn takes over this process; threads keep one slow read from blocking the rest.
-        threads = os.environ.get("WEB_THREADS", "8")
-        os.execvp(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                # Containers bind all interfaces; one machine keeps to loopback.
-                f"{os.environ.get('WEB_BIND_HOST', '127.0.0.1')}:{args.port}",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                threads,
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "5",
-                # Idle keep-alive connections stay open longer than callers usually pause.
-                "--keep-alive",
-                os.environ.get("WEB_KEEPALIVE", "15"),
-                "--log-level",
-                "warning",
-                f"{package}.bootstrap:create_app()",
-            ],
+        serve_with_gunicorn(
+            service_name, f"{package}.bootstrap:create_app()", args.port, args.workers
         )
     if args.command == "dlq":
         if args.action in ("show", "drop") and not args.ids:
@@ -112,6 +88,8 @@ def main(
         if seed is not None:
             seed(service)
     elif args.command == "worker":
+        metrics.serve_worker_metrics(service)
+        tracing.configure(service_name)
         service.run_worker(
             relay=not args.no_relay, consume=not args.no_consumer, jobs=not args.no_jobs
         )
@@ -119,3 +97,38 @@ def main(
         service.run_worker(consume=False, jobs=False)
     elif args.command == "makemigration":
         make_revision(service.config.database_url, package, args.message)
+
+
+def serve_with_gunicorn(name: str, app: str, port: int, workers: int) -> None:
+    """Replace this process with gunicorn serving ``app`` (``module:factory()``) on ``port``.
+
+    Its workers share a fresh ``PROMETHEUS_MULTIPROC_DIR`` (``portal_runtime.metrics``), so that
+    ``/metrics`` adds up all of them, whichever worker answers the scrape."""
+    os.environ[metrics.MULTIPROC_DIR] = str(metrics.multiprocess_dir(f"{name}-web", port))
+    # Threads keep one slow read from blocking the rest.
+    threads = os.environ.get("WEB_THREADS", "8")
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            # Containers bind all interfaces; one machine keeps to loopback.
+            f"{os.environ.get('WEB_BIND_HOST', '127.0.0.1')}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            threads,
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+            # Idle keep-alive connections stay open longer than callers usually pause.
+            "--keep-alive",
+            os.environ.get("WEB_KEEPALIVE", "15"),
+            "--log-level",
+            "warning",
+            app,
+        ],
+    )

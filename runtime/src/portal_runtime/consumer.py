@@ -15,6 +15,7 @@ a handler raising ``Poison``, a contract violation) and a message still failing 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -29,7 +30,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 import portal_contracts
-from portal_runtime import logs
+from portal_runtime import logs, metrics, tracing
 from portal_runtime.config import Config
 from portal_runtime.db import MessagingModels
 from portal_runtime.retry import Poison, RetrySchedule, is_permanent
@@ -51,6 +52,8 @@ class Event:
     correlation_id: str
     causation_id: str | None
     payload: dict
+    # The W3C trace context its message carried (portal_runtime.tracing), if any.
+    traceparent: str | None = None
 
 
 Handler = Callable[[Event, UnitOfWork], None]
@@ -145,13 +148,37 @@ class EventConsumer:
     # -- handling, independent of the broker --------------------------------------------------
 
     def handle(self, event: Event) -> bool:
-        """Run the handlers and record the inbox row in one transaction; False for a duplicate."""
+        """Run the handlers and record the inbox row in one transaction; False for a duplicate.
+
+        Counted by outcome and timed (``portal_runtime.metrics``), in a span that continues the
+        trace the message carried (``portal_runtime.tracing``)."""
+        service = self.config.service
+        started = time.perf_counter()
+        try:
+            with tracing.consuming(service, event):
+                handled = self._handle(event)
+        except Exception:
+            metrics.DELIVERIES.labels(service, event.type, "failed").inc()
+            raise
+        finally:
+            metrics.HANDLER_DURATION.labels(service, event.type).observe(
+                time.perf_counter() - started
+            )
+        metrics.DELIVERIES.labels(service, event.type, "handled" if handled else "duplicate").inc()
+        if handled:
+            lag = (dt.datetime.now(dt.UTC) - event.occurred_at).total_seconds()
+            metrics.DELIVERY_LAG.labels(service, event.type).observe(max(0.0, lag))
+        return handled
+
+    def _handle(self, event: Event) -> bool:
         Processed = self.models.ProcessedMessage
         consumer = self.config.service
         if time.time() < self._fault_until:
             raise InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
         with self.uow_factory(
-            correlation_id=event.correlation_id, causation_id=event.message_id
+            correlation_id=event.correlation_id,
+            causation_id=event.message_id,
+            traceparent=event.traceparent,
         ) as uow:
             if uow.session.get(Processed, (consumer, event.message_id)) is not None:
                 return False
@@ -192,8 +219,12 @@ class EventConsumer:
             except Exception as exc:  # noqa: BLE001 - whatever fails to decode is poison
                 # The body is not logged: it may be anything, including data that must not leak.
                 log.error("event.poison", reason=str(exc))
+                metrics.DELIVERIES.labels(
+                    self.config.service, self._type_label(headers), "poison"
+                ).inc()
                 self.dead_letter(message, reason=str(exc), attempts=0)
                 return
+            event = dataclasses.replace(event, traceparent=headers.get(tracing.HEADER))
             try:
                 handled = self.handle(event)
             except Exception as exc:  # noqa: BLE001 - any handler error is retried or dead-lettered
@@ -243,6 +274,7 @@ class EventConsumer:
             correlation_id=props.get("correlation_id"),
         )
         message.ack()
+        metrics.RETRIES.labels(self.config.service, self._type_label(headers)).inc()
         log.warning(
             "event.handler_failed", attempt=attempts, error=reason, retry_in=round(delay, 3)
         )
@@ -272,7 +304,11 @@ class EventConsumer:
             headers=headers,
         )
         message.ack()
+        metrics.DEAD_LETTERS.labels(self.config.service, self._type_label(headers)).inc()
         log.error("event.dead_lettered", reason=reason[:500], attempts=attempts)
+
+    def _type_label(self, headers: dict) -> str:
+        return metrics.event_type_label(headers.get("type"), self.handlers)
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set, reconnecting with backoff when the broker goes away."""

@@ -150,6 +150,9 @@ def messaging_models(base) -> MessagingModels:
         )
         attempts: Mapped[int] = mapped_column(Integer, default=0)
         last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+        # The W3C trace context of the request or delivery that recorded it (portal_runtime.
+        # tracing); the relay puts it on the message, so the consumer continues the same trace.
+        traceparent: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     class ProcessedMessage(base):
         """The inbox: a message this consumer has handled, keyed per consumer."""

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 from kombu import Connection, Producer
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 import portal_contracts
-from portal_runtime import logs, wakeup
+from portal_runtime import logs, metrics, tracing, wakeup
 from portal_runtime.config import Config
 from portal_runtime.db import MessagingModels, is_sqlite, utcnow
 from portal_runtime.topology import Topology, connect
@@ -77,6 +78,13 @@ class Relay:
     def publish(self, row) -> None:
         producer = self._ensure_producer()
         body = json.dumps(envelope_of(row, self.config.service))
+        with tracing.publishing(self.config.service, row) as traceparent:
+            self._publish(producer, row, body, traceparent)
+
+    def _publish(self, producer: Producer, row, body: str, traceparent: str | None) -> None:
+        headers = {"type": row.type, "version": row.version}
+        if traceparent:
+            headers[tracing.HEADER] = traceparent
         producer.publish(
             body,
             exchange=self.topology.events,
@@ -86,7 +94,7 @@ class Relay:
             delivery_mode=2,
             message_id=row.message_id,
             correlation_id=row.correlation_id,
-            headers={"type": row.type, "version": row.version},
+            headers=headers,
             retry=True,
             retry_policy={
                 "max_retries": self.config.publish_retries,
@@ -109,10 +117,13 @@ class Relay:
             )
             if not is_sqlite(session.get_bind()):
                 query = query.with_for_update(skip_locked=True)
+            service = self.config.service
             for row in session.scalars(query):
+                started = time.perf_counter()
                 try:
                     self.publish(row)
                 except Exception as exc:  # noqa: BLE001 - any broker failure: keep the row, retry later
+                    metrics.RELAY_FAILURES.labels(service).inc()
                     row.attempts += 1
                     row.last_error = f"{type(exc).__name__}: {exc}"[:500]
                     log.warning(
@@ -127,6 +138,9 @@ class Relay:
                     os._exit(17)
                 row.published_at = utcnow()
                 published += 1
+                metrics.RELAY_PUBLISH.labels(service).observe(time.perf_counter() - started)
+                lag = (row.published_at - row.occurred_at).total_seconds()
+                metrics.RELAY_LAG.labels(service, row.type).observe(max(0.0, lag))
                 log.info(
                     "relay.published",
                     message_id=row.message_id,

@@ -18,6 +18,7 @@ from portal_runtime.config import Config
 from portal_runtime.consumer import EventConsumer, Handler
 from portal_runtime.db import MessagingModels, make_engine, session_factory
 from portal_runtime.heartbeat import Heartbeat
+from portal_runtime.metrics import Backlog
 from portal_runtime.migrations import upgrade
 from portal_runtime.relay import Relay
 from portal_runtime.uow import UnitOfWork
@@ -47,6 +48,7 @@ class Service:
         handlers: dict[str, list[Handler]] | None = None,
         jobs: tuple[Job, ...] = (),
         clock: Clock | None = None,
+        backlogs: tuple[Backlog, ...] = (),
         **adapters,
     ):
         self.config = config
@@ -60,6 +62,8 @@ class Service:
                 f"{sorted(expected)}: change them together"
             )
         self.jobs = tuple(jobs)
+        # Gauges the worker's /metrics samples at each scrape (besides the outbox's).
+        self.backlogs = tuple(backlogs)
         self.clock = clock or Clock()
         self.adapters = adapters
         for name, adapter in adapters.items():
@@ -67,13 +71,19 @@ class Service:
         self.engine = make_engine(config.database_url)
         self.sessions = session_factory(self.engine)
 
-    def uow(self, correlation_id: str | None = None, causation_id: str | None = None) -> UnitOfWork:
+    def uow(
+        self,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> UnitOfWork:
         return UnitOfWork(
             self.sessions,
             self.models,
             self.config.service,
             correlation_id=correlation_id,
             causation_id=causation_id,
+            traceparent=traceparent,
         )
 
     def migrate(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 import portal_contracts
-from portal_runtime import logs, wakeup
+from portal_runtime import logs, metrics, tracing, wakeup
 from portal_runtime.db import MessagingModels, utcnow
 
 
@@ -27,12 +27,15 @@ class UnitOfWork:
         producer: str,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        traceparent: str | None = None,
     ):
         self._sessions = sessions
         self._models = models
         self.producer = producer
         self.correlation_id = correlation_id or str(uuid.uuid4())
         self.causation_id = causation_id
+        # The trace this work continues when this process does not trace (portal_runtime.tracing).
+        self.traceparent = traceparent
         self.session: Session | None = None
         self._pending: list[Any] = []
         self._wake: set[str] = set()
@@ -64,6 +67,7 @@ class UnitOfWork:
             causation_id=self.causation_id,
             occurred_at=utcnow(),
             attempts=0,
+            traceparent=tracing.current_traceparent() or self.traceparent,
         )
         self._pending.append(row)
         return row.message_id
@@ -81,6 +85,7 @@ class UnitOfWork:
         self.session.commit()
         for row in self._pending:
             logs.get().info("event.recorded", event_type=row.type, message_id=row.message_id)
+            metrics.EVENTS_RECORDED.labels(self.producer, row.type).inc()
         self._pending = []
         self._wake = set()
         engine = self.session.get_bind()

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from portal_contracts.envelope import ID_LENGTH
 from portal_runtime import identity as ids
-from portal_runtime import logs, problems
+from portal_runtime import logs, metrics, problems, tracing
 from portal_runtime.problems import Problem, invalid
 from portal_runtime.signing_client import SigningClient
 from portal_runtime.topology import connect
@@ -53,7 +53,15 @@ def create_app(service, name: str | None = None) -> Flask:
     _request_ids(app)
     _health(app)
     secure_headers(app)
+    observe(app, service.config.service)
     return app
+
+
+def observe(app: Flask, name: str) -> None:
+    """``GET /metrics`` and request figures (``portal_runtime.metrics``); traces when an OTLP
+    endpoint is set (``portal_runtime.tracing``)."""
+    metrics.instrument_app(app, name)
+    tracing.instrument_app(app, name)
 
 
 # Only the app's own assets: no inline script or style, no other origin, no framing.

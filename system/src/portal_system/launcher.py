@@ -23,6 +23,7 @@ import requests
 
 from portal_runtime.config import SERVICE_PORTS, env_name
 from portal_runtime.keys import generate_environment, private_variable
+from portal_runtime.metrics import WORKER_PORT_STEP
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,22 @@ class System:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
 
+    def metrics_port(self, service: str) -> int:
+        """Where a service's worker serves its /metrics (its web process serves its own)."""
+        return self.port(service) + WORKER_PORT_STEP
+
+    def metrics_urls(self) -> dict[str, str]:
+        """Every process's /metrics, by process name (``orders-web``, ``orders-worker``, ...)."""
+        urls = {}
+        for spec in SERVICES:
+            urls[f"{spec.name}-web"] = self.url(spec.name) + "/metrics"
+            if spec.worker:
+                urls[f"{spec.name}-worker"] = (
+                    f"http://127.0.0.1:{self.metrics_port(spec.name)}/metrics"
+                )
+        urls[f"{PORTAL}-web"] = self.url(PORTAL) + "/metrics"
+        return urls
+
     @property
     def gateway_url(self) -> str:
         return self.url("gateway") + "/api/v1"
@@ -108,6 +125,8 @@ class System:
         for spec in SERVICES:
             env[f"{env_name(spec.name)}_PORT"] = str(self.port(spec.name))
             env[f"{env_name(spec.name)}_URL"] = self.url(spec.name)
+            if spec.worker:
+                env[f"{env_name(spec.name)}_METRICS_PORT"] = str(self.metrics_port(spec.name))
         env[f"{env_name(PORTAL)}_PORT"] = str(self.port(PORTAL))
         env[f"{env_name(PORTAL)}_URL"] = self.url(PORTAL)
         env["GATEWAY_PORT"] = str(self.port("gateway"))
@@ -238,6 +257,7 @@ class System:
 
     def ports(self) -> list[int]:
         ports = [self.port(spec.name) for spec in SERVICES] + [self.port(PORTAL)]
+        ports += [self.metrics_port(spec.name) for spec in SERVICES if spec.worker]
         return ports + ([MAIL_SINK_PORT + self.port_offset] if self._own_sink else [])
 
     def start(self) -> None:
@@ -295,6 +315,7 @@ def free_port_offset(first: int, step: int = 100, tries: int = 50) -> int:
         offset = first + step * slot
         ports = [SERVICE_PORTS[s.name] + offset for s in SERVICES] + [MAIL_SINK_PORT + offset]
         ports.append(SERVICE_PORTS[PORTAL] + offset)
+        ports += [SERVICE_PORTS[s.name] + WORKER_PORT_STEP + offset for s in SERVICES if s.worker]
         if not any(_port_in_use(port) for port in ports):
             return offset
     raise RuntimeError(f"no free block of ports from offset {first}")

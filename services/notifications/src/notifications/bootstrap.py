@@ -7,12 +7,13 @@ from flask import Flask
 from notifications import SERVICE, api, handlers
 from notifications.attachments import HttpQuotePdfs
 from notifications.config import NotificationsConfig
-from notifications.models import MESSAGING
-from notifications.sender import send_pending
+from notifications.models import FAILED, MESSAGING, PENDING
+from notifications.sender import mails_in_status, send_pending
 from notifications.smtp import SmtpMailer
 from portal_runtime import web
 from portal_runtime.clock import Clock
 from portal_runtime.http import ServiceClient
+from portal_runtime.metrics import Backlog
 from portal_runtime.service import Job, Service
 
 
@@ -35,6 +36,7 @@ def bootstrap(
         handlers=handlers.bound_handlers(settings),
         jobs=(Job("mail-sender", config.send_interval, send_pending, wake="mail"),),
         clock=clock,
+        backlogs=BACKLOGS,
         # Retries and leases run on wall-clock time: a demo clock shifted by CLOCK_OFFSET_DAYS
         # (which may differ between restarts) must never postpone a retry by days.
         mail_clock=mail_clock or Clock(offset_days=0),
@@ -45,6 +47,20 @@ def bootstrap(
         ),
     )
 
+
+# Sampled by the worker's /metrics at each scrape (one count on the status index each).
+BACKLOGS = (
+    Backlog(
+        "portal_mails_pending",
+        "Mails waiting to be sent (including those waiting for a retry).",
+        lambda service: mails_in_status(service, PENDING),
+    ),
+    Backlog(
+        "portal_mails_failed",
+        "Mails given up on: retried too often, or refused for good (see /internal/mail).",
+        lambda service: mails_in_status(service, FAILED),
+    ),
+)
 
 # Who may call notifications with a service identity, and where: operators read the mail log.
 CALLERS = {"ops": ["GET /internal/mail", "POST /internal/mail/<int:mail_id>/retry"]}

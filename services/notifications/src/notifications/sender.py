@@ -23,7 +23,7 @@ import smtplib
 import time
 
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from notifications import attachments, mail
 from notifications.models import FAILED, PENDING, SENT, OutgoingMail
@@ -217,3 +217,11 @@ def send_pending(service) -> int:
     finally:
         mark_sent(service, sent)
     return len(sent)
+
+
+def mails_in_status(service, status: str) -> int:
+    """How many mails are in ``status`` (pending, failed): for the worker's metrics."""
+    with service.sessions() as session:
+        return session.scalar(
+            select(func.count()).select_from(OutgoingMail).where(OutgoingMail.status == status)
+        )
