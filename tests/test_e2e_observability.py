@@ -132,6 +132,8 @@ def checkout(client, traceparent: str) -> dict:
     return resp.json()
 
 
+# Its own system (traced) is started for this test: more than the default 300 s on a busy machine.
+@pytest.mark.timeout(900)
 def test_one_checkout_is_one_trace_through_every_service_and_every_process_has_metrics(
     traced_system, receiver
 ):

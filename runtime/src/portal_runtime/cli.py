@@ -94,6 +94,8 @@ def main(
             relay=not args.no_relay, consume=not args.no_consumer, jobs=not args.no_jobs
         )
     elif args.command == "relay":
+        metrics.serve_worker_metrics(service)
+        tracing.configure(service_name)
         service.run_worker(consume=False, jobs=False)
     elif args.command == "makemigration":
         make_revision(service.config.database_url, package, args.message)

@@ -86,9 +86,10 @@ class System:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
 
-    def metrics_port(self, service: str) -> int:
-        """Where a service's worker serves its /metrics (its web process serves its own)."""
-        return self.port(service) + WORKER_PORT_STEP
+    def metrics_port(self, service: str, n: int = 1) -> int:
+        """Where a service's n-th worker serves its /metrics (web processes serve their own):
+        the web port + 10 n, inside the system's block of 100 ports for up to 9 workers."""
+        return self.port(service) + WORKER_PORT_STEP * n
 
     def metrics_urls(self) -> dict[str, str]:
         """Every process's /metrics, by process name (``orders-web``, ``orders-worker``, ...)."""
@@ -96,9 +97,9 @@ class System:
         for spec in SERVICES:
             urls[f"{spec.name}-web"] = self.url(spec.name) + "/metrics"
             if spec.worker:
-                urls[f"{spec.name}-worker"] = (
-                    f"http://127.0.0.1:{self.metrics_port(spec.name)}/metrics"
-                )
+                for n, name in enumerate(self.worker_names(spec.name), start=1):
+                    port = self.metrics_port(spec.name, n)
+                    urls[name] = f"http://127.0.0.1:{port}/metrics"
         urls[f"{PORTAL}-web"] = self.url(PORTAL) + "/metrics"
         return urls
 
@@ -219,9 +220,14 @@ class System:
     def start_process(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        service, kind = process_kind(name)
+        own = {}
+        if kind == "worker":
+            n = self.worker_names(service).index(name) + 1
+            own[f"{env_name(service)}_METRICS_PORT"] = str(self.metrics_port(service, n))
         self.processes[name] = subprocess.Popen(
             self.command(name),
-            env={**self.env_for(process_kind(name)[0]), **(extra_env or {})},
+            env={**self.env_for(service), **own, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -257,7 +263,12 @@ class System:
 
     def ports(self) -> list[int]:
         ports = [self.port(spec.name) for spec in SERVICES] + [self.port(PORTAL)]
-        ports += [self.metrics_port(spec.name) for spec in SERVICES if spec.worker]
+        ports += [
+            self.metrics_port(spec.name, n)
+            for spec in SERVICES
+            if spec.worker
+            for n in range(1, len(self.worker_names(spec.name)) + 1)
+        ]
         return ports + ([MAIL_SINK_PORT + self.port_offset] if self._own_sink else [])
 
     def start(self) -> None:
