@@ -108,3 +108,12 @@ def test_a_running_worker_touches_its_heartbeat_file(tmp_path):
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_a_plain_postgresql_url_from_an_operators_secret_uses_the_installed_driver():
+    from portal_runtime.db import make_engine
+
+    for url in ("postgresql://app:pw@postgres-rw:5432/orders", "postgres://app:pw@db/orders"):
+        engine = make_engine(url)  # no connection is made
+        assert engine.url.drivername == "postgresql+psycopg"
+        assert engine.url.database == "orders"

@@ -17,11 +17,14 @@ import yaml
 
 from portal_runtime.config import SERVICE_PORTS, env_name
 from portal_runtime.keys import SIGNERS
+from portal_system.kustomize import containers, render
 from portal_system.launcher import PORTAL, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-MANIFESTS = list(yaml.safe_load_all((ROOT / "deploy/kubernetes/portal.yaml").read_text()))
+# Production as Kustomize renders it, and what it expects to find (test_kubernetes.py: the rest).
+MANIFESTS = render(ROOT / "deploy/kubernetes/overlays/production")
+DOCUMENTED = list(yaml.safe_load_all((ROOT / "deploy/kubernetes/secrets.example.yaml").read_text()))
 INIT_SQL = (ROOT / "deploy/postgres/init.sql").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -199,11 +202,18 @@ def test_the_kubernetes_manifests_cover_the_same_services_and_variables():
     assert f"{PORTAL}-web" in deployments
     for name in [spec.name for spec in SERVICES] + [PORTAL]:
         assert services[name]["spec"]["ports"][0]["port"] == SERVICE_PORTS[name]
-    for manifest in MANIFESTS:
-        if manifest["kind"] in ("ConfigMap", "Secret"):
+    for manifest in MANIFESTS + DOCUMENTED:
+        if (
+            manifest["kind"] in ("ConfigMap", "Secret")
+            and manifest.get("type") != "kubernetes.io/tls"
+        ):
             data = manifest.get("data") or manifest.get("stringData")
             for name in data:
                 assert variable_is_read(name), f"{name} is set in Kubernetes but never read"
+    for manifest in MANIFESTS:
+        for container in containers(manifest):
+            for entry in container.get("env", []):
+                assert variable_is_read(entry["name"]), f"{entry['name']} is never read"
 
 
 SECRET_NAMES = ("_IDENTITY_KEY", "GATEWAY_TOKEN_SECRET", "ACTIVATION_SIGNING_KEY")
@@ -235,5 +245,14 @@ def test_kubernetes_runs_in_production_mode_behind_one_trusted_proxy():
     config = next(m for m in MANIFESTS if m["kind"] == "ConfigMap")["data"]
     assert config["PORTAL_ENV"] == "production"
     assert config["GATEWAY_TRUSTED_PROXIES"] == "1"
-    shared = next(m for m in MANIFESTS if m["metadata"]["name"] == "portal-secrets")
-    assert not [v for v in shared["stringData"] if v.endswith(SECRET_NAMES)]
+    # Each service's signing key only in its own Secret, read only by its own pods.
+    for manifest in MANIFESTS:
+        if not containers(manifest):
+            continue
+        service = manifest["spec"]["template"]["metadata"]["labels"]["app"]
+        for container in containers(manifest):
+            for entry in container.get("env", []):
+                if entry["name"].endswith("_IDENTITY_KEY"):
+                    ref = entry["valueFrom"]["secretKeyRef"]
+                    assert entry["name"] == f"{env_name(service)}_IDENTITY_KEY"
+                    assert ref["name"] == f"portal-{service}"

@@ -55,9 +55,19 @@ def is_sqlite(engine_or_url) -> bool:
     return str(url).startswith("sqlite")
 
 
+def sqlalchemy_url(database_url: str) -> str:
+    """A plain ``postgresql://`` URL (as operators such as CloudNativePG hand it out in their
+    secrets) means psycopg 3, the driver installed; SQLAlchemy would otherwise look for psycopg2."""
+    for scheme in ("postgresql://", "postgres://"):
+        if database_url.startswith(scheme):
+            return "postgresql+psycopg://" + database_url.removeprefix(scheme)
+    return database_url
+
+
 def make_engine(database_url: str) -> Engine:
     """An engine tuned for its backend: WAL and a busy timeout on SQLite; on PostgreSQL a pool
     that pings only connections that sat idle (see :func:`ping_when_idle`)."""
+    database_url = sqlalchemy_url(database_url)
     if is_sqlite(database_url):
         path = database_url.removeprefix("sqlite:///")
         if path and path != ":memory:":
