@@ -30,6 +30,7 @@ import yaml
 from portal_contracts import SUBSCRIPTIONS
 from portal_runtime.config import SERVICE_PORTS, env_name
 from portal_runtime.keys import generate_environment
+from portal_runtime.metrics import WORKER_PORT_STEP
 from portal_runtime.topology import Topology
 from portal_system.kustomize import containers, pod_spec, render
 from portal_system.launcher import PORTAL, SERVICES
@@ -457,6 +458,9 @@ def test_pods_are_locked_down_sized_and_probed_and_only_jobs_migrate(overlay):
         if obj["kind"] == "Job":
             assert process == "migrate" and spec["restartPolicy"] == "Never", where
             continue
+        # Prometheus finds each pod's /metrics: the web port, or the worker's metrics port.
+        annotations = obj["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(main["ports"][0]["containerPort"]), where
         init = [process_of(c)[1] for c in spec.get("initContainers", [])]
         assert init == (["await-migrations"] if service in WITH_DATABASE else []), where
         if process == "web":
@@ -466,6 +470,8 @@ def test_pods_are_locked_down_sized_and_probed_and_only_jobs_migrate(overlay):
             assert main["livenessProbe"]["httpGet"]["path"] == "/healthz", where
         else:
             assert process == "worker", where
+            metrics = main["ports"][0]
+            assert metrics["containerPort"] == SERVICE_PORTS[service] + WORKER_PORT_STEP, where
             probe = main["livenessProbe"]["exec"]["command"]
             assert probe[:3] == ["python", "-m", "portal_runtime.heartbeat"], where
             env = {e["name"]: e.get("value") for e in main["env"]}
