@@ -192,3 +192,86 @@ def test_a_message_that_is_not_due_yet_stays_on_disk_until_it_is(tmp_path):
             time.sleep(0.02)
         assert time.monotonic() - started >= 0.5 and later.body == b"later"
         later.ack()
+
+
+# -- deliveries handled together: one transaction, a savepoint per message -------------------
+
+
+def invoice_and_announce(evt, uow) -> None:
+    """Invoices the order and records an event; ``FAIL-`` orders fail after doing both, and
+    ``MID-`` orders commit a first row on purpose (as billing commits a payment attempt)."""
+    number = evt.payload["order_number"]
+    if number.startswith("MID"):
+        uow.session.add(Invoice(order_number=number + "-attempt"))
+        uow.session.commit()
+    uow.session.add(Invoice(order_number=number))
+    uow.publish(
+        "billing.invoice.issued",
+        dict(portal_contracts.example("billing.invoice.issued"), order_number=number),
+    )
+    if "FAIL" in number:
+        raise RuntimeError(f"cannot cope with {number}")
+
+
+def invoices(service) -> list[str]:
+    with service.sessions() as session:
+        return sorted(session.scalars(select(Invoice.order_number)))
+
+
+def recorded_events(service) -> list[tuple[str, str, str]]:
+    Outbox = MESSAGING.Outbox
+    with service.sessions() as session:
+        rows = session.execute(select(Outbox.payload, Outbox.causation_id, Outbox.correlation_id))
+        return sorted((p["order_number"], cause, corr) for p, cause, corr in rows)
+
+
+@pytest.fixture
+def announcing(billing):
+    billing.handlers = dict(billing.handlers, **{"orders.order.placed": [invoice_and_announce]})
+    return billing
+
+
+def test_a_failing_message_in_a_batch_leaves_no_trace_and_the_others_are_handled(announcing):
+    batch = [placed("O-1"), placed("FAIL-2"), placed("O-3")]
+    outcomes = announcing.consumer().handle_batch(batch)
+    assert outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], RuntimeError)
+    assert invoices(announcing) == ["O-1", "O-3"]
+    # Each recorded event names the delivery that caused it, and carries its correlation id.
+    assert recorded_events(announcing) == sorted(
+        (e.payload["order_number"], e.message_id, e.correlation_id) for e in (batch[0], batch[2])
+    )
+    assert sorted(inbox(announcing)) == sorted([batch[0].message_id, batch[2].message_id])
+    # Handled again, the failed one is the only one with an effect.
+    assert announcing.consumer().handle_batch(batch)[:1] == [False]
+
+
+def test_a_batch_with_a_duplicate_and_a_repeat_within_it_has_each_effect_once(announcing):
+    first = placed("O-4")
+    announcing.consumer().handle(first)
+    again = placed("O-5")
+    assert announcing.consumer().handle_batch([first, again, again]) == [False, True, False]
+    assert invoices(announcing) == ["O-4", "O-5"]
+    assert len(recorded_events(announcing)) == 2
+
+
+def test_a_handler_committing_on_purpose_inside_a_batch_keeps_every_message_whole(announcing):
+    """The commit takes the earlier, complete messages with their inbox rows and events; a
+    failure after it undoes only what the failing message did since."""
+    batch = [placed("O-6"), placed("MID-FAIL-7"), placed("MID-8"), placed("O-9")]
+    outcomes = announcing.consumer().handle_batch(batch)
+    assert [o if isinstance(o, bool) else "failed" for o in outcomes] == [
+        True,
+        "failed",
+        True,
+        True,
+    ]
+    assert invoices(announcing) == [
+        "MID-8",
+        "MID-8-attempt",
+        "MID-FAIL-7-attempt",  # committed on purpose before the failure
+        "O-6",
+        "O-9",
+    ]
+    assert [number for number, _, _ in recorded_events(announcing)] == ["MID-8", "O-6", "O-9"]
+    assert len(inbox(announcing)) == 3

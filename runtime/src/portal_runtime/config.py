@@ -78,6 +78,8 @@ class Config:
     retry_max_delay: float = 300.0
     retry_for: float = 24 * 3600.0
     prefetch_count: int = 10
+    # Deliveries already waiting are handled together, up to this many per transaction.
+    consume_batch: int = 20
     heartbeat: int = 30
     # Relay: how many outbox rows it claims at once, and how often it sweeps the outbox when no
     # commit woke it (a safety net: every commit with outbox rows wakes it at once).
@@ -104,6 +106,7 @@ class Config:
             retry_max_delay=_float("RETRY_MAX_DELAY", 300.0),
             retry_for=_float("RETRY_FOR", 24 * 3600.0),
             prefetch_count=_int("PREFETCH_COUNT", 10),
+            consume_batch=max(1, _int("CONSUME_BATCH", 20)),
             heartbeat=_int("BROKER_HEARTBEAT", 30),
             relay_batch=_int("RELAY_BATCH", 100),
             relay_poll_interval=_float("RELAY_POLL_INTERVAL", 1.0),

@@ -15,6 +15,7 @@ a handler raising ``Poison``, a contract violation) and a message still failing 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -76,6 +77,10 @@ BROKER_HEADERS = (
     "x-first-death-reason",
     "x-delivery-count",
 )
+
+
+# How long the consumer waits for one more delivery to join a batch: only what is already here.
+BATCH_WAIT = 0.001
 
 
 class InjectedFault(Exception):
@@ -143,58 +148,89 @@ class EventConsumer:
             give_up_after=config.retry_for,
         )
         self._producer: Producer | None = None
+        self._batch: list = []
+        self._ack_multiple = False
         self._fault_until = injected_fault_until()
 
     # -- handling, independent of the broker --------------------------------------------------
 
     def handle(self, event: Event) -> bool:
-        """Run the handlers and record the inbox row in one transaction; False for a duplicate.
+        """Run the handlers and record the inbox row in one transaction; False for a duplicate."""
+        outcome = self.handle_batch([event])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-        Counted by outcome and timed (``portal_runtime.metrics``), in a span that continues the
-        trace the message carried (``portal_runtime.tracing``)."""
+    def handle_batch(self, events: list[Event]) -> list[bool | Exception]:
+        """Handle several events in one transaction, each in a savepoint of its own.
+
+        The outcome of each is True (handled), False (a duplicate: its inbox row exists) or the
+        exception its handlers raised, whose savepoint was rolled back so nothing of it stays.
+        One commit covers them all; if that commit fails, each is handled again on its own.
+        Each is counted by outcome and timed (``portal_runtime.metrics``), in a span that
+        continues the trace its message carried (``portal_runtime.tracing``)."""
+        outcomes = self._handle_batch(events)
         service = self.config.service
-        started = time.perf_counter()
-        try:
-            with tracing.consuming(service, event):
-                handled = self._handle(event)
-        except Exception:
-            metrics.DELIVERIES.labels(service, event.type, "failed").inc()
-            raise
-        finally:
-            metrics.HANDLER_DURATION.labels(service, event.type).observe(
-                time.perf_counter() - started
-            )
-        metrics.DELIVERIES.labels(service, event.type, "handled" if handled else "duplicate").inc()
-        if handled:
-            lag = (dt.datetime.now(dt.UTC) - event.occurred_at).total_seconds()
-            metrics.DELIVERY_LAG.labels(service, event.type).observe(max(0.0, lag))
-        return handled
+        now = dt.datetime.now(dt.UTC)
+        for event, outcome in zip(events, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                metrics.DELIVERIES.labels(service, event.type, "failed").inc()
+                continue
+            metrics.DELIVERIES.labels(
+                service, event.type, "handled" if outcome else "duplicate"
+            ).inc()
+            if outcome:
+                lag = (now - event.occurred_at).total_seconds()
+                metrics.DELIVERY_LAG.labels(service, event.type).observe(max(0.0, lag))
+        return outcomes
 
-    def _handle(self, event: Event) -> bool:
+    def _handle_batch(self, events: list[Event]) -> list[bool | Exception]:
+        if time.time() < self._fault_until:
+            fault = InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
+            return [fault for _ in events]
         Processed = self.models.ProcessedMessage
         consumer = self.config.service
-        if time.time() < self._fault_until:
-            raise InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
-        with self.uow_factory(
-            correlation_id=event.correlation_id,
-            causation_id=event.message_id,
-            traceparent=event.traceparent,
-        ) as uow:
-            if uow.session.get(Processed, (consumer, event.message_id)) is not None:
-                return False
-            for handler in self.handlers[event.type]:
-                handler(event, uow)
-            uow.session.add(
-                Processed(consumer=consumer, message_id=event.message_id, type=event.type)
-            )
+        outcomes: list[bool | Exception] = []
+        with self.uow_factory() as uow:
+            for event in events:
+                started = time.perf_counter()
+                try:
+                    with (
+                        tracing.consuming(consumer, event),
+                        uow.step(event.correlation_id, event.message_id, event.traceparent),
+                    ):
+                        if uow.session.get(Processed, (consumer, event.message_id)) is not None:
+                            outcomes.append(False)
+                            continue
+                        for handler in self.handlers[event.type]:
+                            handler(event, uow)
+                        uow.session.add(
+                            Processed(
+                                consumer=consumer, message_id=event.message_id, type=event.type
+                            )
+                        )
+                    outcomes.append(True)
+                except IntegrityError as exc:
+                    # A competing worker committed this message first, or the handler's own
+                    # constraint: only the inbox row decides which.
+                    outcomes.append(False if self.already_processed(event.message_id) else exc)
+                except Exception as exc:  # noqa: BLE001 - the message's failure, kept for it
+                    outcomes.append(exc)
+                finally:
+                    metrics.HANDLER_DURATION.labels(consumer, event.type).observe(
+                        time.perf_counter() - started
+                    )
             try:
                 uow.commit()
-            except IntegrityError:
-                uow.rollback()
-                if self.already_processed(event.message_id):
-                    return False  # a competing worker committed the same message first
-                raise  # the handler's own constraint: a failure like any other
-        return True
+            except Exception as exc:  # noqa: BLE001 - a failed commit fails the batch's messages
+                with contextlib.suppress(Exception):
+                    uow.rollback()
+                if len(events) > 1:
+                    return [self._handle_batch([event])[0] for event in events]
+                if isinstance(exc, IntegrityError) and self.already_processed(events[0].message_id):
+                    return [False]
+                return [exc]
+        return outcomes
 
     def already_processed(self, message_id: str) -> bool:
         """Whether this consumer's inbox holds ``message_id`` (looked up in a fresh transaction)."""
@@ -205,36 +241,65 @@ class EventConsumer:
     # -- broker side ---------------------------------------------------------------------------
 
     def on_message(self, message) -> None:
+        """Kombu's callback: the delivery waits for the batch it belongs to (``run``)."""
+        self._batch.append(message)
+
+    def handle_messages(self, messages: list) -> None:
+        """Decode, handle in one transaction, then ack, retry or dead-letter each message."""
+        decoded = []
+        for message in messages:
+            with self._logging(message):
+                headers = message.headers or {}
+                try:
+                    event = decode(message.content_type, message.body, self.handlers)
+                except Exception as exc:  # noqa: BLE001 - whatever fails to decode is poison
+                    # The body is not logged: it may be anything, including data that must not leak.
+                    log.error("event.poison", reason=str(exc))
+                    metrics.DELIVERIES.labels(
+                        self.config.service, self._type_label(headers), "poison"
+                    ).inc()
+                    self.dead_letter(message, reason=str(exc), attempts=0)
+                    continue
+                traceparent = headers.get(tracing.HEADER)
+                decoded.append((message, dataclasses.replace(event, traceparent=traceparent)))
+        if not decoded:
+            return
+        outcomes = self.handle_batch([event for _, event in decoded])
+        settled = []
+        for (message, _), outcome in zip(decoded, outcomes, strict=True):
+            with self._logging(message):
+                if isinstance(outcome, Exception):
+                    self.failed(message, outcome)
+                    continue
+                log.info(
+                    "event.handled" if outcome else "event.duplicate",
+                    attempt=int((message.headers or {}).get(ATTEMPTS, 0)) + 1,
+                )
+                settled.append(message)
+        self.ack(settled)
+
+    def ack(self, messages: list) -> None:
+        """Ack handled messages: on RabbitMQ the batch at once (every earlier delivery of the
+        channel is settled by now), one by one on the embedded bus."""
+        if not messages:
+            return
+        if self._ack_multiple:
+            messages[-1].ack(multiple=True)
+        else:
+            for message in messages:
+                message.ack()
+
+    @staticmethod
+    def _logging(message):
         props = message.properties or {}
         headers = message.headers or {}
-        with structlog.contextvars.bound_contextvars(
+        return structlog.contextvars.bound_contextvars(
             message_id=props.get("message_id"),
             event_type=headers.get("type")
             or headers.get(ORIGINAL_ROUTING_KEY)
             or message.delivery_info.get("routing_key"),
             correlation_id=props.get("correlation_id"),
-        ):
-            try:
-                event = decode(message.content_type, message.body, self.handlers)
-            except Exception as exc:  # noqa: BLE001 - whatever fails to decode is poison
-                # The body is not logged: it may be anything, including data that must not leak.
-                log.error("event.poison", reason=str(exc))
-                metrics.DELIVERIES.labels(
-                    self.config.service, self._type_label(headers), "poison"
-                ).inc()
-                self.dead_letter(message, reason=str(exc), attempts=0)
-                return
-            event = dataclasses.replace(event, traceparent=headers.get(tracing.HEADER))
-            try:
-                handled = self.handle(event)
-            except Exception as exc:  # noqa: BLE001 - any handler error is retried or dead-lettered
-                self.failed(message, exc)
-                return
-            log.info(
-                "event.handled" if handled else "event.duplicate",
-                attempt=int(headers.get(ATTEMPTS, 0)) + 1,
-            )
-            message.ack()
+        )
 
     def failed(self, message, error: Exception) -> None:
         """Send a failed message round again after its delay, or to the dead-letter queue."""
@@ -319,11 +384,13 @@ class EventConsumer:
                     conn.ensure_connection(max_retries=1)
                     self.topology.declare(conn)
                     self._producer = Producer(conn.channel())
+                    self._ack_multiple = conn.transport.driver_type == "amqp"
+                    self._batch = []
                     queue = self.topology.queue(self.config.service)
                     with conn.Consumer(
                         [queue],
                         on_message=self.on_message,
-                        prefetch_count=self.config.prefetch_count,
+                        prefetch_count=max(self.config.prefetch_count, self.config.consume_batch),
                     ):
                         log.info("consumer.started", queue=queue.name)
                         backoff = 0.5
@@ -332,6 +399,8 @@ class EventConsumer:
                                 conn.drain_events(timeout=1)
                             except TimeoutError:
                                 conn.heartbeat_check()
+                                continue
+                            self._drain_batch(conn)
             except conn_errors() as exc:
                 log.warning("consumer.connection_lost", error=f"{type(exc).__name__}: {exc}")
                 stop.wait(backoff)
@@ -341,6 +410,18 @@ class EventConsumer:
                 log.exception("consumer.failed", error=f"{type(exc).__name__}: {exc}")
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+    def _drain_batch(self, conn) -> None:
+        """After a delivery, take the ones already waiting (up to ``consume_batch``) without
+        waiting for more, then handle them together."""
+        try:
+            while len(self._batch) < self.config.consume_batch:
+                conn.drain_events(timeout=BATCH_WAIT)
+        except TimeoutError:
+            pass
+        batch, self._batch = self._batch, []
+        if batch:
+            self.handle_messages(batch)
 
 
 def conn_errors() -> tuple[type[BaseException], ...]:

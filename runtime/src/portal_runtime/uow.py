@@ -9,6 +9,7 @@ that leaves other committed work for a loop (a mail for the sender) says so with
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -71,6 +72,46 @@ class UnitOfWork:
         )
         self._pending.append(row)
         return row.message_id
+
+    @contextlib.contextmanager
+    def step(
+        self,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        traceparent: str | None = None,
+    ):
+        """One message of a batch inside this unit of work: a savepoint, and the events it
+        records carry its own correlation and causation ids and trace. When the block ends, its
+        events join the transaction beside its changes (so any later commit takes them
+        together). If the block raises, what it did and recorded is undone and the error goes on.
+
+        A handler that commits on purpose (billing records a payment attempt before calling the
+        provider) ends the savepoint: the earlier steps, complete, are committed with it, and a
+        failure after that undoes what this step did since."""
+        outer = (self.correlation_id, self.causation_id, self.traceparent)
+        first, wake = len(self._pending), set(self._wake)
+        self.correlation_id = correlation_id or outer[0]
+        self.causation_id = causation_id
+        self.traceparent = traceparent or outer[2]
+        savepoint = self.session.begin_nested()
+        try:
+            yield self
+            for row in self._pending[first:]:
+                self.session.add(row)
+            if savepoint.is_active:
+                savepoint.commit()
+            else:
+                self.session.flush()
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            else:
+                self.session.rollback()
+            del self._pending[first:]
+            self._wake = wake
+            raise
+        finally:
+            self.correlation_id, self.causation_id, self.traceparent = outer
 
     def wake(self, loop: str) -> None:
         """Wake ``loop`` (e.g. ``"mail"``) once this unit of work has committed."""
