@@ -38,6 +38,9 @@ seed-scale: venv  ## (re)build the scale_<service> PostgreSQL databases: 1M orde
 bench-scale: venv  ## issue #17's targets on the seed-scale databases (RabbitMQ + PostgreSQL)
 	$(BIN)/python -m portal_system.scale bench $(BENCH_SCALE_ARGS)
 
+chaos: venv  ## orders while workers are killed, RabbitMQ and PostgreSQL stopped and a handler fails (private servers); then every effect counted
+	$(BIN)/python -m portal_system.chaos $(CHAOS_ARGS)
+
 compose-secrets: venv  ## signing keys and secrets for docker-compose into .env (never overwritten)
 	@test ! -e .env || { echo ".env exists already; delete it to make new secrets"; exit 1; }
 	umask 077 && $(BIN)/python -m portal_runtime.keys > .env

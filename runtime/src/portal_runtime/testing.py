@@ -85,20 +85,29 @@ def require(what: str, url: str) -> None:
     pytest.skip(f"{message} (set TEST_POSTGRES_URL / TEST_BROKER_URL, or start it)")
 
 
+def create_database(label: str, admin_url: str = POSTGRES_ADMIN_URL) -> str:
+    """A new, empty PostgreSQL database on the server of ``admin_url``; its URL."""
+    name = f"t_{label.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
+
+
 @contextlib.contextmanager
 def postgres_database(label: str) -> Iterator[str]:
     """A new, empty PostgreSQL database for this test run, dropped afterwards."""
     require("PostgreSQL", POSTGRES_ADMIN_URL)
-    name = f"t_{label.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
+    url = create_database(label)
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
         admin.dispose()
 
 

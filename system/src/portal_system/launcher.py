@@ -77,6 +77,8 @@ class System:
         self.env = self._environment(dict(os.environ if env is None else env))
         self.log_dir = self.var_dir / "log"
         self.processes: dict[str, subprocess.Popen] = {}
+        # The extra environment each process was last started with: a restart keeps it.
+        self.process_env: dict[str, dict[str, str]] = {}
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -219,6 +221,7 @@ class System:
 
     def start_process(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.process_env[name] = dict(extra_env or {})
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         service, kind = process_kind(name)
         own = {}
@@ -260,6 +263,16 @@ class System:
                     os.killpg(proc.pid, signal.SIGKILL)
                 codes[name] = proc.wait(timeout=5)
         return codes
+
+    def restart_exited(self) -> dict[str, int]:
+        """Start again every process that has exited (a crash, a ``kill -9``), with the
+        environment it was last started with, as ``make run`` does; their exit codes, by name."""
+        exited = {
+            name: p.returncode for name, p in list(self.processes.items()) if p.poll() is not None
+        }
+        for name in exited:
+            self.start_process(name, self.process_env.get(name))
+        return exited
 
     def ports(self) -> list[int]:
         ports = [self.port(spec.name) for spec in SERVICES] + [self.port(PORTAL)]
@@ -344,23 +357,38 @@ def on_real_infrastructure(
     port_offset: int,
     extra_env: dict | None = None,
     workers: dict[str, int] | None = None,
+    *,
+    broker: str | None = None,
+    postgres: str | None = None,
 ):
     # ``port_offset`` is where to start looking for a free block of ports.
     """A system on the real RabbitMQ (a fresh bus prefix) and PostgreSQL (a fresh database per
-    service), torn down afterwards: for the end-to-end tests and the benchmark."""
-    from portal_runtime.testing import broker_url, bus_prefix, delete_bus, postgres_database
+    service), torn down afterwards: for the end-to-end tests and the benchmark.
 
-    url, prefix = broker_url(), bus_prefix()
+    ``broker`` (an AMQP URL) and ``postgres`` (an admin URL) name private servers instead of the
+    machine's (``make chaos``): they are thrown away whole, so nothing is cleaned up on them."""
+    from portal_runtime.testing import (
+        broker_url,
+        bus_prefix,
+        create_database,
+        delete_bus,
+        postgres_database,
+    )
+
+    url, prefix = broker or broker_url(), bus_prefix()
     with contextlib.ExitStack() as stack:
         env = clean_environment()
         # Real broker and databases: every process needs real keys, or it refuses to start.
         env.update(generate_environment())
         env.update({"BROKER_URL": url, "BUS_PREFIX": prefix, **(extra_env or {})})
         for spec in SERVICES:
-            env[f"{env_name(spec.name)}_DATABASE_URL"] = stack.enter_context(
-                postgres_database(spec.name)
+            env[f"{env_name(spec.name)}_DATABASE_URL"] = (
+                create_database(spec.name, postgres)
+                if postgres
+                else stack.enter_context(postgres_database(spec.name))
             )
-        stack.callback(delete_bus, url, prefix)
+        if not broker:
+            stack.callback(delete_bus, url, prefix)
         yield System(env, var_dir, free_port_offset(port_offset), workers=workers)
 
 

@@ -59,14 +59,12 @@ Ctrl-C stops everything.
     )
     try:
         while not stopping:
-            dead = [n for n, p in system.processes.items() if p.poll() is not None]
-            for name in dead:
+            for name, code in system.restart_exited().items():
                 print(
-                    f"{name} exited ({system.processes[name].returncode}); restarting it. "
-                    f"Last log lines:\n{system.log_tail(name, 1500)}",
+                    f"{name} exited ({code}); restarted it. "
+                    f"Last log lines before:\n{system.log_tail(name, 1500)}",
                     file=sys.stderr,
                 )
-                system.start_process(name)
             time.sleep(1)
     finally:
         print("Stopping ...", flush=True)
