@@ -4,6 +4,7 @@ the demo data's customer and addresses."""
 from __future__ import annotations
 
 import re
+import time
 
 from portal_contracts import demo
 
@@ -93,3 +94,44 @@ def add(pages, product="WS", quantity="2", years="1", customer=GLOBEX):
         f"/portal/customers/{customer}/cart/items",
         {"product": product, "quantity": quantity, "term_years": years},
     )
+
+
+def wait_for_page(pages, path: str, pattern: str, timeout: float = 90) -> str:
+    """The page's text once it shows ``pattern`` (an invoice being issued...), read again and
+    again until then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page = text(pages.get(path))
+        if re.search(pattern, page):
+            return page
+        assert time.monotonic() < deadline, page
+        time.sleep(0.5)
+
+
+# --- browser tests (a Playwright page) ---------------------------------------------------------
+
+
+def shoot(page, screenshots, name: str) -> None:
+    page.screenshot(path=screenshots / f"{name}.png", full_page=True)
+
+
+def reload_until(page, pattern: str, timeout: float = 90) -> str:
+    """The main content once it shows ``pattern``, reloading the page until then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = page.locator("main").inner_text()
+        if re.search(pattern, body):
+            return body
+        assert time.monotonic() < deadline, f"{pattern!r} never appeared:\n{body}"
+        time.sleep(0.5)
+        page.reload()
+
+
+def type_card(page, number: str, holder: str, expiry: str = "12/30", cvc: str = "123") -> None:
+    """Type a card on the payment vault's own page (where `Add card` leads) and save it."""
+    assert "/api/v1/sandbox/vault/card" in page.url
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiry (MM/YY)").fill(expiry)
+    page.get_by_label("CVC").fill(cvc)
+    page.get_by_label("Cardholder name").fill(holder)
+    page.get_by_role("button", name="Save card").click()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
+from portal_testkit import reload_until, shoot, type_card
 
 from portal_contracts import demo
 
@@ -18,10 +18,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "java_script_enabled": False}
-
-
-def shoot(page: Page, screenshots, name: str) -> None:
-    page.screenshot(path=screenshots / f"{name}.png", full_page=True)
 
 
 def download(page: Page, link_name: str) -> bytes:
@@ -36,17 +32,6 @@ def open_cart(page: Page) -> None:
         "link", name=re.compile("Cart")
     ).click()
     expect(page.get_by_role("heading", name="Cart", exact=True)).to_be_visible()
-
-
-def reload_until(page: Page, pattern: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = page.locator("main").inner_text()
-        if re.search(pattern, body):
-            return body
-        assert time.monotonic() < deadline, f"{pattern!r} never appeared:\n{body}"
-        time.sleep(0.5)
-        page.reload()
 
 
 def test_reseller_journey(page: Page, screenshots):
@@ -161,12 +146,7 @@ def test_a_card_is_typed_into_the_vaults_own_page_never_the_portals(page: Page, 
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Add card").click()
-    assert "/api/v1/sandbox/vault/card" in page.url
-    page.get_by_label("Card number").fill("4111 1111 1111 1112")
-    page.get_by_label("Expiry (MM/YY)").fill("12/30")
-    page.get_by_label("CVC").fill("123")
-    page.get_by_label("Cardholder name").fill("Ada Lovelace")
-    page.get_by_role("button", name="Save card").click()
+    type_card(page, "4111 1111 1111 1112", "Ada Lovelace")
     expect(page.get_by_text("Not a valid card number.")).to_be_visible()
     page.get_by_label("Card number").fill("5555 5555 5555 4444")
     page.get_by_label("CVC").fill("123")

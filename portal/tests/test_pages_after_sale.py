@@ -4,24 +4,13 @@ list, page by page with the Flask test client against the running system."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from portal_testkit import ADDRESS, GLOBEX, Pages, add, empty_cart, error_of, text
+from portal_testkit import ADDRESS, GLOBEX, Pages, add, empty_cart, error_of, text, wait_for_page
 
 from portal_contracts import demo
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(pages, path: str, pattern: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        page = text(pages.get(path))
-        if re.search(pattern, page):
-            return page
-        assert time.monotonic() < deadline, page
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +28,7 @@ def po_order(portal_config):
     resp = pages.post(quote_url + "/order", {"po_number": "PO-INV-9"})
     assert resp.status_code == 302, text(resp)
     order_url = resp.headers["Location"]
-    page = wait_for(pages, order_url, r"Invoice INV-\S+")
+    page = wait_for_page(pages, order_url, r"Invoice INV-\S+")
     return order_url, re.search(r"Invoice (INV-\S+)", page).group(1)
 
 
@@ -60,7 +49,7 @@ def test_an_unpaid_invoice_shows_the_warning_and_is_paid_with_a_stored_method(
         f"/portal/invoices/{invoice}/pay", {"payment_method_id": demo.DEMO_CARD_METHOD_ID}
     )
     assert resp.status_code == 302
-    page = wait_for(reseller_pages, f"/portal/invoices/{invoice}", r"Paid Issued")
+    page = wait_for_page(reseller_pages, f"/portal/invoices/{invoice}", r"Paid Issued")
     assert f"Invoice {invoice} is paid." in page or "Date paid" in page
     pdf = reseller_pages.get(f"/portal/invoices/{invoice}/pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

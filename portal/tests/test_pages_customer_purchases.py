@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import html
 import re
-import time
 import uuid
 
 import pytest
-from portal_testkit import GLOBEX, Pages, cart_lines, empty_cart, error_of, text
+from portal_testkit import GLOBEX, Pages, cart_lines, empty_cart, error_of, text, wait_for_page
 
 from portal_contracts import demo
 from portal_system.testing import login
@@ -20,16 +19,6 @@ pytestmark = pytest.mark.e2e
 
 ACME = demo.ACME_ID
 SHOP = f"/portal/customers/{ACME}"
-
-
-def wait_for(pages, path: str, pattern: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        page = text(pages.get(path))
-        if re.search(pattern, page):
-            return page
-        assert time.monotonic() < deadline, page
-        time.sleep(0.5)
 
 
 @pytest.fixture
@@ -159,7 +148,7 @@ def test_a_customer_admin_buys_seats_into_a_new_team_and_sees_the_order_and_invo
     assert resp.status_code == 302, text(resp)[:2000]
     order_url = resp.headers["Location"]
     number = order_url.rsplit("/", 1)[-1]
-    page = wait_for(admin_pages, order_url, r"Invoice INV-\S+")
+    page = wait_for_page(admin_pages, order_url, r"Invoice INV-\S+")
     invoice = re.search(r"Invoice (INV-\S+)", page).group(1)
     assert f"ada.{tag}@acme.example" in page
 
@@ -167,12 +156,14 @@ def test_a_customer_admin_buys_seats_into_a_new_team_and_sees_the_order_and_invo
     assert number in orders
     invoices = text(admin_pages.get(f"/portal/invoices/?number={invoice}"))
     assert invoice in invoices and number in invoices and "Paid" in invoices
+    shown = admin_pages.get(f"/portal/invoices/{invoice}").get_data(as_text=True)
+    assert f'href="/portal/orders/{number}"' in shown
     pdf = admin_pages.get(f"/portal/invoices/{invoice}/pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
 
     # The new team exists once the seats are issued (the Assign page offers it).
-    wait_for(admin_pages, f"{SHOP}/assign", re.escape(team))
+    wait_for_page(admin_pages, f"{SHOP}/assign", re.escape(team))
 
     # A reseller does not see the account's own order or invoice.
     reseller = Pages(admin_pages.app)
