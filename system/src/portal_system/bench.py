@@ -340,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         help="hold billing's workers while the orders are placed, then start them on the "
         "backlog and time how fast they drain it: the billing stage alone",
     )
+    parser.add_argument(
+        "--dashboard-png",
+        type=Path,
+        help="scrape every process's /metrics during the run and plot the Grafana dashboard's "
+        "panels to this PNG (portal_system.dashboard)",
+    )
     parser.add_argument("--baseline-orders-per-s", type=float, help="do-nothing gw16 orders/s")
     parser.add_argument("--baseline-p99-ms", type=float, help="do-nothing gw1 p99 (ms)")
     parser.add_argument("--baseline-cpu-ms", type=float, help="do-nothing CPU per order (ms)")
@@ -359,6 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     stage = None
     with where as system, running(system):
         billing_workers = system.worker_names("billing")
+        recorder = None
+        if args.dashboard_png:
+            from portal_system import dashboard
+
+            broker = system.env.get("BROKER_URL", f"filesystem://{system.var_dir / 'bus'}")
+            depths = dashboard.queue_depths(broker, system.env.get("BUS_PREFIX", ""))
+            recorder = dashboard.Recorder(system.metrics_urls(), extra=depths).start()
         if args.billing_stage:
             system.stop_processes(billing_workers)
         client = login(system, demo.DEMO_RESELLER_USER)
@@ -416,6 +429,17 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         watcher.join()
         sampler.stop()
+        if recorder is not None:
+            time.sleep(10)  # the backlogs' return to zero, on the picture too
+            where_ = "SQLite + folder bus" if args.embedded else "RabbitMQ + PostgreSQL"
+            dashboard.plot(
+                recorder.stop(),
+                args.dashboard_png,
+                f"make bench --orders {args.orders} --concurrency {args.concurrency} "
+                f"--billing-workers {args.billing_workers}"
+                f"{' --billing-stage' if args.billing_stage else ''} on {where_}, {machine()}; "
+                "queue depth by AMQP passive declare (compose: rabbitmq_prometheus)",
+            )
         tracker.poll()
         system_name = "SQLite + folder bus" if args.embedded else "RabbitMQ + PostgreSQL"
         numbers = invoice_numbers(tracker)

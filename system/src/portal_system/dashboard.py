@@ -13,6 +13,7 @@ of, and the picture says so in its title.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import time
@@ -264,6 +265,69 @@ def evaluate(panel: Panel, earlier, later, seconds: float) -> dict[str, float]:
         if value is not None:
             series[group] = value
     return series
+
+
+class Recorder:
+    """Scrapes every ``every`` seconds in a thread, from ``start()`` to ``stop()``."""
+
+    def __init__(self, urls: dict[str, str], every: float = 5.0, extra=None):
+        import threading
+
+        self.urls, self.every, self.extra = urls, every, extra
+        self.scrapes: list = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="dashboard")
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        while True:
+            samples = scrape(self.urls) + (self.extra() if self.extra else [])
+            self.scrapes.append((time.monotonic() - started, samples))
+            if self._stop.wait(self.every):
+                return
+
+    def start(self) -> Recorder:
+        self._thread.start()
+        return self
+
+    def stop(self) -> list:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self.scrapes
+
+
+def queue_depths(broker_url: str, prefix: str = ""):
+    """A sampler of every service queue's ready messages, as ``rabbitmq_queue_messages_ready``
+    samples: read with a passive declare where RabbitMQ's prometheus plugin is not there."""
+    from portal_contracts.subscriptions import SUBSCRIPTIONS
+    from portal_runtime.topology import Topology, connect
+
+    topology = Topology(broker_url, prefix)
+
+    def sample() -> list:
+        found = []
+        try:
+            with connect(broker_url) as conn:
+                for service in SUBSCRIPTIONS:
+                    for name in (topology.queue_name(service), topology.dead_letter_key(service)):
+                        # A channel each: a passive declare of a missing queue closes its channel.
+                        channel = conn.channel()
+                        try:
+                            ok = channel.queue_declare(queue=name, passive=True)
+                        except Exception:  # noqa: BLE001 - a queue not declared yet
+                            continue
+                        finally:
+                            with contextlib.suppress(Exception):
+                                channel.close()
+                        queue = name.removeprefix(prefix)
+                        found.append(
+                            ("rabbitmq_queue_messages_ready", {"queue": queue}, ok.message_count)
+                        )
+        except Exception:  # noqa: BLE001 - the broker away for a moment: no sample this time
+            return []
+        return found
+
+    return sample
 
 
 def record(urls: dict[str, str], seconds: float, every: float = 5.0, extra=None) -> list:
