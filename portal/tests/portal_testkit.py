@@ -7,6 +7,8 @@ import re
 import time
 
 from portal_contracts import demo
+from portal_system.client import wait_for
+from portal_system.testing import login
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -135,3 +137,37 @@ def type_card(page, number: str, holder: str, expiry: str = "12/30", cvc: str = 
     page.get_by_label("CVC").fill(cvc)
     page.get_by_label("Cardholder name").fill(holder)
     page.get_by_role("button", name="Save card").click()
+
+
+def team_with_seats(system, name: str, quantity: int = 2) -> tuple[str, list[str]]:
+    """A team of its own with freshly bought WS seats (other tests take Acme's free ones)."""
+    reseller = login(system, demo.DEMO_RESELLER_USER)
+    reseller.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
+    team = reseller.post(f"/customers/{demo.ACME_ID}/teams", json={"name": name}).json()["team_id"]
+    order = reseller.place_order(
+        {
+            "customer_id": demo.ACME_ID,
+            "lines": [
+                {"kind": "new", "product": "WS", "quantity": quantity, "term_years": 1,
+                 "team_id": team}
+            ],
+            "payment_method_id": demo.DEMO_CARD_METHOD_ID,
+            "end_user": {"first_name": "Team", "last_name": "Buyer", "email": "t@acme.example"},
+            "send_activation_email": False,
+        }
+    ).json()["number"]  # fmt: skip
+    ids = wait_for(
+        lambda: reseller.get(f"/orders/{order}").json()["license_ids"] or None,
+        timeout=90,
+        what="the seats",
+    )
+    return team, ids
+
+
+def browser_sign_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
+    """Sign in on the portal's page in the browser, as nobody before."""
+    page.context.clear_cookies()
+    page.goto("/portal/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -59,6 +59,7 @@ class GatewayConfig(Config):
         values = dict(
             token_secret=secret("GATEWAY_TOKEN_SECRET", DEV_TOKEN_SECRET, service),
             token_ttl_seconds=int(env.get("GATEWAY_TOKEN_TTL_SECONDS", 3600)),
+            holder_session_seconds=int(env.get("GATEWAY_HOLDER_SESSION_SECONDS", 3600)),
             grant_hours=float(env.get("GATEWAY_GRANT_HOURS", 8)),
             connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", 2.0)),
             read_timeout=float(env.get("GATEWAY_READ_TIMEOUT", 15.0)),

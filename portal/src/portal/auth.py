@@ -155,7 +155,7 @@ def sign_in():
     user = current_user()
     if request.method == "GET" and user is not None:
         return redirect(target or home_for(user))
-    return render_template("auth/sign_in.html", form=form, next=target)
+    return render_template("auth/sign_in.html", form=form, next=target, ask_form=Form())
 
 
 @bp.post("/sign-out")

@@ -130,6 +130,7 @@ class Gateway:
         self.people = People(self)
         self.account = Account(self)
         self.public = Public(self)
+        self.mine = MyLicenses(self)
 
     def send(self, method: str, path: str, *, params=None, json=None, headers=None, data=None):
         headers = dict(headers or {})
@@ -349,6 +350,21 @@ class Licenses(Area):
     def teams(self, customer_id: str) -> list[dict]:
         return self.gw.json("GET", f"/customers/{q(customer_id)}/teams").get("items", [])
 
+    def create_team(self, customer_id: str, name: str) -> dict:
+        return self.gw.json("POST", f"/customers/{q(customer_id)}/teams", json={"name": name})
+
+    def rename_team(self, customer_id: str, team_id: str, name: str) -> dict:
+        path = f"/customers/{q(customer_id)}/teams/{q(team_id)}"
+        return self.gw.json("PATCH", path, json={"name": name})
+
+    def merge_team(self, customer_id: str, team_id: str, into_team_id: str) -> dict:
+        path = f"/customers/{q(customer_id)}/teams/{q(team_id)}/merge"
+        return self.gw.json("POST", path, json={"into_team_id": into_team_id})
+
+    def transfer(self, customer_id: str, team_id: str, license_ids: list[str], to: str) -> dict:
+        path = f"/customers/{q(customer_id)}/teams/{q(team_id)}/transfer"
+        return self.gw.json("POST", path, json={"license_ids": license_ids, "to_team_id": to})
+
     def subscription_packs(self, customer_id: str) -> list[dict]:
         path = f"/customers/{q(customer_id)}/subscription-packs"
         return self.gw.json("GET", path).get("items", [])
@@ -448,15 +464,40 @@ class Public(Area):
     def public_key(self) -> dict:
         return self.gw.json("GET", "/activation-codes/public-key")
 
+    def my_licenses_link(self, email: str) -> dict:
+        return self.gw.json("POST", "/auth/my-licenses-link", json={"email": email})
+
+    def my_licenses_session(self, token: str) -> dict:
+        return self.gw.json("POST", "/auth/my-licenses-session", json={"token": token})
+
+
+class MyLicenses(Area):
+    """A license holder's own licenses, with the token an e-mailed link opened."""
+
+    def list(self) -> dict:
+        return self.gw.json("GET", "/my/licenses")
+
+    def activation_code(self, license_id: str) -> dict:
+        return self.gw.json("GET", f"/my/licenses/{q(license_id)}/activation-code")
+
+
+def client(token: str | None) -> Gateway:
+    config = current_app.config["PORTAL"]
+    return Gateway(
+        config.gateway_url,
+        token=token,
+        timeout=config.timeout_seconds,
+        request_id=request.headers.get("X-Request-ID"),
+    )
+
+
+def holder_api(token: str) -> Gateway:
+    """The gateway client with a license holder's token (My licenses), not the user's."""
+    return client(token)
+
 
 def api() -> Gateway:
     """The gateway client of this request, with the signed-in user's token (if any)."""
     if "api" not in g:
-        config = current_app.config["PORTAL"]
-        g.api = Gateway(
-            config.gateway_url,
-            token=session.get("token"),
-            timeout=config.timeout_seconds,
-            request_id=request.headers.get("X-Request-ID"),
-        )
+        g.api = client(session.get("token"))
     return g.api

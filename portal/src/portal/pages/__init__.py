@@ -12,6 +12,7 @@ from portal.pages import (
     home,
     invoices,
     license_account,
+    my_licenses,
     onboarding,
     orders,
     quotes,
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     onboarding.bp,
     license_account.bp,
     end_user.bp,
+    my_licenses.bp,
 ]

@@ -109,20 +109,61 @@ def add_to_cart(customer_id: str):
     ), 422
 
 
-@bp.get("/<customer_id>/licenses")
-@login_required
-def licenses(customer_id: str):
+def products_and_teams(customer_id: str) -> tuple[list, list]:
+    """The products the account holds licenses of, and its teams, for the selects."""
     gateway = api()
-    query = {k: request.args.get(k) for k in ("product", "status", "assignee_email")}
-    page = gateway.licenses.list(customer_id, **query, cursor=request.args.get("cursor"))
+    held = gateway.licenses.list(customer_id, limit=100).get("items", [])
+    products = sorted({lic["product"] for lic in held})
+    teams = [(t["team_id"], t["name"]) for t in gateway.licenses.teams(customer_id)]
+    return [(p, p) for p in products], teams
+
+
+LICENSE_FILTERS = ("product", "team_id", "status", "assignee_email")
+STATUSES = [
+    ("", "Any"),
+    ("available", "Available"),
+    ("assigned", "Assigned"),
+    ("suspended", "Suspended"),
+    ("expired", "Expired"),
+]
+
+
+def render_licenses(customer_id: str, args, transfer: Form | None = None, status: int = 200):
+    """The licenses list, filtered by ``args`` (product, team, status, assignee), with the
+    checkboxes and the ``Transfer`` form that moves the checked licenses to another team."""
+    gateway = api()
+    query = {k: (args.get(k) or "").strip() for k in LICENSE_FILTERS}
+    form = Form(query)
+    licenses, next_cursor = [], None
+    try:
+        page = gateway.licenses.list(customer_id, **query, cursor=args.get("cursor"))
+    except Invalid as exc:
+        form.take_api_errors(exc.errors, {k: k for k in LICENSE_FILTERS})
+        status = 422
+    else:
+        licenses, next_cursor = page.get("items", []), page.get("next_cursor")
     customer = customer_header(customer_id)
+    products, teams = products_and_teams(customer_id)
+    if query["product"] and (query["product"], query["product"]) not in products:
+        products.append((query["product"], query["product"]))
     return render_template(
         "customers/licenses.html",
         customer=customer,
-        licenses=page.get("items", []),
-        next_cursor=page.get("next_cursor"),
-        form=Form(request.args),
-    )
+        licenses=licenses,
+        next_cursor=next_cursor,
+        form=form,
+        filtered={k: v for k, v in query.items() if v},
+        products=[("", "Any"), *products],
+        teams=teams,
+        statuses=STATUSES,
+        transfer=transfer or Form(),
+    ), status
+
+
+@bp.get("/<customer_id>/licenses")
+@login_required
+def licenses(customer_id: str):
+    return render_licenses(customer_id, request.args)
 
 
 @bp.get("/<customer_id>/licensing-report")

@@ -92,7 +92,13 @@ def license(token: str):
 
 @bp.get("/<token>/activation-code.txt")
 def activation_code(token: str):
-    lic = claimed_here(token)
+    return activation_code_file(claimed_here(token))
+
+
+def activation_code_file(lic: dict) -> Response:
+    """The ``.txt`` a licensee downloads: the license, its fallback right, and the signed
+    offline activation code (``license_id``, ``product``, ``email``, ``valid_until``,
+    ``fallback_version``, ``activation_code``)."""
     fallback = (
         f"Perpetual fallback license: version {lic['fallback_version']}"
         if lic.get("fallback_version")

@@ -12,20 +12,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from portal.auth import login_required
 from portal.forms import Form
 from portal.gateway_client import Conflict, Invalid, api
-from portal.pages.customers import customer_header
+from portal.pages.customers import customer_header, products_and_teams, render_licenses
 
 bp = Blueprint("license_account", __name__, url_prefix="/portal/customers")
 
 MAX_UPLOAD = 512 * 1024
-
-
-def products_and_teams(customer_id: str) -> tuple[list, list]:
-    """The products the account holds licenses of, and its teams, for the selects."""
-    gateway = api()
-    held = gateway.licenses.list(customer_id, limit=100).get("items", [])
-    products = sorted({lic["product"] for lic in held})
-    teams = [(t["team_id"], t["name"]) for t in gateway.licenses.teams(customer_id)]
-    return [(p, p) for p in products], teams
 
 
 def render_assign(customer_id: str, one: Form, many: Form, result=None, status: int = 200):
@@ -266,3 +257,131 @@ def overview(customer_id: str):
         customer=customer_header(customer_id),
         rows=counts_by_product(customer_id),
     )
+
+
+# -- teams --------------------------------------------------------------------------------------
+
+
+def render_teams(customer_id: str, create: Form | None = None, edits: dict | None = None,
+                 status: int = 200):  # fmt: skip
+    """The account's teams with their license counts: create, rename, merge into another.
+    ``edits`` holds a team's rename or merge form that came back with an error."""
+    teams = api().licenses.teams(customer_id)
+    edits = edits or {}
+    rows = [
+        {
+            "team": t,
+            "rename": edits.get(t["team_id"], {}).get("rename") or Form(name=t["name"]),
+            "merge": edits.get(t["team_id"], {}).get("merge") or Form(),
+            "others": [(o["team_id"], o["name"]) for o in teams if o["team_id"] != t["team_id"]],
+        }
+        for t in teams
+    ]
+    return render_template(
+        "license_account/teams.html",
+        customer=customer_header(customer_id),
+        rows=rows,
+        create=create or Form(),
+    ), status
+
+
+@bp.get("/<customer_id>/teams")
+@login_required
+def teams(customer_id: str):
+    return render_teams(customer_id)
+
+
+def refused(form: Form, field: str, call):
+    """``call()``'s answer; or None, with the API's refusal (422, 409) next to ``field``."""
+    try:
+        return call()
+    except Invalid as exc:
+        form.take_api_errors(exc.errors, {field: field})
+        if not exc.errors:
+            form.error(field, exc.message)
+    except Conflict as exc:
+        form.error(field, exc.message)
+    return None
+
+
+def back_to_teams(customer_id: str, message: str):
+    flash(message)
+    return redirect(url_for("license_account.teams", customer_id=customer_id))
+
+
+@bp.post("/<customer_id>/teams")
+@login_required
+def create_team(customer_id: str):
+    form = Form(request.form)
+    name = form.require("name", "Enter a name for the team.")
+    if form.ok:
+        team = refused(form, "name", lambda: api().licenses.create_team(customer_id, name))
+        if team:
+            return back_to_teams(customer_id, f"Team {team['name']} ({team['team_id']}) created.")
+    return render_teams(customer_id, create=form, status=422)
+
+
+@bp.post("/<customer_id>/teams/<team_id>/rename")
+@login_required
+def rename_team(customer_id: str, team_id: str):
+    form = Form(request.form)
+    name = form.require("name", "Enter the team's new name.")
+    if form.ok:
+        team = refused(form, "name", lambda: api().licenses.rename_team(customer_id, team_id, name))
+        if team:
+            return back_to_teams(customer_id, f"Team {team_id} is now called {team['name']}.")
+    return render_teams(customer_id, edits={team_id: {"rename": form}}, status=422)
+
+
+@bp.post("/<customer_id>/teams/<team_id>/merge")
+@login_required
+def merge_team(customer_id: str, team_id: str):
+    form = Form(request.form)
+    into = form.require("into_team_id", "Choose the team to merge it into.")
+    if form.ok:
+        merged = refused(
+            form, "into_team_id", lambda: api().licenses.merge_team(customer_id, team_id, into)
+        )
+        if merged:
+            count = merged["moved_licenses"]
+            return back_to_teams(
+                customer_id,
+                f"Team {team_id} is merged into {merged['team']['name']}: {count} license"
+                f"{'' if count == 1 else 's'} moved, and the team is gone.",
+            )
+    return render_teams(customer_id, edits={team_id: {"merge": form}}, status=422)
+
+
+@bp.post("/<customer_id>/licenses/transfer")
+@login_required
+def transfer(customer_id: str):
+    """``Transfer``: the licenses checked in the list move to the chosen team (one call per
+    team they come from); the list shows again with the same filters."""
+    form = Form(request.form)
+    back = {k[5:]: v for k, v in request.form.items() if k.startswith("back_") and v}
+    to = form.require("to_team_id", "Choose the team to move the licenses to.")
+    picked: dict[str, list[str]] = {}
+    for value in request.form.getlist("license"):
+        source, _, license_id = value.partition("/")
+        if not source or not license_id:
+            form.error("_form", "Some checked licenses could not be read; check them again.")
+            break
+        if source != to:
+            picked.setdefault(source, []).append(license_id)
+    if not request.form.getlist("license"):
+        form.error("_form", "Check the licenses to move first.")
+    if form.ok:
+        moved = 0
+        try:
+            for source, license_ids in picked.items():
+                api().licenses.transfer(customer_id, source, license_ids, to)
+                moved += len(license_ids)
+        except Invalid as exc:
+            message = next(iter(exc.errors.values()), [exc.message])[0]
+            field = "to_team_id" if "to_team_id" in exc.errors else "_form"
+            form.error(field, message)
+        else:
+            names = dict(products_and_teams(customer_id)[1])
+            flash(f"{moved} license{'' if moved == 1 else 's'} moved to {names.get(to, to)}.")
+            return redirect(url_for("customers.licenses", customer_id=customer_id, **back))
+    return render_licenses(customer_id, back, transfer=form, status=422)
