@@ -184,3 +184,48 @@ def test_revocations_beyond_the_monthly_cap_at_once_let_exactly_one_through(pg_a
     ]
     with pg_api.service.sessions() as session:
         assert session.scalar(select(func.count(Revocation.id))) == 1
+
+
+def test_a_my_licenses_link_opened_many_times_at_once_works_once(pg_api):
+    from license_assign_testkit import GATEWAY
+
+    from portal_runtime.testing import recorded
+
+    path = f"/customers/{CUSTOMER}/assignments"
+    assert (
+        pg_api.post(path, ADMIN, json={"product": "PC", "assignees": [person(1)]}).status_code
+        == 200
+    )
+    token = recorded(pg_api.service, "licensing.license.assigned")[-1]["my_licenses_token"]
+    redeem = "/internal/holder-links/redeem"
+    clients = [Api(pg_api.service) for _ in range(8)]
+    answers = at_once([lambda c=c: c.post(redeem, GATEWAY, json={"token": token}) for c in clients])
+    assert sorted(a.status_code for a in answers) == [200] + [410] * 7
+
+
+def test_two_teams_merged_into_each_other_at_once_lose_no_license(pg_api):
+    teams_path = f"/customers/{CUSTOMER}/teams"
+    a = pg_api.post(teams_path, ADMIN, json={"name": "A"}).get_json()["team_id"]
+    b = pg_api.post(teams_path, ADMIN, json={"name": "B"}).get_json()["team_id"]
+    home = next(t for t in pg_api.get(teams_path, ADMIN).get_json()["items"] if t["is_default"])
+    seats = [lic["license_id"] for lic in pg_api.licenses(ADMIN, customer=CUSTOMER)]
+    for team, part in ((a, seats[:2]), (b, seats[2:4])):
+        moved = pg_api.post(
+            f"{teams_path}/{home['team_id']}/transfer",
+            ADMIN,
+            json={"license_ids": part, "to_team_id": team},
+        )
+        assert moved.status_code == 200
+    one, other = Api(pg_api.service), Api(pg_api.service)
+    answers = at_once(
+        [
+            lambda: one.post(f"{teams_path}/{a}/merge", ADMIN, json={"into_team_id": b}),
+            lambda: other.post(f"{teams_path}/{b}/merge", ADMIN, json={"into_team_id": a}),
+        ]
+    )
+    assert sorted(r.status_code for r in answers) in ([200, 404], [200, 422])
+    left = {t["team_id"]: t for t in pg_api.get(teams_path, ADMIN).get_json()["items"]}
+    survivor = a if a in left else b
+    assert (a in left) != (b in left)
+    assert left[survivor]["license_count"] == 4
+    assert len(pg_api.licenses(ADMIN, customer=CUSTOMER)) == len(seats)
