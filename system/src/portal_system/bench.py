@@ -256,6 +256,7 @@ class CpuSampler:
 
     def _run(self) -> None:
         while True:
+            self.sessions  # noqa: B018 - remember the processes running now (restarts too)
             self.snapshots.append((time.time(), _machine_busy(), _processes()))
             if self._stop.wait(1.0):
                 return
