@@ -1,7 +1,9 @@
 """Onboarding end to end, through the gateway and the mail sink: a reseller creates a new customer
 and places its first order; the contact sets a password from the e-mailed link and signs in; the
 admin invites a second admin, adds a reseller as admin of the account (who then finds it under its
-customers and enters it by ID alone), and approves another reseller's request to manage it."""
+customers and enters it by ID alone), and approves another reseller's request to manage it. A
+reseller's new user gets its temporary password by e-mail; the gateway's notices (a refused
+invitation, a throttled sign-in) reach their recipients."""
 
 from __future__ import annotations
 
@@ -112,3 +114,39 @@ def test_a_new_customer_its_admins_and_the_resellers_that_manage_it(system):
     assert public.post(f"/management-requests/{decision}/approve").status_code == 200
     managed = [c["customer_id"] for c in reseller.get("/customers").json()["items"] if c["managed"]]
     assert customer_id in managed
+
+
+def test_invitations_tell_nobody_who_signs_in_and_a_throttled_sign_in_is_mailed_to_its_owner(
+    system,
+):
+    """Through the gateway's outbox, its worker's relay and notifications: a new colleague gets
+    a temporary password by e-mail; inviting an address that signs in elsewhere answers the same
+    and tells its owner; failed passwords on an account tell the owner once."""
+    tag = uuid.uuid4().hex[:8]
+    colleague = f"colleague.{tag}@demo-reseller.example"
+    reseller = login(system, demo.DEMO_RESELLER_USER)
+    new = reseller.post("/users", json={"email": colleague, "roles": ["sales"]})
+    taken = reseller.post("/users", json={"email": demo.OTHER_RESELLER_USER, "roles": ["sales"]})
+    assert new.status_code == taken.status_code == 202, (new.text, taken.text)
+    assert new.json() == dict(taken.json(), email=colleague)
+    refused = wait_for(
+        lambda: mails_about(system, demo.OTHER_RESELLER_USER, "nothing has changed"),
+        timeout=90,
+        what="the refused invitation's mail",
+    )
+    assert demo.DEMO_RESELLER_NAME in text_of(refused[-1])
+    temporary = link_in(system, colleague, "temporary password", r"\n {4}(\S+)\n")
+    assert login(system, colleague, temporary).get("/me").json()["email"] == colleague
+
+    # Someone guesses the colleague's password: the owner hears of it once, not per attempt.
+    public = PortalClient(system.gateway_url)
+    answers = [
+        public.post("/auth/token", json={"email": colleague, "password": f"guess-{i}"}).status_code
+        for i in range(7)
+    ]
+    assert answers[:5] == [401] * 5 and 429 in answers[5:]
+    notices = wait_for(
+        lambda: mails_about(system, colleague, "Failed sign-ins"), timeout=90, what="the notice"
+    )
+    assert "5 times within 15 minutes" in text_of(notices[0])
+    assert len(mails_about(system, colleague, "Failed sign-ins")) == 1

@@ -83,7 +83,7 @@ def test_an_order_placed_is_routed_by_its_source_and_cart_quote_gets_only_cart_a
 def test_routing_keys_follow_producer_aggregate_verb():
     for event_type, _ in portal_contracts.EVENTS:
         producer, aggregate, verb = event_type.split(".")
-        assert producer in {"catalog", "quotes", "orders", "billing", "licensing"}
+        assert producer in {"catalog", "quotes", "orders", "billing", "licensing", "gateway"}
         assert aggregate and verb
 
 

@@ -12,6 +12,7 @@ from gateway_testkit import (
     all_services,
     forged_token,
     make_gateway,
+    published,
 )
 
 from gateway.config import GatewayConfig
@@ -204,3 +205,34 @@ def test_a_body_nested_too_deeply_is_a_422_before_any_sign_in(gw):
         resp = gw.client.post(path, data=deep, content_type="application/json")
         assert resp.status_code == 422, path
         assert resp.content_type == "application/problem+json"
+
+
+def test_the_owner_is_told_once_when_its_sign_in_gets_throttled(gw, clock):
+    attacker, elsewhere = {"REMOTE_ADDR": "203.0.113.5"}, {"REMOTE_ADDR": "203.0.113.6"}
+    for _ in range(4):
+        login(gw, DEMO, "guess", environ_base=attacker)
+    assert published(gw, "gateway.sign_in.throttled") == []  # not throttled yet
+    login(gw, DEMO, "guess", environ_base=attacker)
+    [notice] = published(gw, "gateway.sign_in.throttled")
+    assert notice["email"] == DEMO
+    assert notice["user_id"] == seed_user_id(DEMO)
+    assert (notice["client_address"], notice["failures"]) == ("203.0.113.5", 5)
+    assert notice["window_minutes"] == 15
+    # The same episode: more attempts, and another address being throttled, tell nobody again.
+    for _ in range(3):
+        clock.advance(seconds=60)
+        login(gw, DEMO, "guess", environ_base=attacker)
+    for _ in range(5):
+        login(gw, DEMO, "guess", environ_base=elsewhere)
+    assert len(published(gw, "gateway.sign_in.throttled")) == 1
+    # A new episode once the window has passed.
+    clock.advance(seconds=901)
+    for _ in range(5):
+        login(gw, DEMO, "guess", environ_base=attacker)
+    assert len(published(gw, "gateway.sign_in.throttled")) == 2
+
+
+def test_failures_on_an_unknown_account_tell_nobody(gw):
+    for _ in range(6):
+        login(gw, "nobody@example.com", "guess")
+    assert published(gw, "gateway.sign_in.throttled") == []

@@ -1,5 +1,8 @@
 """Entering a customer (all four ways), grants, managed accounts and the entry rate limits."""
 
+import statistics
+import time
+
 from gateway_testkit import (
     ACME_ADMIN,
     BILLING_ONLY,
@@ -198,3 +201,34 @@ def test_one_customer_answers_its_name_only_to_those_who_may_act_on_it(gw):
     assert gw.call("GET", f"/customers/{ACME}", OTHER).status_code == 404
     assert gw.call("GET", f"/customers/{ACME}", ACME_ADMIN).get_json()["name"] == demo.ACME_NAME
     assert gw.call("GET", "/customers/C-999999", DEMO).status_code == 404
+
+
+def test_probing_customer_ids_is_limited_like_entry_and_answers_alike_for_real_and_missing(gw):
+    """C-100003 exists but DEMO may not see it; C-9xxxxx do not exist: nobody can tell."""
+
+    def probe(customer_id):
+        started = time.perf_counter()
+        resp = licenses(gw, DEMO, customer_id)
+        return resp, time.perf_counter() - started
+
+    answers, times = {"real": [], "missing": []}, {"real": [], "missing": []}
+    for i in range(5):
+        for kind, customer_id in (("real", "C-100003"), ("missing", f"C-9{i:05d}")):
+            resp, took = probe(customer_id)
+            answers[kind].append((resp.status_code, resp.get_json()))
+            times[kind].append(took)
+    assert answers["real"] == answers["missing"]
+    assert {status for status, _ in answers["real"]} == {404}
+    # Both ask license-assign once: the same work, so about the same time.
+    real, missing = statistics.median(times["real"]), statistics.median(times["missing"])
+    assert abs(real - missing) < 0.1, (real, missing)
+    # Ten failures in the window, as for entering customers: now both are held off alike.
+    limited = [licenses(gw, DEMO, customer_id) for customer_id in ("C-100003", "C-999999")]
+    assert [r.status_code for r in limited] == [429, 429]
+    assert limited[0].get_json() == limited[1].get_json()
+    assert "Retry-After" in limited[0].headers
+    # Customers it may act on still answer, and failed entries share the same count.
+    assert licenses(gw, DEMO, GLOBEX).status_code == 200
+    assert enter(gw, DEMO, by="customer_id", value=ACME, email=demo.ACME_CONTACT).status_code == 429
+    # Another reseller is not held up.
+    assert licenses(gw, OTHER, "C-100003").status_code == 404

@@ -405,7 +405,7 @@ def domain_roles(route) -> set[str] | None:
     path, method = route.path, route.method
     if path.startswith("/users"):
         return None
-    if path in ("/me", "/me/password", "/products", "/products/{code}"):
+    if path in ("/me", "/me/password", "/auth/logout", "/products", "/products/{code}"):
         return {"sales", "billing"}
     if path.startswith(("/invoices", "/payment-methods", "/vault")):
         return {"billing"}

@@ -4,7 +4,7 @@ account's own admins."""
 
 from __future__ import annotations
 
-from gateway_testkit import ACME_ADMIN, DEMO, NEW_CUSTOMER_ID, OTHER, SALES_ONLY
+from gateway_testkit import ACME_ADMIN, DEMO, NEW_CUSTOMER_ID, OTHER, SALES_ONLY, published
 
 from gateway.models import PortalUser
 from portal_contracts import demo
@@ -102,9 +102,6 @@ def test_only_the_accounts_own_admins_invite_and_remove_admins(gw, upstream):
     resp = gw.call("POST", f"/customers/{demo.ACME_ID}/admins", ACME_ADMIN, json=bob)
     assert resp.status_code == 200  # the fake answers 200; the service's 202 is relayed as is
     assert upstream.last()["identity"].customer_scope == demo.ACME_ID
-    reseller_email = dict(bob, email=demo.OTHER_RESELLER_USER)
-    resp = gw.call("POST", f"/customers/{demo.ACME_ID}/admins", ACME_ADMIN, json=reseller_email)
-    assert resp.status_code == 422
     foreign = gw.call("POST", f"/customers/{demo.GLOBEX_ID}/admins", ACME_ADMIN, json=bob)
     assert foreign.status_code == 404
 
@@ -118,6 +115,35 @@ def test_only_the_accounts_own_admins_invite_and_remove_admins(gw, upstream):
     assert sign_in(gw, "bob@acme.example", "a long new password").status_code == 401
     with gw.service.sessions() as session:
         assert session.query(PortalUser).filter_by(email="bob@acme.example").count() == 0
+
+
+def test_inviting_an_admin_whose_address_signs_in_elsewhere_answers_as_license_assign_does(
+    gw, upstream
+):
+    """No oracle: the inviter gets the 202 of an invitation; the address's owner is e-mailed
+    that nothing changed, and license-assign never hears of it."""
+    assert set_password(gw, "link-for-the-new-admin-0001").status_code == 200  # Initech's admin
+    path = f"/customers/{demo.ACME_ID}/admins"
+    before = len(upstream.received)
+    for taken in (demo.OTHER_RESELLER_USER, "peter@initech.example"):
+        person = {"first_name": "Sam", "last_name": "Sales", "email": taken}
+        resp = gw.call("POST", path, ACME_ADMIN, json=person)
+        assert resp.status_code == 202
+        body = resp.get_json()
+        assert set(body) == {
+            "user_id", "first_name", "last_name", "email", "status", "invited_at",
+            "link_expires_at",
+        }  # fmt: skip
+        assert (body["email"], body["status"], body["first_name"]) == (taken, "invited", "Sam")
+        assert body["user_id"].startswith("U-") and len(body["user_id"]) == 14
+        assert body["link_expires_at"].startswith("2026-03-09")  # 7 days, as license-assign's
+        assert resp.headers["Location"] == f"/api/v1{path}/{body['user_id']}"
+    assert upstream.received[before:] == []  # nothing forwarded to license-assign
+    refused = published(gw, "gateway.invitation.refused")
+    assert [r["email"] for r in refused] == [demo.OTHER_RESELLER_USER, "peter@initech.example"]
+    assert {r["invited_as"] for r in refused} == {"customer_admin"}
+    assert refused[0]["account_name"] == demo.ACME_NAME
+    assert refused[0]["invited_by"]["email"] == ACME_ADMIN
 
 
 def test_an_admin_adds_a_reseller_by_one_of_its_users_email(gw, upstream):

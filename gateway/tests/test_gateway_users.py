@@ -1,6 +1,6 @@
 """A reseller admin manages its own portal users, and only those."""
 
-from gateway_testkit import ACME_ADMIN, BILLING_ONLY, DEMO, OTHER, PASSWORD, SALES_ONLY
+from gateway_testkit import ACME_ADMIN, BILLING_ONLY, DEMO, OTHER, PASSWORD, SALES_ONLY, published
 
 from gateway.models import PortalUser
 from gateway.seed import seed_user_id
@@ -18,32 +18,63 @@ def test_an_admin_lists_only_its_own_resellers_users(gw):
     assert emails(gw.call("GET", "/users", OTHER)) == [OTHER]
 
 
-def test_an_invited_user_signs_in_with_its_temporary_password_and_roles(gw):
+def test_an_invited_user_gets_its_temporary_password_by_mail_and_signs_in_with_its_roles(gw):
     resp = gw.call(
         "POST", "/users", DEMO, json={"email": "New@Demo-Reseller.example", "roles": ["billing"]}
     )
-    assert resp.status_code == 201
+    assert resp.status_code == 202
     body = resp.get_json()
-    assert body["email"] == "new@demo-reseller.example"
-    assert body["roles"] == ["billing"]
-    assert resp.headers["Location"] == f"/api/v1/users/{body['id']}"
+    assert body == {"email": "new@demo-reseller.example", "name": None, "roles": ["billing"]}
+    # The temporary password goes to the person (notifications mails it), never to the inviter.
+    [invited] = published(gw, "gateway.user.invited")
+    assert invited["email"] == "new@demo-reseller.example"
+    assert invited["reseller_name"] == demo.DEMO_RESELLER_NAME
+    assert invited["invited_by"]["email"] == DEMO
     login = gw.client.post(
         "/api/v1/auth/token",
-        json={"email": "new@demo-reseller.example", "password": body["temporary_password"]},
+        json={"email": "new@demo-reseller.example", "password": invited["temporary_password"]},
     )
     assert login.status_code == 200
     token = login.get_json()["access_token"]
     who = gw.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert who["reseller_id"] == demo.DEMO_RESELLER_ID
     assert who["roles"] == ["billing"]
-    # The temporary password is never shown again.
     listed = gw.call("GET", "/users", DEMO).get_json()["items"]
+    assert "new@demo-reseller.example" in [u["email"] for u in listed]
     assert all("temporary_password" not in u for u in listed)
 
 
-def test_inviting_an_existing_email_is_a_conflict(gw):
-    resp = gw.call("POST", "/users", DEMO, json={"email": OTHER, "roles": ["sales"]})
+def test_inviting_an_address_that_signs_in_elsewhere_answers_as_for_a_new_one(gw):
+    """No oracle: another reseller's user and a customer admin look like anybody new."""
+    new = gw.call("POST", "/users", DEMO, json={"email": "fresh@example.com", "roles": ["sales"]})
+    for taken in (OTHER, ACME_ADMIN):
+        resp = gw.call("POST", "/users", DEMO, json={"email": taken, "roles": ["sales"]})
+        assert resp.status_code == new.status_code == 202
+        assert resp.get_json() == dict(new.get_json(), email=taken)
+        assert set(resp.headers.keys()) == set(new.headers.keys())
+    # Nothing changed for them; each address is told what happened, the new one is invited.
+    assert [p["email"] for p in published(gw, "gateway.user.invited")] == ["fresh@example.com"]
+    refused = published(gw, "gateway.invitation.refused")
+    assert [(p["email"], p["invited_as"]) for p in refused] == [
+        (OTHER, "reseller_user"),
+        (ACME_ADMIN, "reseller_user"),
+    ]
+    assert refused[0]["account_name"] == demo.DEMO_RESELLER_NAME
+    with gw.service.sessions() as session:
+        other = session.query(PortalUser).filter_by(email=OTHER).one()
+        assert other.reseller_id == demo.OTHER_RESELLER_ID
+    assert (
+        gw.client.post(
+            "/api/v1/auth/token", json={"email": OTHER, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+def test_inviting_one_of_the_resellers_own_users_again_is_a_conflict(gw):
+    resp = gw.call("POST", "/users", DEMO, json={"email": SALES_ONLY, "roles": ["sales"]})
     assert resp.status_code == 409
+    assert published(gw, "gateway.invitation.refused") == []
 
 
 def test_server_owned_fields_cannot_be_set_when_inviting(gw):
@@ -133,9 +164,9 @@ def test_the_user_list_is_paged(gw):
 
 
 def test_an_invited_user_replaces_its_temporary_password(gw):
-    invited = gw.call(
-        "POST", "/users", DEMO, json={"email": "temp@demo-reseller.example", "roles": ["sales"]}
-    ).get_json()
+    invite = {"email": "temp@demo-reseller.example", "roles": ["sales"]}
+    assert gw.call("POST", "/users", DEMO, json=invite).status_code == 202
+    [invited] = published(gw, "gateway.user.invited")
     email, temporary = invited["email"], invited["temporary_password"]
     token = gw.client.post(
         "/api/v1/auth/token", json={"email": email, "password": temporary}
@@ -159,8 +190,8 @@ def test_an_invited_user_replaces_its_temporary_password(gw):
         json={"current_password": temporary, "new_password": "a-new-long-password"},
         headers=headers,
     )
-    assert done.status_code == 204
-    assert done.get_data() == b""
+    assert done.status_code == 200
+    assert done.get_json()["access_token"]
 
     def sign_in(password):
         return gw.client.post("/api/v1/auth/token", json={"email": email, "password": password})

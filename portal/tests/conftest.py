@@ -30,6 +30,7 @@ from portal_testkit import Pages  # noqa: E402
 
 from portal.app import create_app  # noqa: E402
 from portal.config import PortalConfig  # noqa: E402
+from portal_runtime.keys import IdentityKeys, development_key  # noqa: E402
 from portal_system.launcher import (  # noqa: E402
     System,
     clean_environment,
@@ -64,6 +65,8 @@ def portal_config(portal_system) -> PortalConfig:
         gateway_url=portal_system.url("gateway"),
         base_url=portal_system.url("gateway"),
         secret_key="test-portal-session-key-0123456789abcdef",
+        # The running system's portal key: the gateway checks what the pages vouch for with it.
+        identity_keys=IdentityKeys("portal", development_key("portal", portal_system.var_dir)),
     )
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import requests
+from portal_testkit import Pages
 
+from gateway.seed import DEMO_SALES_ONLY
+from portal.app import create_app
 from portal_contracts import demo
 
 pytestmark = pytest.mark.e2e
@@ -87,3 +91,36 @@ def test_pages_allow_only_the_portals_own_assets_and_are_not_sniffed(pages):
     assert resp.headers["Referrer-Policy"] == "same-origin"
     policy = resp.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy
+
+
+def test_signing_out_ends_the_token_at_the_gateway_too(pages, portal_system):
+    pages.sign_in(DEMO_SALES_ONLY)
+    with pages.client.session_transaction("/portal/") as cookie:
+        token = cookie["token"]
+    me = portal_system.gateway_url + "/me"
+    assert requests.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    pages.get("/portal/")  # the signed-in page, with its sign-out form
+    assert pages.post("/portal/sign-out").headers["Location"] == "/portal/sign-in"
+    # A copy of the cookie's token (a shared computer, a stolen cookie) no longer works.
+    assert requests.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_people_signing_in_from_different_addresses_are_throttled_apart(pages, portal_config):
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    pages.get("/portal/sign-in", environ_base=attacker)
+    for i in range(25):  # past the gateway's 20 free failures per address
+        html = pages.post(
+            "/portal/sign-in",
+            {"email": f"guess{i}@example.com", "password": "wrong"},
+            environ_base=attacker,
+        ).get_data(as_text=True)
+    assert "Too many failed sign-ins" in html
+    # Through the same portal process, someone at another address signs in at once.
+    owner = Pages(create_app(portal_config))
+    owner.get("/portal/sign-in", environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    resp = owner.post(
+        "/portal/sign-in",
+        {"email": demo.DEMO_RESELLER_USER, "password": "demo-password"},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
+    assert resp.status_code == 302

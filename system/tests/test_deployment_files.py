@@ -18,7 +18,7 @@ import yaml
 from portal_runtime.config import SERVICE_PORTS, env_name
 from portal_runtime.keys import SIGNERS
 from portal_system.kustomize import containers, render
-from portal_system.launcher import PORTAL, SERVICES
+from portal_system.launcher import PORTAL, SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -234,9 +234,9 @@ def test_compose_runs_in_production_mode_and_writes_no_secret_down():
 
 
 def test_each_compose_service_gets_its_own_signing_key_and_no_other():
-    for spec in SERVICES:
-        for process in ("web", "worker") if spec.worker else ("",):
-            name = f"{spec.name}-{process}" if process else spec.name
+    for spec in [*SERVICES, ServiceSpec(PORTAL, PORTAL, worker=False)]:
+        web = "gateway" if spec.name == "gateway" else f"{spec.name}-web"
+        for name in (web, f"{spec.name}-worker") if spec.worker else (web,):
             keys = {v for v in compose_environment(name) if v.endswith("_IDENTITY_KEY")}
             assert keys == {f"{env_name(spec.name)}_IDENTITY_KEY"}, name
 

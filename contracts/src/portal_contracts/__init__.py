@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 
 from portal_contracts.base import lenient, strict, to_json_ready
 from portal_contracts.envelope import ENVELOPE, EnvelopeSchema
-from portal_contracts.events import billing, catalog, licensing, orders, quotes
+from portal_contracts.events import billing, catalog, gateway, licensing, orders, quotes
 from portal_contracts.subscriptions import (
     ROUTED_BY,
     SUBSCRIPTIONS,
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 EVENTS: dict[tuple[str, int], type] = {}
-for _module in (catalog, quotes, orders, billing, licensing):
+for _module in (catalog, quotes, orders, billing, licensing, gateway):
     EVENTS.update(_module.EVENTS)
 
 _STRICT = {key: strict(cls) for key, cls in EVENTS.items()}

@@ -60,6 +60,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "licensing.admin.invited",
         "licensing.management.requested",
         "licensing.holder_link.issued",
+        "gateway.sign_in.throttled",
+        "gateway.user.invited",
+        "gateway.invitation.refused",
     ),
 }
 

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields
 from gateway import customer_access, ratelimit
 from gateway.auth import authenticate
 from gateway.call import Call
+from gateway.client_address import client_address
 from gateway.openapi import PREFIX, GatewayApi, configure, new_api, operation
 from gateway.ratelimit import Limit
 from gateway.routes import Route, all_routes
@@ -200,7 +201,7 @@ def dispatch(route: Route, path: dict) -> Response:
         service=service,
         caller=caller,
         request_id=request_id(),
-        client_address=request.remote_addr or "unknown",
+        client_address=client_address(service),
         body=body,
         query=query,
         path=path,

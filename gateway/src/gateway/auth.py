@@ -1,8 +1,11 @@
 """Passwords (argon2id), bearer tokens (JWT HS256) and the caller behind a request's token.
 
-Tokens carry only the user's id and their lifetime; roles, reseller and the disabled flag are read
-from the database on every request, so disabling a user or changing its roles takes effect at
-once, on tokens already issued too.
+Tokens carry only the user's id, its token version and their lifetime; roles, reseller, the
+disabled flag and the token version are read from the database on every request, so disabling a
+user or changing its roles takes effect at once, on tokens already issued too, and a password
+change or a sign-out (which raise the version) ends every token issued before. A new sign-in's
+versions start at a random number, so a token of a removed user whose id comes back (an admin
+removed and invited again) matches nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem
 
 ALGORITHM = "HS256"
+TOKEN_VERSION_SPAN = 2**31 - 2
 
 
 class Passwords:
@@ -46,8 +50,20 @@ class Passwords:
 
 def issue_token(user: PortalUser, secret: str, ttl_seconds: int) -> str:
     now = int(time.time())
-    claims = {"sub": user.public_id, "kind": user.kind, "iat": now, "exp": now + ttl_seconds}
+    claims = {
+        "sub": user.public_id,
+        "kind": user.kind,
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def token_response(user: PortalUser, config) -> dict:
+    """The answer of a sign-in (and of a password change, which ends the tokens before it)."""
+    token = issue_token(user, config.token_secret, config.token_ttl_seconds)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": config.token_ttl_seconds}
 
 
 def token_claims(token: str, secret: str) -> dict | None:
@@ -68,6 +84,19 @@ def token_subject(token: str, secret: str) -> str | None:
     """The user id in a valid token; None when forged, expired, malformed or not HS256."""
     claims = token_claims(token, secret)
     return claims["sub"] if claims else None
+
+
+def token_is_current(claims: dict, user: PortalUser | None) -> bool:
+    """The token was issued to this user as it is now: not disabled, not signed out since."""
+    version = claims.get("ver")
+    if user is None or user.disabled or type(version) is not int:
+        return False
+    return version == user.token_version
+
+
+def revoke_tokens(user: PortalUser) -> None:
+    """End every token issued to ``user`` so far (the caller commits)."""
+    user.token_version = (user.token_version or 0) % TOKEN_VERSION_SPAN + 1
 
 
 def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
@@ -115,6 +144,6 @@ def authenticate(service) -> Identity:
     subject = claims["sub"]
     with service.sessions() as session:
         user = session.scalar(select(PortalUser).where(PortalUser.public_id == subject))
-        if user is None or user.disabled:
+        if not token_is_current(claims, user):
             raise unauthorized("The bearer token is invalid or has expired.")
         return caller_of(user)

@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import SERVICE, api, cors, docs, portal_pages
 from gateway.auth import Passwords
+from gateway.client_address import PORTAL
 from gateway.config import GatewayConfig
 from gateway.models import MESSAGING
 from gateway.upstream import Upstreams
@@ -24,6 +25,9 @@ def bootstrap(
 ) -> Service:
     """The gateway composed: no event handlers, no jobs; a database and the services' URLs."""
     config = config or GatewayConfig.from_env(SERVICE)
+    if config.strict:
+        # The portal vouches for its users' addresses (``client_address``): no key, no start.
+        config.identity_keys.require_public_keys([PORTAL])
     return Service(
         config,
         package="gateway",

@@ -49,6 +49,9 @@ class GatewayConfig(Config):
     # Browser origins allowed to call the API cross-origin (GATEWAY_CORS_ORIGINS, comma-separated;
     # none by default: the portal is served from the gateway's own origin).
     cors_origins: tuple[str, ...] = ()
+    # How long license-assign's password links work (PASSWORD_LINK_DAYS, as license-assign reads
+    # it): an invitation the gateway answers itself says the same.
+    password_link_days: int = 7
     # argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -74,6 +77,7 @@ class GatewayConfig(Config):
             entry_failures_per_target=int(env.get("GATEWAY_ENTRY_FAILURES_PER_TARGET", 5)),
             entry_attempts_per_reseller=int(env.get("GATEWAY_ENTRY_ATTEMPTS_PER_RESELLER", 200)),
             entry_window_seconds=int(env.get("GATEWAY_ENTRY_WINDOW_SECONDS", 900)),
+            password_link_days=int(env.get("PASSWORD_LINK_DAYS", 7)),
         )
         values.update(overrides)
         return super().from_env(service, **values)

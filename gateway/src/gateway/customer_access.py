@@ -58,15 +58,34 @@ def may_act_on(service, caller: Identity, customer_id: str, request_id: str | No
 
 
 def require_access(service, caller: Identity, customer_id: str, request_id: str | None) -> None:
-    if not may_act_on(service, caller, customer_id, request_id):
-        raise not_found("customer")
+    """A customer the caller may not act on answers like a missing one (404), in about the same
+    time (both ask license-assign), and counts as a failed entry: probing ids is limited like
+    entering customers (``429`` past the limit, for existing and missing ids alike)."""
+    if may_act_on(service, caller, customer_id, request_id):
+        return
+    config = service.config
+    limit = Limit(
+        failures_key(caller.tenant), config.entry_failures_per_reseller, config.entry_window_seconds
+    )
+    with service.sessions() as session:
+        ratelimit.reserve(session, [limit], service.clock.now(), ENTRY_LIMITED)
+        session.commit()
+    raise not_found("customer")
+
+
+ENTRY_LIMITED = "Too many attempts to enter a customer; wait."
+
+
+def failures_key(tenant: str) -> str:
+    """Failed entries and probes of a reseller (``reseller:<id>``) or customer admin's account."""
+    return f"entry:failed:{tenant}"
 
 
 def entry_limits(config, reseller_id: str, by: str, value: str) -> tuple[list, list]:
     """(limits on failures, limit on all attempts) for one entry attempt."""
     window = config.entry_window_seconds
     failures = [
-        Limit(f"entry:failed:reseller:{reseller_id}", config.entry_failures_per_reseller, window),
+        Limit(failures_key(f"reseller:{reseller_id}"), config.entry_failures_per_reseller, window),
         # Per (reseller, entered value): one reseller's failures never block another's entry.
         Limit(
             f"entry:failed:target:{reseller_id}:{by}:{value.strip().lower()}",
@@ -90,9 +109,7 @@ def enter_customer(call: Call):
     with service.sessions() as session:
         # Every attempt counts; a failure counts under ``failures`` too, reserved up front so
         # that parallel attempts cannot all pass before any of them has failed.
-        reserved = ratelimit.reserve(
-            session, failures + attempts, now, "Too many attempts to enter a customer; wait."
-        )
+        reserved = ratelimit.reserve(session, failures + attempts, now, ENTRY_LIMITED)
         session.commit()
     reserved_failures = reserved[: len(failures)]
 

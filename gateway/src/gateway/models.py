@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_runtime.db import UTCDateTime, messaging_models, utcnow
+
+
+def first_token_version() -> int:
+    return secrets.randbelow(2**31 - 1)
 
 
 class Base(DeclarativeBase):
@@ -45,6 +50,12 @@ class PortalUser(Base):
     roles: Mapped[list] = mapped_column(JSON, default=list)
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Put in every bearer token; raised by a password change, a sign-out and disabling the user,
+    # which ends every token issued before (``auth.authenticate`` compares it on each request).
+    # It starts at random, so a removed user's tokens never match one that comes back.
+    token_version: Mapped[int] = mapped_column(
+        Integer, default=first_token_version, server_default="0"
+    )
     invited_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 from sqlalchemy import delete, select
 
+from gateway.auth import revoke_tokens
 from gateway.call import Call
 from gateway.models import AccessGrant, PortalUser, Reseller
+from gateway.users import new_user_id, refusal
 from portal_runtime import logs
 from portal_runtime.http import ServiceUnavailable
 from portal_runtime.problems import Problem, conflict, invalid
@@ -103,15 +105,44 @@ def create_customer(call: Call):
 
 
 def invite_admin(call: Call):
+    """license-assign invites the admin (202, a password link by e-mail). An address that signs
+    in for someone else is answered the same way, without license-assign, and its owner is
+    e-mailed that nothing changed: the answer tells nobody who uses the portal."""
     email = call.body["email"].strip().lower()
     with call.service.sessions() as session:
-        if signs_in_elsewhere(session, email, call.customer_id):
-            raise invalid({"email": ["This email signs in to the portal for another account."]})
+        elsewhere = signs_in_elsewhere(session, email, call.customer_id)
+    if elsewhere:
+        return refuse_admin_invitation(call, email)
     path = f"/customers/{_segment(call.customer_id)}/admins"
     resp = call_license_assign(call, "POST", path, json=call.body)
     body = resp.json()
     location = f"/api/v1/customers/{call.customer_id}/admins/{body.get('user_id')}"
     return body, resp.status_code, {"Location": location}
+
+
+def refuse_admin_invitation(call: Call, email: str):
+    """What license-assign answers a new invitation, for an address that cannot become one."""
+    service = call.service
+    account = service.upstreams.customer(call.customer_id, request_id=call.request_id) or {}
+    now = service.clock.now()
+    with service.uow(correlation_id=call.request_id) as uow:
+        name = account.get("name") or call.customer_id
+        uow.publish(
+            "gateway.invitation.refused", refusal(email, "customer_admin", call.caller, now, name)
+        )
+        uow.commit()
+    logs.get("gateway").info("customer_admin.invitation_refused", customer_id=call.customer_id)
+    user_id = new_user_id()
+    body = {
+        "user_id": user_id,
+        "first_name": call.body["first_name"].strip(),
+        "last_name": call.body["last_name"].strip(),
+        "email": email,
+        "status": "invited",
+        "invited_at": now.isoformat(),
+        "link_expires_at": (now + dt.timedelta(days=service.config.password_link_days)).isoformat(),
+    }
+    return body, 202, {"Location": f"/api/v1/customers/{call.customer_id}/admins/{user_id}"}
 
 
 def remove_admin(call: Call):
@@ -186,6 +217,8 @@ def set_password(call: Call):
             session.add(user)
         elif user.kind != "customer_admin" or user.customer_id != person["customer_id"]:
             raise conflict("This email signs in to the portal for another account already.")
+        else:
+            revoke_tokens(user)  # a new password ends the sessions of the old one
         user.public_id = person["user_id"]
         user.name = name or user.name
         user.password_hash = password_hash

@@ -144,6 +144,18 @@ def reserve(
     return [attempt.id for attempt in attempts]
 
 
+def first_in_window(session: Session, key: str, window_seconds: int, now: dt.datetime) -> bool:
+    """Count one occurrence under ``key`` unless one is counted within the window already (one
+    e-mail per episode, say); True when this is the first. The caller commits."""
+    limit = Limit(key, 1, window_seconds)
+    _lock_keys(session, [limit])
+    if retry_after(session, limit, now) is not None:
+        return False
+    session.add(Attempt(key=key, at=now))
+    _forget_old(session, [limit], now)
+    return True
+
+
 def release(session: Session, attempt_ids: list[int]) -> None:
     """Uncount reserved attempts (the attempt succeeded, and only failures count)."""
     if attempt_ids:

@@ -1,4 +1,9 @@
-"""Signing in (``POST /auth/token``) and ``GET /me``.
+"""Signing in (``POST /auth/token``), signing out (``POST /auth/logout``), ``GET /me`` and
+changing one's password.
+
+Signing out and changing the password end every token the user was given before (the token
+version, ``auth.revoke_tokens``); a password change answers a fresh token, so the session that
+changed it goes on while every other one (a stolen token among them) must sign in again.
 
 Failed sign-ins slow down the address they come from, never the account's owner elsewhere: they
 are counted per (account, client address) and per client address, and past a few free ones each
@@ -13,7 +18,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from gateway import ratelimit
-from gateway.auth import issue_token, unauthorized
+from gateway.auth import revoke_tokens, token_response, unauthorized
 from gateway.call import Call
 from gateway.models import PortalUser
 from gateway.ratelimit import Backoff, Limit
@@ -53,41 +58,73 @@ def create_token(call: Call):
     # Hash verification is slow on purpose: no transaction is held open meanwhile.
     password = call.body["password"]
     ok = service.passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None or user.disabled:
+        if user is not None and not user.disabled:
+            notice_throttling(call, backoffs[0], user, now)
+        # One answer for an unknown account, a wrong password and a disabled user.
+        raise unauthorized("Wrong email or password.")
     with service.sessions() as session:
-        if not ok or user is None or user.disabled:
-            if user is not None:
-                log_throttling(session, backoffs[0], user, call.client_address, now)
-            # One answer for an unknown account, a wrong password and a disabled user.
-            raise unauthorized("Wrong email or password.")
         ratelimit.release(session, reserved)
         ratelimit.clear(session, backoffs[0].key)
         if service.passwords.needs_rehash(user.password_hash):
             stored = session.get(PortalUser, user.id)
             stored.password_hash = service.passwords.hash(password)
         session.commit()
-    token = issue_token(user, config.token_secret, config.token_ttl_seconds)
-    body = {"access_token": token, "token_type": "Bearer", "expires_in": config.token_ttl_seconds}
-    return body, 200, {"Cache-Control": "no-store"}
+    return token_response(user, config), 200, {"Cache-Control": "no-store"}
 
 
-def log_throttling(session, pair: Backoff, user, address: str, now) -> None:
-    """The moment an account starts being slowed down from an address goes in the audit log."""
-    count, _ = ratelimit.failures(
-        session, pair.key, now - dt.timedelta(seconds=pair.window_seconds)
-    )
-    if count == pair.free:
+def notice_throttling(call: Call, pair: Backoff, user: PortalUser, now) -> None:
+    """The moment an account starts being slowed down from an address goes in the audit log,
+    and its owner gets an e-mail: once per episode (at most once per window for the account,
+    however many addresses fail), never once per attempt."""
+    address = call.client_address
+    with call.service.uow(correlation_id=call.request_id) as uow:
+        window = pair.window_seconds
+        count, _ = ratelimit.failures(uow.session, pair.key, now - dt.timedelta(seconds=window))
+        if count != pair.free:
+            return
         logs.get("gateway").warning(
             "sign_in.throttled", user_id=user.public_id, client_address=address, failures=count
         )
+        episode = f"login:notice:{user.public_id}"
+        if not ratelimit.first_in_window(uow.session, episode, window, now):
+            return
+        uow.publish(
+            "gateway.sign_in.throttled",
+            {
+                "user_id": user.public_id,
+                "email": user.email,
+                "name": user.name,
+                "client_address": address,
+                "failures": count,
+                "window_minutes": max(1, window // 60),
+                "throttled_at": now,
+            },
+        )
+        uow.commit()
 
 
 def me(call: Call):
     return me_view(call.caller), 200, {}
 
 
+def _current_user(session, call: Call) -> PortalUser:
+    return session.scalar(select(PortalUser).where(PortalUser.public_id == call.caller.user_id))
+
+
+def logout(call: Call):
+    """Sign out: this token and every other token of the user stop working."""
+    with call.service.sessions() as session:
+        revoke_tokens(_current_user(session, call))
+        session.commit()
+    logs.get("gateway").info("sign_in.ended", user_id=call.caller.user_id)
+    return None, 204, {}
+
+
 def change_password(call: Call):
     """The signed-in user replaces its password; wrong current passwords are limited per user
-    (apart from sign-in, so a stolen token cannot lock its owner out of signing in)."""
+    (apart from sign-in, so a stolen token cannot lock its owner out of signing in). Every token
+    issued before stops working; the answer is a new one for the session that changed it."""
     service = call.service
     config = service.config
     limits = [
@@ -102,7 +139,7 @@ def change_password(call: Call):
         reserved = ratelimit.reserve(
             session, limits, now, "Too many failed attempts; try again later."
         )
-        user = session.scalar(select(PortalUser).where(PortalUser.public_id == call.caller.user_id))
+        user = _current_user(session, call)
         session.commit()
     if not service.passwords.verify(user.password_hash, call.body["current_password"]):
         raise invalid({"current_password": ["This is not your current password."]})
@@ -113,6 +150,10 @@ def change_password(call: Call):
         raise invalid({"new_password": ["Choose a password different from the current one."]})
     new_hash = service.passwords.hash(call.body["new_password"])
     with service.sessions() as session:
-        session.get(PortalUser, user.id).password_hash = new_hash
+        user = session.get(PortalUser, user.id)
+        user.password_hash = new_hash
+        revoke_tokens(user)
         session.commit()
-    return {}, 204, {}
+        body = token_response(user, config)
+    logs.get("gateway").info("password.changed", user_id=call.caller.user_id)
+    return body, 200, {"Cache-Control": "no-store"}

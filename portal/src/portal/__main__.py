@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     web.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
     args = parser.parse_args(argv)
     try:
-        PortalConfig.from_env()
+        PortalConfig.from_env().keys()
     except InsecureConfiguration as exc:
         print(f"portal: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -11,6 +11,7 @@ import datetime as dt
 import requests
 from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import auth, errors, formatting, topbar
 from portal.config import PortalConfig
@@ -22,6 +23,7 @@ csrf = CSRFProtect()
 
 def create_app(config: PortalConfig | None = None) -> Flask:
     config = config or PortalConfig.from_env()
+    config.keys()  # a missing or weak PORTAL_IDENTITY_KEY stops the portal here, naming it
     app = Flask(__name__, static_url_path="/portal/static")
     app.config.update(
         PORTAL=config,
@@ -37,6 +39,9 @@ def create_app(config: PortalConfig | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=config.secure_cookies,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    # Users reach the pages only through the gateway, which forwards the client's address as the
+    # last X-Forwarded-For entry: that is the person the portal vouches for to the API.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
     web.secure_headers(app)
     web.observe(app, "portal")
     csrf.init_app(app)

@@ -1,5 +1,7 @@
 """Sign-in and sign-out, and the guard every signed-in page uses.
 
+Signing out ends the user's tokens at the gateway (``POST /auth/logout``), not only the cookie.
+
 The session cookie (signed, ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over HTTPS) holds the
 user's bearer token from ``POST /auth/token`` and who they are from ``GET /me``. A page that needs
 a signed-in user sends anyone else to the sign-in page, and back to that page afterwards.
@@ -14,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from portal.forms import Form
-from portal.gateway_client import Gateway, Invalid, RateLimited, Unauthorized, api
+from portal.gateway_client import ApiError, Gateway, Invalid, RateLimited, Unauthorized, api
 
 bp = Blueprint("auth", __name__, url_prefix="/portal")
 
@@ -160,6 +162,13 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    if session.get("token"):
+        # The token ends at the gateway too, so a copy of it (a shared computer, a stolen
+        # cookie) stops working; the page signs out here whatever the gateway answers.
+        try:
+            api().auth.logout()
+        except ApiError:
+            pass
     sign_out_session()
     flash("You are signed out.")
     return redirect(url_for("auth.sign_in"))

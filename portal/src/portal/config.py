@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from portal_runtime.keys import secret
+from portal_runtime.keys import IdentityKeys, identity_keys, secret
 
 DEV_SECRET_KEY = "dev-portal-session-key-change-me-please-0001"
 
@@ -24,6 +24,14 @@ class PortalConfig:
     timeout_seconds: float = 20.0
     # Locale when the browser names none the portal can format for.
     default_locale: str = "en_US"
+    # The portal's own signing key (PORTAL_IDENTITY_KEY): it vouches to the gateway for the
+    # address of the person using the pages (``X-Portal-Client``); None: from the environment.
+    identity_keys: IdentityKeys | None = None
+
+    def keys(self) -> IdentityKeys:
+        if self.identity_keys is None:
+            self.identity_keys = identity_keys("portal")
+        return self.identity_keys
 
     @classmethod
     def from_env(cls, **overrides) -> PortalConfig:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from flask import current_app, g, request, session
 
+from portal_runtime import identity as ids
+from portal_runtime.keys import IdentityKeys
+
 PREFIX = "/api/v1"
+# The portal vouches for the address of the person it serves (gateway.client_address).
+CLIENT_HEADER = "X-Portal-Client"
 
 
 class ApiError(Exception):
@@ -115,6 +120,10 @@ class Gateway:
     token: str | None = None
     timeout: float = 20.0
     request_id: str | None = None
+    # The person's address, vouched for with the portal's key on every call (sign-in limits
+    # per address then count that person, not the portal's own address).
+    client_address: str | None = None
+    keys: IdentityKeys | None = None
     http: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self):
@@ -140,22 +149,39 @@ class Gateway:
             headers["X-Request-ID"] = self.request_id
         if isinstance(params, dict):
             params = {k: v for k, v in params.items() if v not in (None, "", [])}
-        try:
-            resp = self.http.request(
+        prepared = self.http.prepare_request(
+            requests.Request(
                 method,
                 self.base_url + PREFIX + path,
                 params=params,
                 json=json,
                 data=data,
                 headers=headers,
-                timeout=self.timeout,
-                allow_redirects=False,
             )
+        )
+        if self.client_address and self.keys is not None:
+            prepared.headers[CLIENT_HEADER] = self.vouch(prepared)
+        try:
+            resp = self.http.send(prepared, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             raise Unavailable(503, "The system is not answering.") from exc
         if resp.status_code >= 400:
             raise error_from(resp)
         return resp
+
+    def vouch(self, prepared: requests.PreparedRequest) -> str:
+        """The client's address, signed by the portal for exactly this request."""
+        parts = urlsplit(prepared.url)
+        who = ids.Identity(kind="service", name="portal", client_address=self.client_address)
+        return ids.sign(
+            who,
+            self.keys,
+            audience="gateway",
+            method=prepared.method,
+            path=parts.path,
+            query=parts.query,
+            body=prepared.body,
+        )
 
     def json(self, method: str, path: str, **kw):
         resp = self.send(method, path, **kw)
@@ -207,6 +233,10 @@ class Auth(Area):
 
     def me(self) -> dict:
         return self.gw.json("GET", "/me")
+
+    def logout(self) -> None:
+        """End the user's tokens at the gateway (this one and any other)."""
+        self.gw.json("POST", "/auth/logout")
 
 
 class Customers(Area):
@@ -488,6 +518,8 @@ def client(token: str | None) -> Gateway:
         token=token,
         timeout=config.timeout_seconds,
         request_id=request.headers.get("X-Request-ID"),
+        client_address=request.remote_addr,
+        keys=config.keys(),
     )
 
 

@@ -57,6 +57,9 @@ class Identity:
     # The customer account the gateway has checked this request may act on (a reseller's live
     # grant or managed account, or a customer admin's own account); None when not checked.
     customer_scope: str | None = None
+    # The address of the person behind the request, where a signer vouches for it (the portal
+    # tells the gateway whose sign-in it relays, so limits per address see that person).
+    client_address: str | None = None
     # The service that relayed a user's identity (the user's request was to it), if any.
     via: str | None = field(default=None, compare=False)
     # The gateway's signed header this identity came in, so a service can pass it along.
@@ -187,7 +190,11 @@ class ReplayCache:
 
     Per process: a replay to another worker or replica of the same service within 30 s is not
     caught here, but it can only repeat the identical call (same audience, method, path, query
-    and body) the gateway made a moment before.
+    and body) the gateway made a moment before, and only by someone who can read the traffic
+    between the gateway and the services. Sharing it through the service's database would cost
+    a write (and a cleanup) on every request of every service, reads included, and a migration
+    in each; the calls worth replaying are already safe to repeat (orders need an
+    ``Idempotency-Key``, events are deduplicated by the inbox), so it stays in memory.
     """
 
     def __init__(self):

@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from portal_runtime import logs
 
 MIN_SECRET_LENGTH = 32
-# Who signs identities: the gateway (users, and itself), the services, and operators' tools.
+# Who signs identities: the gateway (users, and itself), the services, operators' tools, and the
+# portal's pages (only the client address of the person using them, for the gateway's limits).
 SIGNERS = (
     "gateway",
     "catalog",
@@ -37,6 +38,7 @@ SIGNERS = (
     "license-assign",
     "notifications",
     "ops",
+    "portal",
 )
 # Parts of placeholders and of the development values that older configurations shipped.
 PLACEHOLDER_MARKS = (

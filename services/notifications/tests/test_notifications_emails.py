@@ -41,6 +41,12 @@ EMAILS = [
      ["Demo Reseller", "manage", "Acme Corp"]),
     ("licensing.holder_link.issued", "my_licenses_link", "ada@acme.example",
      ["Your licenses", "activation codes"]),
+    ("gateway.sign_in.throttled", "sign_in_throttled", "sales@demo-reseller.example",
+     ["Failed sign-ins"]),
+    ("gateway.user.invited", "user_invitation", "new.colleague@demo-reseller.example",
+     ["invited", "Demo Reseller"]),
+    ("gateway.invitation.refused", "invitation_refused", "sales@other-reseller.example",
+     ["invitation", "Demo Reseller", "not sent"]),
 ]  # fmt: skip
 
 
@@ -327,3 +333,38 @@ def test_every_admin_gets_approve_and_decline_links_for_a_management_request(ser
     assert f"Approve: {page}?answer=approve" in rows[0].text_body
     assert f"Decline: {page}?answer=decline" in rows[0].text_body
     assert "Nothing changes unless you approve" in rows[0].text_body
+
+
+def test_the_owner_of_a_throttled_sign_in_hears_from_where_and_that_it_may_still_sign_in(service):
+    deliver(service, example_event("gateway.sign_in.throttled"))
+
+    [row] = mails(service, template="sign_in_throttled")
+    assert "5 times within 15 minutes, from the address 203.0.113.7" in row.text_body
+    assert "02 Dec 2026, 09:00 UTC" in row.text_body
+    assert "You can still sign in as usual" in row.text_body
+    assert "203.0.113.7" in row.html_body
+
+
+def test_a_new_reseller_user_gets_its_temporary_password_and_where_to_sign_in(service):
+    example = portal_contracts.example("gateway.user.invited")
+    deliver(service, example_event("gateway.user.invited"))
+
+    [row] = mails(service, template="user_invitation")
+    assert example["temporary_password"] in row.text_body
+    assert example["temporary_password"] in row.html_body
+    assert "Demo Sales has invited you" in row.text_body
+    assert "https://portal.test/portal/sign-in" in row.text_body
+
+
+def test_an_address_that_signs_in_elsewhere_hears_that_nothing_changed(service):
+    deliver(
+        service,
+        example_event(
+            "gateway.invitation.refused", invited_as="customer_admin", account_name="Initech"
+        ),
+    )
+
+    [row] = mails(service, template="invitation_refused")
+    assert row.recipient == "sales@other-reseller.example"
+    assert "as an admin of the license account Initech" in row.text_body
+    assert "nothing has changed" in row.text_body

@@ -1,9 +1,9 @@
 """The whole portal as processes on one machine: what ``make run`` and the end-to-end tests start.
 
 Every service runs as a ``web`` process (gunicorn) and a ``worker`` process (consumer, relay and
-jobs); the gateway has only a web process. Infrastructure comes from the environment: with no
-``BROKER_URL``, database URLs or ``SMTP_URL`` set, the embedded default is used (SQLite files and
-the filesystem bus under the var folder, and a local mail sink writing ``.eml`` files).
+jobs; the gateway's worker only relays its outbox). Infrastructure comes from the environment:
+with no ``BROKER_URL``, database URLs or ``SMTP_URL`` set, the embedded default is used (SQLite
+files and the filesystem bus under the var folder, and a local mail sink writing ``.eml`` files).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ SERVICES = (
     ServiceSpec("orders", "orders"),
     ServiceSpec("billing", "billing"),
     ServiceSpec("notifications", "notifications"),
-    ServiceSpec("gateway", "gateway", worker=False),
+    ServiceSpec("gateway", "gateway"),
 )
 
 # The portal's pages: one web process, no database, no worker; users reach it through the gateway.

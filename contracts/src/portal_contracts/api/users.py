@@ -45,10 +45,13 @@ class UserSchema(Strict):
     created_at = fields.DateTime(dump_only=True)
 
 
-class InvitedUserSchema(UserSchema):
-    """Answer of POST /users: the new user and its one-time temporary password."""
+class InvitedUserSchema(Strict):
+    """Answer of POST /users (202): the invitation as asked. The person gets a temporary
+    password by e-mail; the answer is the same whether or not the address signs in elsewhere."""
 
-    temporary_password = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+    name = fields.String(dump_only=True, allow_none=True)
+    roles = fields.List(fields.String(), dump_only=True)
 
 
 UserPageSchema = page_of(UserSchema, "UserPageSchema")

@@ -309,6 +309,28 @@ def email_management_requested(event: Event, uow: UnitOfWork, settings: MailSett
         queue_mail(uow, event, settings, "management_request", admin, context)
 
 
+# -- portal sign-ins (the gateway) ----------------------------------------------------------------
+
+
+def email_sign_in_throttled(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """The account's owner learns that failed passwords slow its sign-ins down somewhere."""
+    p = event.payload
+    queue_mail(uow, event, settings, "sign_in_throttled", p["email"], p, name=p.get("name"))
+
+
+def email_user_invited(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """A new reseller user's temporary password (the inviter's answer does not show it)."""
+    p = event.payload
+    context = dict(p, sign_in_url=settings.link("/portal/sign-in"))
+    queue_mail(uow, event, settings, "user_invitation", p["email"], context, name=p.get("name"))
+
+
+def email_invitation_refused(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+    """An address that signs in elsewhere was invited: its owner is told nothing changed."""
+    p = event.payload
+    queue_mail(uow, event, settings, "invitation_refused", p["email"], p)
+
+
 # -- catalog --------------------------------------------------------------------------------------
 
 
@@ -369,6 +391,9 @@ EVENT_HANDLERS = {
     "licensing.admin.invited": [email_admin_invited],
     "licensing.management.requested": [email_management_requested],
     "licensing.holder_link.issued": [email_holder_link],
+    "gateway.sign_in.throttled": [email_sign_in_throttled],
+    "gateway.user.invited": [email_user_invited],
+    "gateway.invitation.refused": [email_invitation_refused],
 }
 
 
