@@ -135,7 +135,7 @@ def test_invitations_tell_nobody_who_signs_in_and_a_throttled_sign_in_is_mailed_
         what="the refused invitation's mail",
     )
     assert demo.DEMO_RESELLER_NAME in text_of(refused[-1])
-    temporary = link_in(system, colleague, "temporary password", r"\n {4}(\S+)\n")
+    temporary = link_in(system, colleague, "temporary password", r"temporary password:\s+(\S+)")
     assert login(system, colleague, temporary).get("/me").json()["email"] == colleague
 
     # Someone guesses the colleague's password: the owner hears of it once, not per attempt.
