@@ -492,7 +492,9 @@ def test_every_service_and_the_gateway_has_a_migration_job_web_pods_and_a_budget
     assert f"{PORTAL}-web" in deployments and f"{PORTAL}-migrate" not in jobs
 
 
-def test_only_the_gateway_and_the_portal_take_traffic_from_outside(overlay):
+def test_only_the_gateway_takes_traffic_from_outside_and_the_portal_only_from_it(overlay):
+    """The portal vouches to the gateway for the address the gateway forwards it: nobody may
+    reach the pages around the gateway."""
     _, objects, _ = overlay
     policies = by_kind(objects, "NetworkPolicy")
     deny = [p for p in policies.values() if p["spec"]["podSelector"] == {}]
@@ -504,7 +506,14 @@ def test_only_the_gateway_and_the_portal_take_traffic_from_outside(overlay):
                 for _, labels in pod_labels(objects):
                     if selects(policy["spec"]["podSelector"], labels):
                         open_to_all.add(labels["app"])
-    assert open_to_all == {"gateway", PORTAL}
+    assert open_to_all == {"gateway"}
+    portal = [
+        rule["from"]
+        for policy in policies.values()
+        if selects(policy["spec"]["podSelector"], {"app": PORTAL, "process": "web"})
+        for rule in policy["spec"].get("ingress", [])
+    ]
+    assert portal == [[{"podSelector": {"matchLabels": {"app": "gateway", "process": "web"}}}]]
 
 
 # -- every process starts with the environment it is given -------------------------------------
