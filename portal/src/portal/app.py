@@ -23,7 +23,6 @@ csrf = CSRFProtect()
 
 def create_app(config: PortalConfig | None = None) -> Flask:
     config = config or PortalConfig.from_env()
-    config.keys()  # a missing or weak PORTAL_IDENTITY_KEY stops the portal here, naming it
     app = Flask(__name__, static_url_path="/portal/static")
     app.config.update(
         PORTAL=config,
