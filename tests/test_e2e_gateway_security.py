@@ -230,6 +230,9 @@ def test_the_owner_reads_every_object_it_owns(system, owned):
         # matrix below still checks that route answers others like a missing invoice.
         if route.method != "GET" or route.path in ONLY_WHEN_CORRECTED:
             continue
+        if route.license_holder and not route.resellers:
+            # A My licenses token's own routes: gateway/tests/test_gateway_license_holders.py.
+            continue
         resp = owner.get(concrete(route, owned))
         assert resp.status_code == 200, (route.path, resp.status_code, resp.text[:300])
 

@@ -122,7 +122,11 @@ class Tracker:
         self.placed_message: dict[str, str] = {}  # orders.order.placed message id -> order
         self._seen_mail: set[str] = set()
         self._lock = threading.Lock()
-        self._outbox_seen = 0
+        # Outbox rows read so far: every id up to ``_outbox_floor`` and the ids in ``_outbox_ids``
+        # above it. Ids are taken at insert but committed in any order, so a row with a lower id
+        # than one already read may still appear; reading from the highest id would miss it.
+        self._outbox_floor = 0
+        self._outbox_ids: set[int] = set()
         self._db = {
             service: create_engine(
                 system.env.get(f"{env_name(service)}_DATABASE_URL")
@@ -163,16 +167,24 @@ class Tracker:
         with self._db["orders"].connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT id, message_id, payload FROM outbox "
-                    "WHERE type = 'orders.order.placed' AND id > :after ORDER BY id"
+                    "SELECT id, type, message_id, payload FROM outbox WHERE id > :floor ORDER BY id"
                 ),
-                {"after": self._outbox_seen},
+                {"floor": self._outbox_floor},
             ).all()
-        for row_id, message_id, payload in rows:
+        for row_id, event_type, message_id, payload in rows:
+            if row_id in self._outbox_ids:
+                continue
+            self._outbox_ids.add(row_id)
+            if event_type != "orders.order.placed":
+                continue
             if isinstance(payload, str):  # SQLite hands JSON back as text
                 payload = json.loads(payload)
             self.placed_message[message_id] = payload["order_number"]
-            self._outbox_seen = row_id
+        # Rows below the first id not seen yet are all read (a gap left by a rolled-back insert
+        # keeps the floor where it is: those rows are read again, and skipped).
+        while self._outbox_floor + 1 in self._outbox_ids:
+            self._outbox_floor += 1
+            self._outbox_ids.discard(self._outbox_floor)
 
     def _find_handled(self, service: str, effect: str, message_ids: list[str]) -> None:
         query = text(
