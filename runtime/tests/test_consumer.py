@@ -142,7 +142,7 @@ def test_on_the_embedded_bus_a_failure_waits_on_disk_and_only_a_permanent_one_is
     with producer.uow() as uow:
         for order in (number, "O-1"):
             payload = dict(portal_contracts.example("orders.order.placed"), order_number=order)
-            uow.publish("orders.order.placed", payload)
+            uow.record("orders.order.placed", payload)
         uow.commit()
     assert producer.relay().run_once() == 2
     stop = threading.Event()
@@ -205,7 +205,7 @@ def invoice_and_announce(evt, uow) -> None:
         uow.session.add(Invoice(order_number=number + "-attempt"))
         uow.session.commit()
     uow.session.add(Invoice(order_number=number))
-    uow.publish(
+    uow.record(
         "billing.invoice.issued",
         dict(portal_contracts.example("billing.invoice.issued"), order_number=number),
     )

@@ -54,7 +54,7 @@ def test_dead_letters_are_listed_shown_replayed_and_dropped(bus, capsys):
     number = f"NEVER-{prefix or 'embedded'}"
     with producer.uow() as uow:
         payload = dict(portal_contracts.example("orders.order.placed"), order_number=number)
-        never_id = uow.publish("orders.order.placed", payload)
+        never_id = uow.record("orders.order.placed", payload)
         uow.commit()
     producer.relay().run_once()
     topology = Topology(url, prefix)

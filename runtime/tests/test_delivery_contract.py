@@ -74,7 +74,7 @@ def running():
 
 def place(producer, number: str) -> str:
     with producer.uow() as uow:
-        message_id = uow.publish(
+        message_id = uow.record(
             "orders.order.placed",
             dict(portal_contracts.example("orders.order.placed"), order_number=number),
         )

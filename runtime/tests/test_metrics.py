@@ -93,7 +93,7 @@ def test_a_worker_counts_deliveries_by_type_and_outcome_and_samples_its_outbox(t
         with producer.uow() as uow:
             for number in ("O-1", "FAIL-1"):
                 payload = dict(portal_contracts.example("orders.order.placed"), order_number=number)
-                uow.publish("orders.order.placed", payload)
+                uow.record("orders.order.placed", payload)
             uow.commit()
         time.sleep(0.05)
         waiting = scrape()
@@ -166,7 +166,7 @@ def test_a_poison_message_and_a_dead_letter_are_counted_under_a_known_type_only(
     before = generate_latest(registry).decode()
     with producer.uow() as uow:
         payload = dict(portal_contracts.example("orders.order.placed"), order_number="NEVER-9")
-        uow.publish("orders.order.placed", payload)
+        uow.record("orders.order.placed", payload)
         uow.commit()
     producer.relay().run_once()
     from kombu import Producer

@@ -34,7 +34,7 @@ def trace_of(traceparent: str | None) -> str | None:
 
 def invoice_it(evt, uow) -> None:
     """A consumer that records an event of its own, as billing does for an order."""
-    uow.publish("billing.invoice.issued", portal_contracts.example("billing.invoice.issued"))
+    uow.record("billing.invoice.issued", portal_contracts.example("billing.invoice.issued"))
 
 
 def consumer_service(tmp_path, url) -> Service:
@@ -73,7 +73,7 @@ def test_one_trace_runs_from_a_request_through_the_outbox_the_message_and_the_co
     def place(number):
         with unit_of_work() as uow:
             payload = dict(portal_contracts.example("orders.order.placed"), order_number=number)
-            uow.publish("orders.order.placed", payload)
+            uow.record("orders.order.placed", payload)
             uow.commit()
         return {"ok": True}, 201
 
@@ -140,7 +140,7 @@ app = create_app(service)
 @app.post("/place")
 def place():
     with unit_of_work() as uow:
-        uow.publish("orders.order.placed", portal_contracts.example("orders.order.placed"))
+        uow.record("orders.order.placed", portal_contracts.example("orders.order.placed"))
         uow.commit()
     return {{}}
 

@@ -24,7 +24,7 @@ SWEEP = 600.0
 
 def place(service, number: str) -> None:
     with service.uow() as uow:
-        uow.publish(
+        uow.record(
             "orders.order.placed",
             dict(portal_contracts.example("orders.order.placed"), order_number=number),
         )
@@ -111,7 +111,7 @@ def test_a_rolled_back_unit_of_work_rings_nothing(tmp_path):
     service = sample_service.build("catalog", f"sqlite:///{tmp_path / 'w.db'}", "memory://", "")
     with wakeup.Doorbell(service.engine, "outbox") as doorbell:
         with service.uow() as uow:
-            uow.publish(
+            uow.record(
                 "orders.order.placed",
                 dict(portal_contracts.example("orders.order.placed"), order_number="O-1"),
             )

@@ -101,7 +101,7 @@ def test_an_overlong_request_id_does_not_stop_an_event_being_stored_on_postgresq
         @app.post("/products")
         def add_product():
             with unit_of_work() as uow:
-                uow.publish("catalog.price_list.published", example("catalog.price_list.published"))
+                uow.record("catalog.price_list.published", example("catalog.price_list.published"))
                 uow.commit()
             return {}, 201
 

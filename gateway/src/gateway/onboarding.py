@@ -127,7 +127,7 @@ def refuse_admin_invitation(call: Call, email: str):
     now = service.clock.now()
     with service.uow(correlation_id=call.request_id) as uow:
         name = account.get("name") or call.customer_id
-        uow.publish(
+        uow.record(
             "gateway.invitation.refused", refusal(email, "customer_admin", call.caller, now, name)
         )
         uow.commit()

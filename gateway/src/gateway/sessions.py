@@ -89,7 +89,7 @@ def notice_throttling(call: Call, pair: Backoff, user: PortalUser, now) -> None:
         episode = f"login:notice:{user.public_id}"
         if not ratelimit.first_in_window(uow.session, episode, window, now):
             return
-        uow.publish(
+        uow.record(
             "gateway.sign_in.throttled",
             {
                 "user_id": user.public_id,

@@ -58,7 +58,7 @@ def invite_user(call: Call):
         if existing is not None:
             if existing.kind == "reseller_user" and existing.reseller_id == caller.reseller_id:
                 raise conflict("A portal user with this email exists already.")
-            uow.publish("gateway.invitation.refused", refusal(email, "reseller_user", caller, now))
+            uow.record("gateway.invitation.refused", refusal(email, "reseller_user", caller, now))
             uow.commit()
             logs.get("gateway").info("user.invitation_refused", reseller_id=caller.reseller_id)
             return body, 202, {}
@@ -75,7 +75,7 @@ def invite_user(call: Call):
             created_at=now,
         )
         uow.session.add(user)
-        uow.publish(
+        uow.record(
             "gateway.user.invited",
             {
                 "user_id": user.public_id,

@@ -1,4 +1,8 @@
-"""Errors as ``application/problem+json`` (RFC 9457), the one error shape of every API."""
+"""Errors as ``application/problem+json`` (RFC 9457), the one error shape of every API.
+
+Views may raise ``Problem`` for what is HTTP's own (a header, a content type); every rule of the
+domain raises a ``portal_runtime.errors`` error instead, mapped here once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from portal_runtime import logs
+from portal_runtime.errors import DomainError
 
 CONTENT_TYPE = "application/problem+json"
 # How long a caller is asked to wait when the database does not answer (a restart takes seconds).
@@ -78,6 +83,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         return response(exc)
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return response(Problem(exc.status, exc.detail, errors=exc.errors))
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):

@@ -1,7 +1,10 @@
 """A composed service: config, database, messaging, handlers, jobs and adapters in one object.
 
 Each service's ``bootstrap()`` builds one of these, and it is the only place that picks real or
-fake adapters; the web app, the worker and the tests all go through it.
+fake adapters; the web app, the worker and the tests all go through it. The adapters, with
+``config`` and ``clock``, are the service's dependencies: event and command handlers receive the
+ones they name as parameters (``portal_runtime.commands.inject``), and ``service.handle(command)``
+runs a command in a unit of work and commits.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from portal_contracts import subscribed_types
 from portal_runtime import logs, wakeup
 from portal_runtime.clock import Clock
+from portal_runtime.commands import CommandBus, inject_all
 from portal_runtime.config import Config
 from portal_runtime.consumer import EventConsumer, Handler
 from portal_runtime.db import MessagingModels, make_engine, session_factory
@@ -47,6 +51,7 @@ class Service:
         models: MessagingModels,
         handlers: dict[str, list[Handler]] | None = None,
         jobs: tuple[Job, ...] = (),
+        commands: dict[type, Callable] | None = None,
         clock: Clock | None = None,
         backlogs: tuple[Backlog, ...] = (),
         **adapters,
@@ -54,11 +59,10 @@ class Service:
         self.config = config
         self.package = package
         self.models = models
-        self.handlers = handlers or {}
         expected = subscribed_types(config.service)
-        if set(self.handlers) != expected:
+        if set(handlers or {}) != expected:
             raise RuntimeError(
-                f"{config.service} handles {sorted(self.handlers)} but SUBSCRIPTIONS binds "
+                f"{config.service} handles {sorted(handlers or {})} but SUBSCRIPTIONS binds "
                 f"{sorted(expected)}: change them together"
             )
         self.jobs = tuple(jobs)
@@ -68,8 +72,19 @@ class Service:
         self.adapters = adapters
         for name, adapter in adapters.items():
             setattr(self, name, adapter)
+        # What handlers may ask for by parameter name.
+        self.deps = {"config": config, "clock": self.clock, **adapters}
+        self.handlers = inject_all(handlers or {}, self.deps)
         self.engine = make_engine(config.database_url)
         self.sessions = session_factory(self.engine)
+        self.commands = CommandBus(commands or {}, self.uow, self.deps)
+
+    def handle(self, command, **uow_args):
+        """Run ``command``'s handler in a unit of work and commit; returns what it returned.
+
+        ``uow=`` runs it inside a unit of work the caller commits; otherwise ``correlation_id``
+        and the other arguments of ``uow()`` may be given."""
+        return self.commands.handle(command, **uow_args)
 
     def uow(
         self,

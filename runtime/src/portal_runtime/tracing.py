@@ -7,7 +7,7 @@ check of one attribute. When on:
 - each web process traces its requests (the Flask instrumentation, spans named by route
   template) and its outgoing calls (the requests instrumentation puts ``traceparent`` on them):
   portal -> gateway -> service, and a service's reads of another;
-- ``UnitOfWork.publish`` keeps the current ``traceparent`` on the outbox row it writes, the relay
+- ``UnitOfWork.record`` keeps the current ``traceparent`` on the outbox row it writes, the relay
   publishes the row in a ``<type> publish`` span and puts that span's ``traceparent`` in the
   message's headers, and the consumer handles the delivery in a ``<type> process`` span that
   continues it. A checkout is one trace through orders, billing, licensing and the e-mails.

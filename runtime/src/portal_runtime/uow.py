@@ -1,7 +1,7 @@
 """The unit of work: one transaction, and the events it records, committed together.
 
 A handler changes state through ``uow.session`` and records outgoing events with
-``uow.publish(type, payload)``. The payload is validated against its contract at once, and on
+``uow.record(type, payload)``. The payload is validated against its contract at once, and on
 ``commit`` the events become outbox rows in the same transaction as the state change. Nothing is
 sent to the broker here; the relay does that after the commit, woken by it (``wakeup``). A handler
 that leaves other committed work for a loop (a mail for the sender) says so with ``uow.wake``.
@@ -56,7 +56,7 @@ class UnitOfWork:
             self._pending = []
             self._wake = set()
 
-    def publish(self, event_type: str, payload: dict, version: int = 1) -> str:
+    def record(self, event_type: str, payload: dict, version: int = 1) -> str:
         """Record an event for the outbox; returns its message id."""
         clean = portal_contracts.validate_payload(event_type, payload, version=version)
         row = self._models.Outbox(

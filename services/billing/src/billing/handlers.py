@@ -314,9 +314,9 @@ def issue_invoice(event: Event, uow: UnitOfWork, billing: Billing) -> None:
         attempt.invoice_id = invoice.id
     # A charge approved here is stated by the invoice's status (paid); payment.captured is for
     # money that comes in later, so every consumer is not sent the same news twice.
-    uow.publish("billing.invoice.issued", invoice_issued(invoice))
+    uow.record("billing.invoice.issued", invoice_issued(invoice))
     if charge is not None and not charge.approved:
-        uow.publish("billing.payment.failed", payment_failed(invoice, now))
+        uow.record("billing.payment.failed", payment_failed(invoice, now))
     log.info(
         "invoice.issued",
         invoice_number=invoice.number,
@@ -415,7 +415,7 @@ def credit_invoice(uow: UnitOfWork, billing: Billing, invoice: Invoice, reason: 
     invoice.credit_note = note
     uow.session.add(note)
     uow.session.flush()
-    uow.publish("billing.credit_note.issued", credit_note_issued(note, invoice))
+    uow.record("billing.credit_note.issued", credit_note_issued(note, invoice))
     log.info(
         "credit_note.issued",
         credit_note_number=note.number,
@@ -553,7 +553,7 @@ def apply_capture(uow: UnitOfWork, billing: Billing, invoice: Invoice, attempt: 
     invoice.status, invoice.payment_type, invoice.paid_at = "paid", "online", now
     invoice.payment_method_id = attempt.method_id
     invoice.payment_failure_reason = None
-    uow.publish("billing.payment.captured", payment_captured(invoice, attempt.method_kind))
+    uow.record("billing.payment.captured", payment_captured(invoice, attempt.method_kind))
     log.info("invoice.paid", invoice_number=invoice.number, order_number=invoice.order_number)
 
 
@@ -649,7 +649,7 @@ def mark_overdue(service) -> int:
             now = service.clock.now()
             for invoice in invoices:
                 invoice.overdue_at = now
-                uow.publish("billing.invoice.overdue", invoice_overdue(invoice))
+                uow.record("billing.invoice.overdue", invoice_overdue(invoice))
                 log.info("invoice.overdue", invoice_number=invoice.number)
             uow.commit()
             marked += len(invoices)

@@ -1,6 +1,6 @@
 """Cart-quote's commands and the events it learns from.
 
-Commands change carts and quotes through ``uow.session`` and record events with ``uow.publish``;
+Commands change carts and quotes through ``uow.session`` and record events with ``uow.record``;
 the caller commits once. Event handlers keep the catalog's prices and discounts, and close a cart
 or quote when an order placed from it is seen. Every event handler is guarded: a replay changes
 nothing.
@@ -175,7 +175,7 @@ def issue_quote(cmd: IssueQuote, uow: UnitOfWork) -> Quote:
     uow.session.add(quote)
     uow.session.flush()  # the number derives from the row id
     quote.number = quote_number(quote)
-    uow.publish("quotes.quote.issued", quote_issued_payload(quote))
+    uow.record("quotes.quote.issued", quote_issued_payload(quote))
     return quote
 
 
@@ -239,7 +239,7 @@ def cancel_quote(quote: Quote, now: dt.datetime, uow: UnitOfWork) -> None:
         raise QuoteNotOpen(status)
     quote.status = "cancelled"
     quote.cancelled_at = now
-    uow.publish(
+    uow.record(
         "quotes.quote.cancelled",
         {
             "quote_number": quote.number,
@@ -282,7 +282,7 @@ def claim_quote(
     quote.reseller_id = reseller_id
     quote.buyer = buyer
     quote.converted_at = now
-    uow.publish(
+    uow.record(
         "quotes.quote.converted",
         {
             "quote_number": quote.number,

@@ -109,9 +109,7 @@ def set_prices(cmd: SetPrices, uow: UnitOfWork) -> Outcome:
 
 def publish_price_list(uow: UnitOfWork, currency: str, at: dt.datetime) -> str:
     uow.session.flush()
-    return uow.publish(
-        "catalog.price_list.published", price_list_payload(uow.session, currency, at)
-    )
+    return uow.record("catalog.price_list.published", price_list_payload(uow.session, currency, at))
 
 
 def price_list_payload(session, currency: str, at: dt.datetime) -> dict:
@@ -149,7 +147,7 @@ def set_partner_discount(cmd: SetPartnerDiscount, uow: UnitOfWork) -> Outcome:
     else:
         row.percent = percent
         row.updated_at = at
-    message_id = uow.publish(
+    message_id = uow.record(
         "catalog.partner_discount.changed",
         {"reseller_id": cmd.reseller_id, "percent": percent, "effective_at": at},
     )

@@ -703,7 +703,7 @@ def claim_invitation(token: str):
             )
         )
         link.claims_count += 1
-        uow.publish(
+        uow.record(
             "licensing.invitation.claimed",
             {
                 "link_id": link.link_id,

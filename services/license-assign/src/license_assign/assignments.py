@@ -149,7 +149,7 @@ def publish_assigned(
     """The event that e-mails the holder their license; it carries a fresh single-use link to
     their own "My licenses" page (``my_licenses_token``)."""
     token, expires_at = issue_holder_link(uow, ctx, lic.assignee_email)
-    uow.publish(
+    uow.record(
         "licensing.license.assigned",
         {
             "license_id": lic.license_id,
@@ -216,7 +216,7 @@ def revoke(
     lic.assignee_first_name = lic.assignee_last_name = lic.assignee_email = None
     lic.assigned_at = None
     lic.activation_code = None
-    uow.publish(
+    uow.record(
         "licensing.license.revoked",
         {
             "license_id": lic.license_id,

@@ -63,7 +63,7 @@ def handle_order_placed(event: Event, uow: UnitOfWork, ctx: Licensing) -> None:
         else:
             licenses = change_existing(uow, ctx, customer, order, line)
             issued = [issued_view(lic, ctx.today()) for lic in licenses]
-        uow.publish(
+        uow.record(
             "licensing.licenses.issued",
             {
                 "order_number": order["order_number"],

@@ -78,7 +78,7 @@ def request_holder_link():
         if held:
             token, expires_at = issue_holder_link(uow, context, email)
             first = held[0]
-            uow.publish(
+            uow.record(
                 "licensing.holder_link.issued",
                 {
                     "holder": {

@@ -115,7 +115,7 @@ def issue_password_link(uow, customer: Customer, person: CustomerPerson, reason:
     link.person = person
     uow.session.add(link)
     person.invited_at = at
-    uow.publish(
+    uow.record(
         "licensing.admin.invited",
         {
             "customer_id": customer.id,
@@ -466,7 +466,7 @@ def request_management(customer_id: str):
         uow.session.add(req)
         uow.session.flush()
         req.request_id = f"MR-{req.id}"
-        uow.publish(
+        uow.record(
             "licensing.management.requested",
             {
                 "request_id": req.request_id,

@@ -114,7 +114,7 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Order:
     uow.session.add(order)
     uow.session.flush()  # the number derives from the row id
     order.number = order_number(order)
-    uow.publish("orders.order.placed", order_placed_payload(order, cmd.portal_base_url))
+    uow.record("orders.order.placed", order_placed_payload(order, cmd.portal_base_url))
     return order
 
 
@@ -198,7 +198,7 @@ def cancel_order(
     order.cancelled_at = now
     order.cancel_reason = reason
     order.cancelled_by = cancelled_by
-    uow.publish(
+    uow.record(
         "orders.order.cancelled",
         {
             "order_number": order.number,
@@ -229,7 +229,7 @@ def request_license_resend(order: Order, uow: UnitOfWork, now: dt.datetime) -> l
     license_ids = affected_license_ids(order)
     if not license_ids:
         raise OrderConflict("This order's licenses have not been issued yet; try again shortly.")
-    uow.publish("orders.licenses.resend_requested", _order_request(order, license_ids, now))
+    uow.record("orders.licenses.resend_requested", _order_request(order, license_ids, now))
     return license_ids
 
 
@@ -237,7 +237,7 @@ def request_activation_email(order: Order, uow: UnitOfWork, now: dt.datetime) ->
     if order.status == "cancelled":
         raise OrderConflict("This order is cancelled.")
     license_ids = affected_license_ids(order)
-    uow.publish("orders.activation_email.requested", _order_request(order, license_ids, now))
+    uow.record("orders.activation_email.requested", _order_request(order, license_ids, now))
     return license_ids
 
 
