@@ -6,8 +6,9 @@ import socket
 import threading
 
 import pytest
+import structlog
 
-from portal_runtime.http import ServiceClient, ServiceUnavailable
+from portal_runtime.http import ServiceClient, ServiceUnavailable, read_in_parallel
 from portal_runtime.testing import dev_keys
 
 BODY = b'{"ok": true}'
@@ -107,3 +108,58 @@ def test_a_read_the_service_is_too_slow_for_is_a_503_after_one_timeout_not_two()
             silent.accept()
     finally:
         silent.close()
+
+
+class RecordingServer:
+    """Answers every request with a 200 and keeps what it was sent."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.requests: list[bytes] = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn) -> None:
+        with conn:
+            while data := conn.recv(65536):
+                self.requests.append(data)
+                conn.sendall(OK)
+
+    def headers(self, n: int) -> dict[str, str]:
+        lines = self.requests[n].split(b"\r\n\r\n", 1)[0].decode().split("\r\n")[1:]
+        return {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+
+
+@pytest.fixture
+def recording():
+    srv = RecordingServer()
+    yield srv
+    srv.sock.close()
+
+
+def test_the_request_id_being_handled_goes_along_on_every_read_also_in_parallel(recording):
+    reads = client(recording)
+    structlog.contextvars.bind_contextvars(request_id="req-42")
+    try:
+        reads.get_json("/products")
+        read_in_parallel(lambda: reads.get_json("/a"), lambda: reads.get_json("/b"))
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    reads.get_json("/later")
+    ids = [recording.headers(n).get("x-request-id") for n in range(4)]
+    assert ids == ["req-42", "req-42", "req-42", None]
+
+
+def test_path_segments_are_escaped_so_a_value_cannot_reach_another_route(recording):
+    client(recording).get_json("/internal/customers/{}/cart", "C-1/../../admin?x=1")
+    assert request_line(recording.requests[0]) == (
+        b"GET /internal/customers/C-1%2F..%2F..%2Fadmin%3Fx%3D1/cart HTTP/1.1"
+    )

@@ -6,13 +6,15 @@ A service that does not answer in time becomes a clear 503 problem, never a hung
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
+import structlog
 from cachetools import TTLCache
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
@@ -119,7 +121,7 @@ class ServiceClient:
         self,
         method: str,
         path: str,
-        *,
+        *segments: str,
         identity: ids.Identity | None = None,
         request_id: str | None = None,
         signed: bool = True,
@@ -127,9 +129,15 @@ class ServiceClient:
     ) -> requests.Response:
         """One request; ``signed=False`` sends none (the gateway relaying a public route).
 
+        ``segments`` fill the path's ``{}`` placeholders, each escaped as one path segment
+        (``get_json("/internal/customers/{}", customer_id)``). The request id of the request or
+        delivery being handled goes along unless ``request_id`` names another.
         ``stream=True`` returns as soon as the headers arrive; the caller reads the body (and
         closes the response)."""
+        if segments:
+            path = path.format(*(quote(str(s), safe="") for s in segments))
         headers = dict(kwargs.pop("headers", {}) or {})
+        request_id = request_id or structlog.contextvars.get_contextvars().get("request_id")
         if request_id:
             headers["X-Request-ID"] = request_id
         timeout = kwargs.pop("timeout", self.timeout)
@@ -147,9 +155,9 @@ class ServiceClient:
         except requests.RequestException as exc:
             raise ServiceUnavailable(self.service) from exc
 
-    def get_json(self, path: str, **kwargs) -> dict | None:
+    def get_json(self, path: str, *segments: str, **kwargs) -> dict | None:
         """The JSON body of a 200, None for a 404; anything else is the service being unwell."""
-        resp = self.request("GET", path, **kwargs)
+        resp = self.request("GET", path, *segments, **kwargs)
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:
@@ -187,8 +195,9 @@ def read_in_parallel(*reads: Callable[[], Any] | None) -> list[Any]:
     from flask import copy_current_request_context, g, has_request_context
 
     def bound(read):
+        context = contextvars.copy_context()  # the request id the logs and calls carry
         if not has_request_context():
-            return read
+            return lambda: context.run(read)
         carried = dict(vars(g))  # the request id, the verified identity
 
         @copy_current_request_context
@@ -196,7 +205,7 @@ def read_in_parallel(*reads: Callable[[], Any] | None) -> list[Any]:
             vars(g).update(carried)
             return read()
 
-        return in_request
+        return lambda: context.run(in_request)
 
     futures: list[Future | None] = [
         _READS.submit(bound(read)) if read is not None else None for read in reads

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from functools import wraps
 
 import structlog
 from flask import Flask, current_app, g, jsonify, request
@@ -192,15 +190,6 @@ def require_role(identity: ids.Identity, *roles: str) -> None:
     """Resellers' users need one of ``roles``; customer admins act on their own account."""
     if identity.is_reseller and not identity.has_role(*roles):
         raise Problem(403, f"This needs one of the roles: {', '.join(roles)}.")
-
-
-def requires_identity(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        current_identity()
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _request_ids(app: Flask) -> None:
