@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from orders.bootstrap import bootstrap
 from orders.config import OrdersConfig
-from orders.readers import HttpCarts, HttpCustomers, HttpPaymentMethods, HttpPricing
+from orders.ports import HttpCarts, HttpCustomers, HttpPaymentMethods, HttpPricing
 from portal_contracts import demo
 from portal_runtime import identity as ids
 from portal_runtime.http import ServiceClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from orders_testkit import ACME_ADMIN, OTHER_RESELLER, RESELLER
 from sqlalchemy import func, select
 
-from orders import idempotency
+from orders import jobs
 from orders.models import IdempotencyKey, Order
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, recorded
@@ -134,7 +134,7 @@ def test_keys_live_at_least_a_day_and_the_job_forgets_them_after_the_configured_
     assert api.service.config.idempotency_hours == 48
 
     clock.advance(hours=47)
-    assert idempotency.forget_expired_keys(api.service) == 0
+    assert jobs.forget_expired_keys(api.service) == 0
     assert api.checkout(RESELLER, key="old").json == first.json
 
     clock.advance(hours=2)
@@ -149,6 +149,6 @@ def test_keys_are_kept_24_hours_even_if_configured_shorter(api, fakes, clock):
     api.checkout(RESELLER, key="short")
     api.service.config.idempotency_hours = 1
     clock.advance(hours=23)
-    assert idempotency.forget_expired_keys(api.service) == 0
+    assert jobs.forget_expired_keys(api.service) == 0
     clock.advance(hours=2)
-    assert idempotency.forget_expired_keys(api.service) == 1
+    assert jobs.forget_expired_keys(api.service) == 1

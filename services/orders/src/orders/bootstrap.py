@@ -2,59 +2,49 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
-from orders import SERVICE, api, handlers, idempotency
-from orders.config import OrdersConfig
+from orders import SERVICE, api
+from orders.config import OrdersConfig, config_from_env
+from orders.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from orders.jobs import JOBS
 from orders.models import MESSAGING
-from orders.readers import HttpCarts, HttpCustomers, HttpPaymentMethods, HttpPricing
+from orders.ports import HttpCarts, HttpCustomers, HttpPaymentMethods, HttpPricing
 from portal_runtime import web
 from portal_runtime.clock import Clock
 from portal_runtime.http import ServiceClient
-from portal_runtime.service import Job, Service
+from portal_runtime.service import Service
 
-JOBS = (
-    # Keys must live at least 24 hours; forgetting older ones hourly keeps the table small.
-    Job("forget-idempotency-keys", 3600.0, idempotency.forget_expired_keys),
-)
-
-
-def config_from_env() -> OrdersConfig:
-    return OrdersConfig.from_env(
-        SERVICE,
-        portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080"),
-        idempotency_hours=int(os.environ.get("IDEMPOTENCY_HOURS", "48")),
-        cancel_window_days=int(os.environ.get("ORDER_CANCEL_WINDOW_DAYS", "7")),
-    )
+# Each port, and the service its real adapter reads.
+ADAPTERS = {
+    "customers": (HttpCustomers, "license-assign"),
+    "pricing": (HttpPricing, "cart-quote"),
+    "payment_methods": (HttpPaymentMethods, "billing"),
+    "carts": (HttpCarts, "cart-quote"),
+}
 
 
 def bootstrap(
-    config: OrdersConfig | None = None,
-    *,
-    clock: Clock | None = None,
-    customers=None,
-    pricing=None,
-    payment_methods=None,
-    carts=None,
+    config: OrdersConfig | None = None, *, clock: Clock | None = None, **fakes
 ) -> Service:
+    """The service with the real adapters, except those given as fakes (by port name)."""
     config = config or config_from_env()
+    unknown = set(fakes) - set(ADAPTERS)
+    if unknown:
+        raise TypeError(f"orders has no port {sorted(unknown)}; it has {sorted(ADAPTERS)}")
 
-    def client(name: str) -> ServiceClient:
-        return ServiceClient(name, SERVICE, config.identity_keys, config.http_timeout)
+    def real(adapter, owner: str):
+        return adapter(ServiceClient(owner, SERVICE, config.identity_keys, config.http_timeout))
 
     return Service(
         config,
         package="orders",
         models=MESSAGING,
-        handlers=handlers.EVENT_HANDLERS,
+        handlers=EVENT_HANDLERS,
+        commands=COMMAND_HANDLERS,
         jobs=JOBS,
         clock=clock,
-        customers=customers or HttpCustomers(client("license-assign")),
-        pricing=pricing or HttpPricing(client("cart-quote")),
-        payment_methods=payment_methods or HttpPaymentMethods(client("billing")),
-        carts=carts or HttpCarts(client("cart-quote")),
+        **{name: fakes.get(name) or real(*made) for name, made in ADAPTERS.items()},
     )
 
 

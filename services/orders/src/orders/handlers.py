@@ -1,71 +1,66 @@
-"""Orders' commands and the events it learns from.
-
-Commands are small dataclasses handled by one function each; events from other services update
-what an order shows (its invoice, payment state and licenses). Every handler is guarded, so a
-replayed event changes nothing.
+"""Orders' command handlers, and the event handlers by which an order shows what billing and
+license-assign did with it. Every event handler is guarded, so a replayed event changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from orders.models import Order, OrderLicense, OrderLine
+from orders import events, idempotency, queries
+from orders.commands import CancelOrder, PlaceOrder, RequestActivationEmail, ResendLicenses
+from orders.config import OrdersConfig
+from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from orders.placement import AlreadyOrdered
+from orders.views import order_view
+from portal_runtime.clock import Clock
 from portal_runtime.consumer import Event
 from portal_runtime.uow import UnitOfWork
 
-
-@dataclass(frozen=True)
-class PlaceOrder:
-    buyer: dict
-    customer: dict
-    end_user: dict
-    currency: str
-    lines: list[dict]
-    payment_kind: str
-    payment_method_id: str | None = None
-    po_number: str | None = None
-    send_activation_email: bool = False
-    source_kind: str = "direct"
-    source_reference: str | None = None
-    source_key: str | None = None
-    billing_address: dict | None = None
-    placed_at: dt.datetime | None = None
-    portal_base_url: str = ""
-    # The tax cart-quote computed on the lines for the billing address: [{rate, amount, note}].
-    tax: list[dict] = field(default_factory=list)
-
-    @property
-    def subtotal(self) -> Decimal:
-        return sum((Decimal(line["amount"]) for line in self.lines), Decimal("0.00"))
-
-    @property
-    def total(self) -> Decimal:
-        """The gross amount charged: the net lines plus their tax."""
-        return self.subtotal + sum((Decimal(t["amount"]) for t in self.tax), Decimal("0.00"))
+# -- commands ------------------------------------------------------------------------------------
 
 
-def tax_json(tax: list[dict]) -> list[dict]:
-    """Tax lines as a JSON column keeps them: decimals as exact strings."""
-    return [
-        {"rate": str(Decimal(t["rate"])), "amount": str(Decimal(t["amount"])), "note": t["note"]}
-        for t in tax
-    ]
+def place_order(cmd: PlaceOrder, uow: UnitOfWork, config: OrdersConfig, clock: Clock):
+    """Store the order, the answer to its Idempotency-Key, and ``orders.order.placed``, in one
+    transaction; returns ``(body, status)``.
+
+    One order per cart or quote and per key: the loser of two concurrent requests hits the
+    cart's ``source_key`` or the key's primary key, and answers with what the winner stored
+    (or the 409 naming the winner's order)."""
+    try:
+        with uow.session.begin_nested():
+            order = new_order(cmd)
+            uow.session.add(order)
+            uow.session.flush()  # the number derives from the row id
+            order.number = f"O-{order.placed_at.year}-{order.id:06d}"
+            body = order_view(order, config)
+            if cmd.idempotency:
+                uow.session.add(cmd.idempotency.answer(order.number, body, clock.now()))
+                uow.session.flush()
+    except IntegrityError:
+        if cmd.idempotency and (row := idempotency.replay(uow.session, cmd.idempotency)):
+            return row.response, row.status_code
+        if cmd.source_key and (earlier := queries.ordered_as(uow.session, cmd.source_key)):
+            raise AlreadyOrdered(_source_name(cmd), earlier) from None
+        raise
+    uow.record("orders.order.placed", events.order_placed(order, cmd.portal_base_url))
+    return body, 201
 
 
-def order_number(order: Order) -> str:
-    return f"O-{order.placed_at.year}-{order.id:06d}"
+def _source_name(cmd: PlaceOrder) -> str:
+    return "quote" if cmd.source_kind == "quote" else "cart"
 
 
-def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Order:
-    """Store the order and record ``orders.order.placed`` in the same transaction."""
+def new_order(cmd: PlaceOrder) -> Order:
     buyer = cmd.buyer
     order = Order(
-        status="placed",
-        payment_status="pending" if cmd.payment_kind != "po" else "invoiced",
+        status=OrderStatus.PLACED,
+        payment_status=PaymentStatus.INVOICED
+        if cmd.payment_kind == "po"
+        else PaymentStatus.PENDING,
         placed_at=cmd.placed_at or dt.datetime.now(dt.UTC),
         buyer_kind=buyer["kind"],
         reseller_id=buyer.get("reseller_id"),
@@ -80,7 +75,15 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Order:
         end_user_email=cmd.end_user["email"],
         currency=cmd.currency,
         subtotal=cmd.subtotal,
-        tax=tax_json(cmd.tax),
+        # Tax lines as the JSON column keeps them: decimals as exact strings.
+        tax=[
+            {
+                "rate": str(Decimal(t["rate"])),
+                "amount": str(Decimal(t["amount"])),
+                "note": t["note"],
+            }
+            for t in cmd.tax
+        ],
         total=cmd.total,
         po_number=cmd.po_number,
         payment_kind=cmd.payment_kind,
@@ -111,235 +114,84 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Order:
                 amount=Decimal(line["amount"]),
             )
         )
-    uow.session.add(order)
-    uow.session.flush()  # the number derives from the row id
-    order.number = order_number(order)
-    uow.record("orders.order.placed", order_placed_payload(order, cmd.portal_base_url))
     return order
 
 
-def portal_url(order: Order, portal_base_url: str) -> str:
-    """The order's page in the portal, which the buyer's confirmation email links to."""
-    return f"{portal_base_url.rstrip('/')}/portal/orders/{order.number}"
-
-
-def order_placed_payload(order: Order, portal_base_url: str = "") -> dict:
-    return {
-        "order_number": order.number,
-        "placed_at": order.placed_at,
-        "buyer": buyer_of(order),
-        "reseller_id": order.reseller_id,
-        "customer": customer_of(order),
-        "end_user": order.end_user,
-        "currency": order.currency,
-        "subtotal": order.subtotal,
-        "tax": order.tax,
-        "total": order.total,
-        "po_number": order.po_number,
-        "payment": {"kind": order.payment_kind, "method_id": order.payment_method_id},
-        "send_activation_email": order.send_activation_email,
-        "source": {"kind": order.source_kind, "reference": order.source_reference},
-        "lines": [
-            {
-                "line_no": line.line_no,
-                "kind": line.kind,
-                "product": line.product,
-                "quantity": line.quantity,
-                "term_years": line.term_years,
-                "start_date": line.start_date,
-                "end_date": line.end_date,
-                "fallback_eligible": line.fallback_eligible,
-                "team_id": line.team_id,
-                "team_name": line.team_name,
-                "subscription_pack": line.subscription_pack,
-                "license_ids": line.license_ids,
-                "unit_price": line.unit_price,
-                "amount": line.amount,
-                "product_name": line.product_name,
-            }
-            for line in order.lines
-        ],
-        "billing_address": order.billing_address,
-        "portal_url": portal_url(order, portal_base_url) if portal_base_url else None,
-    }
-
-
-# -- actions on a placed order -------------------------------------------------------------------
-
-
-class OrderConflict(Exception):
-    """The order is not in a state that allows this action (an HTTP 409)."""
-
-
-def cancellable_until(order: Order, window_days: int) -> dt.datetime | None:
-    if order.status != "placed":
-        return None
-    return order.placed_at + dt.timedelta(days=window_days)
-
-
-def cancel_order(
-    order: Order,
-    uow: UnitOfWork,
-    *,
-    now: dt.datetime,
-    window_days: int,
-    cancelled_by: dict,
-    reason: str | None = None,
-) -> None:
+def cancel_order(cmd: CancelOrder, uow: UnitOfWork, config: OrdersConfig, clock: Clock) -> Order:
     """Cancel within the window; billing credits the invoice, license-assign removes licenses."""
-    if order.status == "cancelled":
-        raise OrderConflict("This order is already cancelled.")
-    deadline = cancellable_until(order, window_days)
-    if deadline is None or now > deadline:
-        raise OrderConflict(
-            f"An order can be cancelled within {window_days} days of placement only."
-        )
-    order.status = "cancelled"
-    order.cancelled_at = now
-    order.cancel_reason = reason
-    order.cancelled_by = cancelled_by
-    uow.record(
-        "orders.order.cancelled",
-        {
-            "order_number": order.number,
-            "cancelled_at": now,
-            "buyer": buyer_of(order),
-            "reseller_id": order.reseller_id,
-            "customer": customer_of(order),
-            "license_ids": affected_license_ids(order),
-            "reason": reason,
-            "cancelled_by": cancelled_by,
-            "po_number": order.po_number,
-            "invoice_number": order.invoice_number,
-        },
+    order = queries.find_order(uow.session, cmd.by, cmd.number, lock=True)
+    order.cancel(
+        clock.now(), window_days=config.cancel_window_days, by=cmd.by.buyer(), reason=cmd.reason
     )
+    uow.record("orders.order.cancelled", events.order_cancelled(order))
+    return order
 
 
-def affected_license_ids(order: Order) -> list[str]:
-    """Every license the order produced or acted on: issued ones, and renewed/upgraded ones."""
-    ids = list(order.license_ids)
-    for line in order.lines:
-        ids.extend(line.license_ids or [])
-    return list(dict.fromkeys(ids))
+def resend_licenses(cmd: ResendLicenses, uow: UnitOfWork, clock: Clock) -> dict:
+    """Ask notifications to email the licenses again; returns what was asked."""
+    order = queries.find_order(uow.session, cmd.by, cmd.number, lock=True)
+    requested = events.email_requested(order, order.licenses_to_resend(), clock.now())
+    uow.record("orders.licenses.resend_requested", requested)
+    return requested
 
 
-def request_license_resend(order: Order, uow: UnitOfWork, now: dt.datetime) -> list[str]:
-    if order.status == "cancelled":
-        raise OrderConflict("This order is cancelled; its licenses were removed.")
-    license_ids = affected_license_ids(order)
-    if not license_ids:
-        raise OrderConflict("This order's licenses have not been issued yet; try again shortly.")
-    uow.record("orders.licenses.resend_requested", _order_request(order, license_ids, now))
-    return license_ids
-
-
-def request_activation_email(order: Order, uow: UnitOfWork, now: dt.datetime) -> list[str]:
-    if order.status == "cancelled":
-        raise OrderConflict("This order is cancelled.")
-    license_ids = affected_license_ids(order)
-    uow.record("orders.activation_email.requested", _order_request(order, license_ids, now))
-    return license_ids
-
-
-def _order_request(order: Order, license_ids: list[str], now: dt.datetime) -> dict:
-    return {
-        "order_number": order.number,
-        "buyer": buyer_of(order),
-        "customer": customer_of(order),
-        "end_user": order.end_user,
-        "license_ids": license_ids,
-        "requested_at": now,
-    }
-
-
-def buyer_of(order: Order) -> dict:
-    return {
-        "kind": order.buyer_kind,
-        "reseller_id": order.reseller_id,
-        "customer_id": order.buyer_customer_id,
-        "name": order.buyer_name,
-        "email": order.buyer_email,
-        "user_id": order.buyer_user_id,
-    }
-
-
-def customer_of(order: Order) -> dict:
-    return {"id": order.customer_id, "name": order.customer_name, "email": order.customer_email}
+def request_activation_email(cmd: RequestActivationEmail, uow: UnitOfWork, clock: Clock) -> dict:
+    """Ask notifications for the customer's activation e-mail; returns what was asked."""
+    order = queries.find_order(uow.session, cmd.by, cmd.number, lock=True)
+    requested = events.email_requested(order, order.licenses_to_activate(), clock.now())
+    uow.record("orders.activation_email.requested", requested)
+    return requested
 
 
 # -- what other services tell us -----------------------------------------------------------------
 
 
-def _order(uow: UnitOfWork, number: str) -> Order | None:
-    return uow.session.scalar(select(Order).where(Order.number == number))
-
-
-# Billing's events may arrive in any order (a capture before the invoice, a late failure after
-# a successful retry, a capture after the credit note): a credit note settles the order for good,
-# "paid" is final otherwise, and nothing older ever overwrites either.
-SETTLED = ("credited", "refunded")
+def _order(uow: UnitOfWork, event: Event, what: str) -> Order:
+    order = uow.session.scalar(select(Order).where(Order.number == event.payload["order_number"]))
+    if order is None:
+        # Billing and license-assign learn of an order only from our own event: an unknown
+        # number is a real fault, retried and then dead-lettered rather than dropped.
+        raise LookupError(f"{what} for unknown order {event.payload['order_number']}")
+    return order
 
 
 def _billed_order(event: Event, uow: UnitOfWork) -> Order:
-    order = _order(uow, event.payload["order_number"])
-    if order is None:
-        # Billing learns of an order only from our own event: an unknown number is a real fault,
-        # retried and then dead-lettered rather than dropped.
-        raise LookupError(f"{event.type} for unknown order {event.payload['order_number']}")
+    order = _order(uow, event, event.type)
     if order.invoice_number is None and event.payload.get("invoice_number"):
         order.invoice_number = event.payload["invoice_number"]
     return order
 
 
 def record_invoice(event: Event, uow: UnitOfWork) -> None:
-    order = _billed_order(event, uow)
-    order.invoice_number = event.payload["invoice_number"]
-    if order.payment_status in SETTLED:
-        return
-    if event.payload["status"] == "paid":
-        order.payment_status = "paid"
-        order.payment_failure_reason = None
-    elif event.payload["status"] == "applied":
-        order.payment_status = "credited"
+    _billed_order(event, uow).record_invoice(
+        event.payload["invoice_number"], event.payload["status"]
+    )
 
 
 def record_payment_captured(event: Event, uow: UnitOfWork) -> None:
-    order = _billed_order(event, uow)
-    if order.payment_status not in SETTLED:
-        order.payment_status = "paid"
-        order.payment_failure_reason = None
+    _billed_order(event, uow).record_capture()
 
 
 def record_payment_failed(event: Event, uow: UnitOfWork) -> None:
-    order = _billed_order(event, uow)
-    if order.payment_status not in ("paid", *SETTLED):
-        order.payment_status = "failed"
-        order.payment_failure_reason = event.payload["reason"]
+    _billed_order(event, uow).record_failure(event.payload["reason"])
 
 
 def record_credit_note(event: Event, uow: UnitOfWork) -> None:
-    """A credit note (after a cancellation): the order shows it, and whether money went back."""
-    order = _billed_order(event, uow)
-    order.credit_note_number = event.payload["credit_note_number"]
-    if event.payload["refunded"]:
-        order.payment_status = "refunded"
-    elif order.payment_status != "refunded":
-        order.payment_status = "credited"
-    order.payment_failure_reason = None
+    _billed_order(event, uow).record_credit_note(
+        event.payload["credit_note_number"], event.payload["refunded"]
+    )
 
 
 def record_licenses(event: Event, uow: UnitOfWork) -> None:
-    order = _order(uow, event.payload["order_number"])
-    if order is None:
-        raise LookupError(f"licenses for unknown order {event.payload['order_number']}")
-    known = set(order.license_ids)
-    for lic in event.payload["licenses"]:
-        if lic["license_id"] not in known:
-            order.licenses.append(
-                OrderLicense(license_id=lic["license_id"], product=lic["product"])
-            )
-            known.add(lic["license_id"])
+    _order(uow, event, "licenses").add_licenses(event.payload["licenses"])
 
+
+COMMAND_HANDLERS = {
+    PlaceOrder: place_order,
+    CancelOrder: cancel_order,
+    ResendLicenses: resend_licenses,
+    RequestActivationEmail: request_activation_email,
+}
 
 EVENT_HANDLERS = {
     "billing.invoice.issued": [record_invoice],

@@ -3,7 +3,7 @@
 Keys are scoped to the caller's tenant (a reseller, or a customer buying for itself), so two
 resellers using the same key each get their own order. The key row is inserted in the same
 transaction as the order: of two concurrent requests with one key, one commits and the other hits
-the primary key, rolls back, and answers with what the first stored.
+the primary key, rolls back, and answers with what the first stored (``handlers.place_order``).
 """
 
 from __future__ import annotations
@@ -11,16 +11,42 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from orders.models import IdempotencyKey
-from portal_runtime.problems import Problem
+from portal_runtime.errors import Invalid
 
 MAX_KEY_LENGTH = 200
 # The API promises a key is remembered at least this long.
 MIN_HOURS = 24
+
+
+class KeyReused(Invalid):
+    title = "Idempotency-Key reused"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One request's key in its caller's scope, with the hash of what it asked."""
+
+    scope: str
+    key: str
+    digest: str
+
+    def answer(self, order_number: str, response: dict, now: dt.datetime) -> IdempotencyKey:
+        """The row that remembers the answer (201 and its body) for a replay."""
+        return IdempotencyKey(
+            scope=self.scope,
+            key=self.key,
+            request_hash=self.digest,
+            order_number=order_number,
+            status_code=201,
+            response=response,
+            created_at=now,
+        )
 
 
 def request_hash(route: str, body: object) -> str:
@@ -30,36 +56,37 @@ def request_hash(route: str, body: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def check_key(key: str | None) -> str:
+def claim(scope: str, key: str | None, route: str, body: object) -> Claim:
     """The request's Idempotency-Key. Placing an order needs one: without it a client retrying
-    after a timeout could not tell a lost answer from a lost request, and would pay twice."""
+    after a timeout could not tell a lost answer from a lost request, and would pay twice.
+
+    The route is part of the request: one key for two carts is "another body"."""
     if key is None:
-        raise Problem(
-            422,
-            "An Idempotency-Key header is required to place an order; send the same key when "
-            "retrying and the same order comes back.",
-            errors={"Idempotency-Key": ["Missing."]},
+        raise Invalid(
+            "Idempotency-Key",
+            "Missing.",
+            detail="An Idempotency-Key header is required to place an order; send the same key "
+            "when retrying and the same order comes back.",
         )
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise Problem(
-            422,
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
-            errors={"Idempotency-Key": ["Invalid length."]},
+        raise Invalid(
+            "Idempotency-Key",
+            "Invalid length.",
+            detail=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
         )
-    return key
+    return Claim(scope, key, request_hash(route, body))
 
 
-def replay(session: Session, scope: str, key: str, digest: str) -> IdempotencyKey | None:
+def replay(session: Session, claim: Claim) -> IdempotencyKey | None:
     """The stored answer for this key, None if unused; 422 if the key came with another body."""
-    row = session.get(IdempotencyKey, (scope, key))
+    row = session.get(IdempotencyKey, (claim.scope, claim.key))
     if row is None:
         return None
-    if row.request_hash != digest:
-        raise Problem(
-            422,
-            "This Idempotency-Key was already used with a different request.",
-            title="Idempotency-Key reused",
-            errors={"Idempotency-Key": ["Used before with another body."]},
+    if row.request_hash != claim.digest:
+        raise KeyReused(
+            "Idempotency-Key",
+            "Used before with another body.",
+            detail="This Idempotency-Key was already used with a different request.",
         )
     return row
 
@@ -70,9 +97,3 @@ def forget_older_than(session: Session, hours: int, now: dt.datetime) -> int:
     return session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)
     ).rowcount
-
-
-def forget_expired_keys(service) -> int:
-    """The periodic job: forget keys past ``idempotency_hours``; returns how many."""
-    with service.sessions() as session, session.begin():
-        return forget_older_than(session, service.config.idempotency_hours, service.clock.now())

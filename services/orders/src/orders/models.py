@@ -1,8 +1,9 @@
-"""What the orders service stores."""
+"""What the orders service stores, and how an order's state may move."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
+from portal_runtime.errors import Conflict
 
 
 class Base(DeclarativeBase):
@@ -28,15 +30,37 @@ class Base(DeclarativeBase):
 MESSAGING = messaging_models(Base)
 
 
+class OrderStatus(enum.StrEnum):
+    """An order is placed, and may be cancelled within the window (``Order.cancel``)."""
+
+    PLACED = "placed"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # a card or PayPal charge under way
+    PAID = "paid"
+    INVOICED = "invoiced"  # PO: paid later, by invoice
+    FAILED = "failed"
+    CREDITED = "credited"  # a credit note settled the unpaid invoice
+    REFUNDED = "refunded"  # the payment went back
+
+
+# Billing's events may arrive in any order (a capture before the invoice, a late failure after
+# a successful retry, a capture after the credit note): a credit note settles the order for good,
+# "paid" is final otherwise, and nothing older ever overwrites either.
+SETTLED = (PaymentStatus.CREDITED, PaymentStatus.REFUNDED)
+
+
 class Order(Base):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="placed")
-    # pending (card charge under way) | paid | invoiced (PO, paid later) | failed
-    # | credited (a credit note settled the unpaid invoice) | refunded (the payment went back)
-    payment_status: Mapped[str] = mapped_column(String(20), default="pending")
+    # An ``OrderStatus`` and a ``PaymentStatus``, stored as their strings; they change only
+    # through the methods below.
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED)
+    payment_status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.PENDING)
     payment_failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     buyer_kind: Mapped[str] = mapped_column(String(20))
@@ -83,6 +107,109 @@ class Order(Base):
     @property
     def license_ids(self) -> list[str]:
         return [lic.license_id for lic in self.licenses]
+
+    @property
+    def buyer(self) -> dict:
+        """Who placed it, as the contracts carry a buyer."""
+        return {
+            "kind": self.buyer_kind,
+            "reseller_id": self.reseller_id,
+            "customer_id": self.buyer_customer_id,
+            "name": self.buyer_name,
+            "email": self.buyer_email,
+            "user_id": self.buyer_user_id,
+        }
+
+    @property
+    def customer(self) -> dict:
+        return {"id": self.customer_id, "name": self.customer_name, "email": self.customer_email}
+
+    def portal_url(self, portal_base_url: str) -> str:
+        """The order's page in the portal, which the buyer's confirmation email links to."""
+        return f"{portal_base_url.rstrip('/')}/portal/orders/{self.number}"
+
+    def affected_license_ids(self) -> list[str]:
+        """Every license the order produced or acted on: issued ones, and renewed/upgraded ones."""
+        ids = list(self.license_ids)
+        for line in self.lines:
+            ids.extend(line.license_ids or [])
+        return list(dict.fromkeys(ids))
+
+    # -- what its buyer does --------------------------------------------------------------------
+
+    def cancellable_until(self, window_days: int) -> dt.datetime | None:
+        if self.status != OrderStatus.PLACED:
+            return None
+        return self.placed_at + dt.timedelta(days=window_days)
+
+    def cancel(
+        self, now: dt.datetime, *, window_days: int, by: dict, reason: str | None = None
+    ) -> None:
+        """Cancel within the window after placement; a ``Conflict`` afterwards or twice."""
+        if self.status == OrderStatus.CANCELLED:
+            raise Conflict("This order is already cancelled.")
+        deadline = self.cancellable_until(window_days)
+        if deadline is None or now > deadline:
+            raise Conflict(
+                f"An order can be cancelled within {window_days} days of placement only."
+            )
+        self.status = OrderStatus.CANCELLED
+        self.cancelled_at = now
+        self.cancel_reason = reason
+        self.cancelled_by = by
+
+    def licenses_to_resend(self) -> list[str]:
+        if self.status == OrderStatus.CANCELLED:
+            raise Conflict("This order is cancelled; its licenses were removed.")
+        license_ids = self.affected_license_ids()
+        if not license_ids:
+            raise Conflict("This order's licenses have not been issued yet; try again shortly.")
+        return license_ids
+
+    def licenses_to_activate(self) -> list[str]:
+        if self.status == OrderStatus.CANCELLED:
+            raise Conflict("This order is cancelled.")
+        return self.affected_license_ids()
+
+    # -- what billing and license-assign report (guarded: a replay changes nothing) -------------
+
+    def record_invoice(self, invoice_number: str, invoice_status: str) -> None:
+        self.invoice_number = invoice_number
+        if self.payment_status in SETTLED:
+            return
+        if invoice_status == "paid":
+            self.record_capture()
+        elif invoice_status == "applied":
+            self.payment_status = PaymentStatus.CREDITED
+
+    def record_capture(self) -> None:
+        if self.payment_status not in SETTLED:
+            self.payment_status = PaymentStatus.PAID
+            self.payment_failure_reason = None
+
+    def record_failure(self, reason: str) -> None:
+        if self.payment_status not in (PaymentStatus.PAID, *SETTLED):
+            self.payment_status = PaymentStatus.FAILED
+            self.payment_failure_reason = reason
+
+    def record_credit_note(self, credit_note_number: str, refunded: bool) -> None:
+        """A credit note (after a cancellation): the order shows it, and whether money went back."""
+        self.credit_note_number = credit_note_number
+        if refunded:
+            self.payment_status = PaymentStatus.REFUNDED
+        elif self.payment_status != PaymentStatus.REFUNDED:
+            self.payment_status = PaymentStatus.CREDITED
+        self.payment_failure_reason = None
+
+    def add_licenses(self, licenses: list[dict]) -> None:
+        """Licenses license-assign issued for the order; one it already shows is not added again."""
+        known = set(self.license_ids)
+        for lic in licenses:
+            if lic["license_id"] not in known:
+                self.licenses.append(
+                    OrderLicense(license_id=lic["license_id"], product=lic["product"])
+                )
+                known.add(lic["license_id"])
 
 
 class OrderLine(Base):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from orders.config import OrdersConfig
-from orders.handlers import buyer_of, cancellable_until, customer_of, portal_url
 from orders.models import Order
 from portal_contracts.api.orders import OrderSchema
 
@@ -18,8 +17,8 @@ def order_view(order: Order, config: OrdersConfig) -> dict:
             "payment_status": order.payment_status,
             "payment_failure_reason": order.payment_failure_reason,
             "placed_at": order.placed_at,
-            "buyer": buyer_of(order),
-            "customer": customer_of(order),
+            "buyer": order.buyer,
+            "customer": order.customer,
             "end_user": order.end_user,
             "po_number": order.po_number,
             "payment_kind": order.payment_kind,
@@ -34,11 +33,11 @@ def order_view(order: Order, config: OrdersConfig) -> dict:
             "credit_note_number": order.credit_note_number,
             "license_ids": order.license_ids,
             "licenses": order.licenses,
-            "portal_url": portal_url(order, config.portal_base_url),
+            "portal_url": order.portal_url(config.portal_base_url),
             "send_activation_email": order.send_activation_email,
             "billing_address": order.billing_address,
             "source": {"kind": order.source_kind, "reference": order.source_reference},
             "cancelled_at": order.cancelled_at,
-            "cancellable_until": cancellable_until(order, config.cancel_window_days),
+            "cancellable_until": order.cancellable_until(config.cancel_window_days),
         }
     )

@@ -1,4 +1,4 @@
-"""What orders reads from other services at placement: ports, with HTTP adapters.
+"""What orders reads from other services at placement: the ports, and their HTTP adapters.
 
 These are reads with short timeouts (ARCHITECTURE.md); a service that does not answer becomes a
 503 problem. Tests substitute fakes through ``bootstrap``.
@@ -10,9 +10,15 @@ from typing import Protocol
 from urllib.parse import quote as escape
 
 from portal_contracts.base import to_json_ready
+from portal_runtime.errors import DomainError
 from portal_runtime.http import BriefCache, ServiceClient, ServiceUnavailable
 from portal_runtime.identity import Identity
-from portal_runtime.problems import Problem
+
+
+class Refused(DomainError):
+    """cart-quote's own 422 (lines it cannot price, a bad VAT ID), passed on as it said it."""
+
+    status = 422
 
 
 class Customers(Protocol):
@@ -99,8 +105,8 @@ class HttpPricing:
         )
         if resp.status_code == 422:
             body = resp.json()
-            raise Problem(
-                422, body.get("detail", "Some lines cannot be priced."), errors=body.get("errors")
+            raise Refused(
+                body.get("detail", "Some lines cannot be priced."), errors=body.get("errors")
             )
         if resp.status_code != 200:
             raise ServiceUnavailable("cart-quote")
@@ -152,7 +158,7 @@ class HttpCarts:
             return None
         if resp.status_code == 422:
             body = resp.json()
-            raise Problem(422, body.get("detail", "Invalid."), errors=body.get("errors"))
+            raise Refused(body.get("detail", "Invalid."), errors=body.get("errors"))
         if resp.status_code != 200:
             raise ServiceUnavailable("cart-quote")
         return resp.json()
