@@ -2,7 +2,8 @@
 
 The fakes stand in for what orders reads from other services (customers from license-assign,
 pricing, carts and quotes from cart-quote, payment methods from billing); each answers per caller
-tenant, as the real services do.
+tenant, as the real services do. The identities, ``NOW`` and the signed client underneath
+``OrdersApi`` are ``portal_runtime.testkit``'s.
 """
 
 from __future__ import annotations
@@ -17,56 +18,9 @@ import pytest
 from orders.bootstrap import bootstrap, create_app
 from orders.config import OrdersConfig
 from portal_contracts import demo
-from portal_runtime import identity as ids
-from portal_runtime.clock import FixedClock
-from portal_runtime.identity import Identity
-from portal_runtime.testing import identity_header, service_on_sqlite
-
-NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
-TODAY = NOW.date()
-
-RESELLER = Identity(
-    kind="reseller_user",
-    user_id="U-1",
-    email=demo.DEMO_RESELLER_USER,
-    name="Sam Sales",
-    roles=("admin", "sales", "billing"),
-    reseller_id=demo.DEMO_RESELLER_ID,
-    reseller_name=demo.DEMO_RESELLER_NAME,
-    currency="USD",
-    customer_scope=demo.ACME_ID,
-)
-OTHER_RESELLER = Identity(
-    kind="reseller_user",
-    user_id="U-2",
-    email=demo.OTHER_RESELLER_USER,
-    name="Olga Other",
-    roles=("admin", "sales"),
-    reseller_id=demo.OTHER_RESELLER_ID,
-    reseller_name=demo.OTHER_RESELLER_NAME,
-    currency="USD",
-    customer_scope=demo.ACME_ID,
-)
-BILLING_CLERK = Identity(
-    kind="reseller_user",
-    user_id="U-3",
-    email="billing@demo-reseller.example",
-    name="Bea Billing",
-    roles=("billing",),
-    reseller_id=demo.DEMO_RESELLER_ID,
-    reseller_name=demo.DEMO_RESELLER_NAME,
-    currency="USD",
-    customer_scope=demo.ACME_ID,
-)
-ACME_ADMIN = Identity(
-    kind="customer_admin",
-    user_id="CA-1",
-    email=demo.ACME_ADMIN,
-    name="Alice Admin",
-    customer_id=demo.ACME_ID,
-    currency="USD",
-    customer_scope=demo.ACME_ID,
-)
+from portal_runtime import testkit
+from portal_runtime.testing import service_on_sqlite
+from portal_runtime.testkit import ACME_ADMIN, NOW, OTHER_RESELLER, RESELLER, TODAY
 
 END_USER = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"}
 ADDRESS = {
@@ -247,7 +201,7 @@ class FakeCarts:
 
 @pytest.fixture
 def clock():
-    return FixedClock(NOW)
+    return testkit.clock()
 
 
 @pytest.fixture
@@ -277,23 +231,22 @@ def orders(tmp_path, clock, fakes):
     service.engine.dispose()
 
 
-class Api:
-    """The orders app called as the gateway calls it: a signed identity on every request."""
+class OrdersApi(testkit.Api):
+    """The orders app called as the gateway calls it, with what placing an order needs.
 
-    def __init__(self, service):
+    A POST carries an Idempotency-Key: ``key=None`` (the default) sends a fresh one, as a new
+    request from a careful client would; ``key=False`` sends none."""
+
+    def __init__(self, service, identity=RESELLER):
+        super().__init__(create_app(service), identity)
         self.service = service
-        self.client = create_app(service).test_client()
 
-    def call(self, method, path, identity, json=None, key=None, headers=None):
-        """``key``: the Idempotency-Key; None sends a fresh one, as a new request from a careful
-        client would; False sends none."""
-        headers = dict(headers or {})
-        headers[ids.HEADER] = identity_header(identity)
-        if key is None and method == "POST":
-            key = str(uuid.uuid4())
-        if key:
-            headers["Idempotency-Key"] = key
-        return self.client.open(path, method=method, json=json, headers=headers)
+    def call(self, method, path, *identity, key=None, **kw):
+        if method == "POST":
+            key = str(uuid.uuid4()) if key is None else key
+            if key:
+                kw["headers"] = {**(kw.get("headers") or {}), "Idempotency-Key": key}
+        return super().call(method, path, *identity, **kw)
 
     def checkout(self, identity, customer_id=demo.ACME_ID, key=None, **body):
         payload = {
@@ -302,18 +255,9 @@ class Api:
             "end_user": END_USER,
             **body,
         }
-        return self.call(
-            "POST", f"/customers/{customer_id}/cart/checkout", identity, json=payload, key=key
-        )
-
-    def get(self, path, identity, **params):
-        return self.client.get(
-            path,
-            query_string=params,
-            headers={ids.HEADER: identity_header(identity)},
-        )
+        return self.post(f"/customers/{customer_id}/cart/checkout", identity, json=payload, key=key)
 
 
 @pytest.fixture
 def api(orders):
-    return Api(orders)
+    return OrdersApi(orders)

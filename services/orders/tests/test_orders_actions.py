@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from orders_testkit import ACME_ADMIN, BILLING_CLERK, OTHER_RESELLER, RESELLER
 
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, recorded
+from portal_runtime.testkit import ACME_ADMIN, BILLING_CLERK, OTHER_RESELLER, RESELLER
 
 
 def licenses_issued(service, number: str, *license_ids: str) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from orders_testkit import ACME_ADMIN, OTHER_RESELLER, RESELLER
 
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, recorded
+from portal_runtime.testkit import ACME_ADMIN, OTHER_RESELLER, RESELLER
 
 
 @pytest.fixture

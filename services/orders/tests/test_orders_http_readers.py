@@ -10,7 +10,7 @@ import threading
 
 import pytest
 from flask import Flask, jsonify, request
-from orders_testkit import ADDRESS, END_USER, RESELLER, TODAY, Api, FakeCarts
+from orders_testkit import ADDRESS, END_USER, FakeCarts, OrdersApi
 from werkzeug.serving import make_server
 
 from orders.bootstrap import bootstrap
@@ -20,6 +20,7 @@ from portal_contracts import demo
 from portal_runtime import identity as ids
 from portal_runtime.http import ServiceClient
 from portal_runtime.testing import dev_keys, recorded
+from portal_runtime.testkit import RESELLER, TODAY
 
 # The stand-in serves several services' routes; each verifies as the service it stands in for.
 AUDIENCES = {"/internal/customers": "license-assign", "/internal/payment-methods": "billing"}
@@ -145,7 +146,7 @@ def served(tmp_path, clock):
         carts=HttpCarts(client("cart-quote")),
     )
     service.migrate()
-    yield Api(service), carts, seen
+    yield OrdersApi(service), carts, seen
     server.shutdown()
     service.engine.dispose()
 
@@ -216,7 +217,7 @@ def test_a_service_that_does_not_answer_is_a_503_and_no_order(tmp_path, clock):
         carts=HttpCarts(client("cart-quote")),
     )
     service.migrate()
-    resp = Api(service).checkout(RESELLER, key="k")
+    resp = OrdersApi(service).checkout(RESELLER, key="k")
     assert resp.status_code == 503
     assert resp.headers["Retry-After"] == "5"
     assert recorded(service, "orders.order.placed") == []

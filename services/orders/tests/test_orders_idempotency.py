@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from orders_testkit import ACME_ADMIN, OTHER_RESELLER, RESELLER
 from sqlalchemy import func, select
 
 from orders import jobs
 from orders.models import IdempotencyKey, Order
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, recorded
+from portal_runtime.testkit import ACME_ADMIN, OTHER_RESELLER, RESELLER
 
 
 def _count_orders(service) -> int:

@@ -10,7 +10,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from orders_testkit import END_USER, RESELLER, Api
+from orders_testkit import END_USER, OrdersApi
 from sqlalchemy import func, select
 
 from orders.bootstrap import bootstrap
@@ -18,6 +18,7 @@ from orders.config import OrdersConfig
 from orders.models import IdempotencyKey, Order
 from portal_contracts import demo
 from portal_runtime.testing import postgres_database, recorded
+from portal_runtime.testkit import OTHER_RESELLER, RESELLER
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,7 @@ def count(service, model) -> int:
 
 def test_two_concurrent_checkouts_with_one_key_create_one_order(pg_orders, fakes):
     fakes.carts.inner.fill(RESELLER, demo.ACME_ID)
-    a, b = Api(pg_orders), Api(pg_orders)
+    a, b = OrdersApi(pg_orders), OrdersApi(pg_orders)
 
     first, second = race(
         lambda: a.checkout(RESELLER, key="same"), lambda: b.checkout(RESELLER, key="same")
@@ -104,7 +105,7 @@ def test_two_concurrent_direct_orders_with_one_key_create_one_order(pg_orders):
         "end_user": END_USER,
         "po_number": "PO-1",
     }
-    a, b = Api(pg_orders), Api(pg_orders)
+    a, b = OrdersApi(pg_orders), OrdersApi(pg_orders)
 
     first, second = race(
         lambda: a.call("POST", "/orders", RESELLER, json=body, key="k"),
@@ -121,7 +122,7 @@ def test_two_concurrent_checkouts_of_one_cart_with_different_keys_create_one_ord
     pg_orders, fakes
 ):
     fakes.carts.inner.fill(RESELLER, demo.ACME_ID)
-    a, b = Api(pg_orders), Api(pg_orders)
+    a, b = OrdersApi(pg_orders), OrdersApi(pg_orders)
 
     results = race(lambda: a.checkout(RESELLER, key="one"), lambda: b.checkout(RESELLER, key="two"))
 
@@ -143,7 +144,7 @@ def test_checking_out_a_cart_and_the_same_cart_grown_concurrently_makes_one_orde
             return next(answers)
 
     carts.cart = cart_as_each_request_reads_it
-    a, b = Api(pg_orders), Api(pg_orders)
+    a, b = OrdersApi(pg_orders), OrdersApi(pg_orders)
 
     results = race(lambda: a.checkout(RESELLER, key="one"), lambda: b.checkout(RESELLER, key="two"))
 
@@ -156,11 +157,10 @@ def test_checking_out_a_cart_and_the_same_cart_grown_concurrently_makes_one_orde
 
 
 def test_the_same_key_for_two_resellers_concurrently_makes_two_orders(pg_orders, fakes):
-    from orders_testkit import OTHER_RESELLER
 
     fakes.carts.inner.fill(RESELLER, demo.ACME_ID)
     fakes.carts.inner.fill(OTHER_RESELLER, demo.ACME_ID, cart_id="cart-2")
-    a, b = Api(pg_orders), Api(pg_orders)
+    a, b = OrdersApi(pg_orders), OrdersApi(pg_orders)
 
     mine, theirs = race(
         lambda: a.checkout(RESELLER, key="shared"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from orders_testkit import ACME_ADMIN, ADDRESS, BILLING_CLERK, END_USER, NOW, RESELLER, TODAY
+from orders_testkit import ADDRESS, END_USER
 
 from portal_contracts import demo
 from portal_runtime.testing import recorded
+from portal_runtime.testkit import ACME_ADMIN, BILLING_CLERK, NOW, OTHER_RESELLER, RESELLER, TODAY
 
 
 def test_card_checkout_places_a_paid_at_once_order_with_everything_downstream_needs(api, fakes):
@@ -218,7 +219,6 @@ def test_a_direct_order_for_a_customer_the_reseller_may_not_act_on_is_not_found(
         "end_user": END_USER,
         "po_number": "PO-1",
     }
-    from orders_testkit import OTHER_RESELLER
 
     resp = api.call("POST", "/orders", OTHER_RESELLER, json=body)
     assert resp.status_code == 404

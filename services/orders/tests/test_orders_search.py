@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from orders_testkit import ACME_ADMIN, END_USER, OTHER_RESELLER, RESELLER
+from orders_testkit import END_USER
 
 from portal_contracts import demo
+from portal_runtime.testkit import ACME_ADMIN, OTHER_RESELLER, RESELLER
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def placed(api, fakes, clock) -> dict:
 
 
 def numbers(api, identity, **params) -> list[str]:
-    resp = api.get("/orders", identity, **params)
+    resp = api.get("/orders", identity, query_string=params)
     assert resp.status_code == 200, resp.json
     return [o["number"] for o in resp.json["items"]]
 
@@ -73,15 +74,17 @@ def test_a_reseller_sees_only_its_own_orders_and_a_customer_admin_only_its_own_p
 
 
 def test_search_pages_with_a_cursor(api, placed):
-    first = api.get("/orders", RESELLER, limit=1).json
+    first = api.get("/orders", RESELLER, query_string={"limit": 1}).json
     assert [o["number"] for o in first["items"]] == [placed["globex"]]
-    second = api.get("/orders", RESELLER, limit=1, cursor=first["next_cursor"]).json
+    second = api.get(
+        "/orders", RESELLER, query_string={"limit": 1, "cursor": first["next_cursor"]}
+    ).json
     assert [o["number"] for o in second["items"]] == [placed["acme"]]
     assert second["next_cursor"] is None
 
 
 def test_unknown_search_parameters_are_refused(api, placed):
-    assert api.get("/orders", RESELLER, colour="red").status_code == 422
+    assert api.get("/orders", RESELLER, query_string={"colour": "red"}).status_code == 422
 
 
 def test_the_order_of_a_quote_is_found_by_the_quote_number(api, fakes, placed):
