@@ -7,7 +7,6 @@ These are reads with short timeouts (ARCHITECTURE.md); a service that does not a
 from __future__ import annotations
 
 from typing import Protocol
-from urllib.parse import quote as escape
 
 from portal_contracts.base import to_json_ready
 from portal_runtime.errors import DomainError
@@ -49,15 +48,6 @@ class Carts(Protocol):
     def quote(self, identity: Identity, number: str) -> dict | None: ...
 
 
-def _request_id() -> str | None:
-    # Pass the request's id on, so one correlation id traces a checkout across services.
-    from flask import has_request_context
-
-    from portal_runtime.web import request_id
-
-    return request_id() if has_request_context() else None
-
-
 # How long a customer record or a payment method read at placement is reused. billing checks
 # the method again when it charges, so a method removed meanwhile is never charged.
 READ_CACHE_SECONDS = 5.0
@@ -73,9 +63,7 @@ class HttpCustomers:
     def get(self, customer_id: str) -> dict | None:
         return self.cache.get(
             customer_id,
-            lambda: self.client.get_json(
-                f"/internal/customers/{escape(customer_id, safe='')}", request_id=_request_id()
-            ),
+            lambda: self.client.get_json("/internal/customers/{}", customer_id),
         )
 
 
@@ -101,7 +89,6 @@ class HttpPricing:
             identity=identity,
             # Dates in the lines travel as ISO strings.
             json=to_json_ready(body),
-            request_id=_request_id(),
         )
         if resp.status_code == 422:
             body = resp.json()
@@ -125,9 +112,7 @@ class HttpPaymentMethods:
         return self.cache.get(
             (identity.tenant, method_id),
             lambda: self.client.get_json(
-                f"/internal/payment-methods/{escape(method_id, safe='')}",
-                identity=identity,
-                request_id=_request_id(),
+                "/internal/payment-methods/{}", method_id, identity=identity
             ),
         )
 
@@ -148,11 +133,7 @@ class HttpCarts:
             if billing_address.get("vat_id"):
                 params["vat_id"] = billing_address["vat_id"]
         resp = self.client.request(
-            "GET",
-            f"/customers/{escape(customer_id, safe='')}/cart",
-            identity=identity,
-            request_id=_request_id(),
-            params=params,
+            "GET", "/customers/{}/cart", customer_id, identity=identity, params=params
         )
         if resp.status_code == 404:
             return None
@@ -165,8 +146,5 @@ class HttpCarts:
 
     def quote(self, identity: Identity, number: str) -> dict | None:
         return self.client.get_json(
-            f"/quotes/{escape(number, safe='')}",
-            identity=identity,
-            request_id=_request_id(),
-            headers={"Accept": "application/json"},
+            "/quotes/{}", number, identity=identity, headers={"Accept": "application/json"}
         )
