@@ -8,8 +8,9 @@ from catalog.bootstrap import bootstrap, create_app
 from catalog.config import CatalogConfig
 from catalog.seed import seed
 from portal_contracts import demo
-from portal_runtime.identity import HEADER, Identity, service_identity
-from portal_runtime.testing import identity_header, recorded, service_on_sqlite
+from portal_runtime.identity import service_identity
+from portal_runtime.testing import recorded, service_on_sqlite
+from portal_runtime.testkit import ACME_ADMIN, RESELLER, Api, reseller
 
 
 @pytest.fixture
@@ -19,30 +20,13 @@ def catalog(tmp_path):
     return service
 
 
-def headers(service, identity: Identity) -> dict:
-    return {HEADER: identity_header(identity)}
+OTHER_SALES = reseller(demo.OTHER_RESELLER_ID, roles=("sales",), currency="EUR")
+OPS = service_identity("ops")
 
 
-DEMO_SALES = Identity(
-    kind="reseller_user",
-    user_id="U-1",
-    email=demo.DEMO_RESELLER_USER,
-    roles=("sales",),
-    reseller_id=demo.DEMO_RESELLER_ID,
-    reseller_name=demo.DEMO_RESELLER_NAME,
-    currency="USD",
-)
-OTHER_SALES = Identity(
-    kind="reseller_user",
-    user_id="U-2",
-    email=demo.OTHER_RESELLER_USER,
-    roles=("sales",),
-    reseller_id=demo.OTHER_RESELLER_ID,
-    currency="EUR",
-)
-ACME_ADMIN = Identity(
-    kind="customer_admin", user_id="A-1", email=demo.ACME_ADMIN, customer_id=demo.ACME_ID
-)
+@pytest.fixture
+def api(catalog):
+    return Api(create_app(catalog), RESELLER)
 
 
 def price(product: dict, term: int, kind: str) -> str:
@@ -68,9 +52,8 @@ def test_seed_publishes_each_price_list_and_discount_once(catalog):
     assert len(recorded(catalog)) == 4
 
 
-def test_reseller_sees_prices_less_its_partner_discount(catalog):
-    client = create_app(catalog).test_client()
-    resp = client.get("/products", headers=headers(catalog, DEMO_SALES))
+def test_reseller_sees_prices_less_its_partner_discount(catalog, api):
+    resp = api.get("/products")
     assert resp.status_code == 200
     items = {p["code"]: p for p in resp.get_json()["items"]}
     assert set(items) == set(demo.PRODUCTS)
@@ -79,80 +62,74 @@ def test_reseller_sees_prices_less_its_partner_discount(catalog):
     assert price(items["II"], 1, "renewal") == "431.28"
     assert {p["currency"] for p in items["II"]["prices"]} == {"USD"}
 
-    other = client.get("/products/II", headers=headers(catalog, OTHER_SALES)).get_json()
+    other = api.get("/products/II", identity=OTHER_SALES).get_json()
     assert price(other, 1, "new") == "509.15"  # 15% off, in EUR
     assert other["prices"][0]["currency"] == "EUR"
 
-    own = client.get("/products/II", headers=headers(catalog, ACME_ADMIN)).get_json()
+    own = api.get("/products/II", identity=ACME_ADMIN).get_json()
     assert price(own, 1, "new") == "599.00"  # a customer buying directly pays list price
     assert price(own, 2, "new") == "1078.20"
 
 
-def test_unknown_product_and_missing_identity(catalog):
-    client = create_app(catalog).test_client()
-    assert client.get("/products/NOPE", headers=headers(catalog, DEMO_SALES)).status_code == 404
-    assert client.get("/products").status_code == 401
+def test_unknown_product_and_missing_identity(catalog, api):
+    assert api.get("/products/NOPE").status_code == 404
+    assert api.get("/products", identity=None).status_code == 401
 
 
-def test_price_change_publishes_the_new_price_list(catalog):
-    client = create_app(catalog).test_client()
+def test_price_change_publishes_the_new_price_list(catalog, api):
     body = {"currency": "USD", "prices": [{"term_years": 1, "kind": "new", "amount": "649.00"}]}
     assert (
-        client.put(
-            "/internal/prices/II", json=body, headers=headers(catalog, DEMO_SALES)
+        api.put(
+            "/internal/prices/II",
+            json=body,
         ).status_code
         == 404
     )
-    resp = client.put(
-        "/internal/prices/II", json=body, headers=headers(catalog, service_identity("ops"))
-    )
+    resp = api.put("/internal/prices/II", json=body, identity=OPS)
     assert resp.status_code == 200
     books = recorded(catalog, "catalog.price_list.published")
     assert len(books) == 3
     ii = next(p for p in books[-1]["products"] if p["code"] == "II")
     assert price(ii, 1, "new") == "649.00"
     # Setting the same price again publishes nothing.
-    client.put("/internal/prices/II", json=body, headers=headers(catalog, service_identity("ops")))
+    api.put("/internal/prices/II", json=body, identity=OPS)
     assert len(recorded(catalog, "catalog.price_list.published")) == 3
-    after = client.get("/products/II", headers=headers(catalog, DEMO_SALES)).get_json()
+    after = api.get("/products/II").get_json()
     assert price(after, 1, "new") == "584.10"
 
 
-def test_partner_discount_change_is_published(catalog):
-    client = create_app(catalog).test_client()
-    resp = client.put(
+def test_partner_discount_change_is_published(catalog, api):
+    resp = api.put(
         "/internal/partner-discounts/RS-1001",
         json={"percent": "12.5"},
-        headers=headers(catalog, service_identity("ops")),
+        identity=OPS,
     )
     assert resp.status_code == 200
     assert recorded(catalog, "catalog.partner_discount.changed")[-1]["percent"] == "12.50"
-    bad = client.put(
+    bad = api.put(
         "/internal/partner-discounts/RS-1001",
         json={"percent": "120"},
-        headers=headers(catalog, service_identity("ops")),
+        identity=OPS,
     )
     assert bad.status_code == 422
     assert "percent" in bad.get_json()["errors"]
 
 
-def test_a_new_product_needs_a_name_and_then_is_sold(catalog):
-    client = create_app(catalog).test_client()
-    admin = headers(catalog, service_identity("ops"))
+def test_a_new_product_needs_a_name_and_then_is_sold(catalog, api):
     body = {"currency": "USD", "prices": [{"term_years": 1, "kind": "new", "amount": "89.00"}]}
-    resp = client.put("/internal/prices/DG", json=body, headers=admin)
+    resp = api.put("/internal/prices/DG", json=body, identity=OPS)
     assert resp.status_code == 422 and "name" in resp.get_json()["errors"]
-    resp = client.put("/internal/prices/DG", json={**body, "name": "DataGrip"}, headers=admin)
+    resp = api.put("/internal/prices/DG", json={**body, "name": "DataGrip"}, identity=OPS)
     assert resp.status_code == 200
     book = recorded(catalog, "catalog.price_list.published")[-1]
     assert book["products"][-1]["code"] == "DG"
-    shown = client.get("/products/DG", headers=headers(catalog, DEMO_SALES)).get_json()
+    shown = api.get("/products/DG").get_json()
     assert shown["prices"] == [
         {"term_years": 1, "kind": "new", "amount": "80.10", "currency": "USD"}
     ]
-    bad = client.put(
+    bad = api.put(
         "/internal/prices/DG",
         json={"currency": "USD", "prices": [{"term_years": 3, "kind": "new", "amount": "1"}]},
-        headers=admin,
+        identity=OPS,
     )
     assert bad.status_code == 422

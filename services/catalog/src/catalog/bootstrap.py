@@ -1,11 +1,11 @@
-"""The composition root of the catalog service."""
+"""The composition root of the catalog service (it needs no adapters: it reads nobody)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from catalog import SERVICE, api, handlers
-from catalog.config import CatalogConfig
+from catalog import api, handlers
+from catalog.config import CatalogConfig, config_from_env
 from catalog.models import MESSAGING
 from portal_runtime import web
 from portal_runtime.clock import Clock
@@ -13,12 +13,12 @@ from portal_runtime.service import Service
 
 
 def bootstrap(config: CatalogConfig | None = None, *, clock: Clock | None = None) -> Service:
-    config = config or CatalogConfig.from_env(SERVICE)
     return Service(
-        config,
+        config or config_from_env(),
         package="catalog",
         models=MESSAGING,
         handlers=handlers.EVENT_HANDLERS,
+        commands=handlers.COMMAND_HANDLERS,
         clock=clock,
     )
 

@@ -7,13 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from catalog.handlers import (
-    SetPartnerDiscount,
-    SetPrices,
-    publish_price_list,
-    set_partner_discount,
-    set_prices,
-)
+from catalog.commands import PublishPriceList, SetPartnerDiscount, SetPrices
 from portal_contracts import demo
 
 # New-subscription list price for one year (USD and EUR carry the same figures, as the vendor's
@@ -51,25 +45,27 @@ def seed(service) -> None:
         for currency in CURRENCIES:
             changed = False
             for position, (code, name) in enumerate(demo.PRODUCTS.items()):
-                outcome = set_prices(
-                    SetPrices(
-                        code=code,
-                        currency=currency,
-                        prices=price_book(YEARLY[code]),
-                        name=name,
-                        includes=singles if code == "ALL" else [],
-                        position=position,
-                        at=now,
-                        publish=False,
-                    ),
-                    uow,
+                changed = (
+                    service.handle(
+                        SetPrices(
+                            code=code,
+                            currency=currency,
+                            prices=price_book(YEARLY[code]),
+                            name=name,
+                            includes=singles if code == "ALL" else [],
+                            position=position,
+                            at=now,
+                            publish=False,
+                        ),
+                        uow=uow,
+                    )
+                    or changed
                 )
-                changed = changed or outcome.changed
             if changed:
                 # The whole book of the currency, once.
-                publish_price_list(uow, currency, now)
+                service.handle(PublishPriceList(currency, at=now), uow=uow)
         for reseller_id, percent in DISCOUNTS.items():
-            set_partner_discount(
-                SetPartnerDiscount(reseller_id=reseller_id, percent=percent, at=now), uow
+            service.handle(
+                SetPartnerDiscount(reseller_id=reseller_id, percent=percent, at=now), uow=uow
             )
         uow.commit()
