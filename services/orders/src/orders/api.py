@@ -23,7 +23,7 @@ from portal_contracts.api.orders import (
     QuoteOrderRequest,
 )
 from portal_runtime import problems
-from portal_runtime.errors import DomainError
+from portal_runtime.errors import DomainError, Forbidden
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem
 from portal_runtime.web import (
@@ -50,7 +50,7 @@ def refused(exc: DomainError):
 def require_buyer(identity: Identity) -> None:
     require_role(identity, *BUYING_ROLES)
     if identity.is_service:
-        raise Problem(403, "Orders are placed and changed by people.")
+        raise Forbidden("Orders are placed and changed by people.")
 
 
 def created(body: dict, status: int = 201):
@@ -58,8 +58,8 @@ def created(body: dict, status: int = 201):
 
 
 def place(identity: Identity, raw_body: dict, build: Callable[..., PlaceOrder]):
-    """Place ``build(**reads)`` at most once per Idempotency-Key: a replay answers what the
-    first request got, before anything is read again."""
+    """Place ``build(now=, portal_base_url=)`` at most once per Idempotency-Key: a replay
+    answers what the first request got, before anything is read again."""
     service = current_service()
     claim = idempotency.claim(
         identity.tenant,
