@@ -8,6 +8,7 @@ into JSON; the rules are in ``placement``, ``idempotency``, the handlers and the
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 
 from flask import Blueprint, request
@@ -57,9 +58,9 @@ def created(body: dict, status: int = 201):
     return body, status, {"Location": f"/api/v1/orders/{body['number']}"}
 
 
-def place(identity: Identity, raw_body: dict, build: Callable[..., PlaceOrder]):
-    """Place ``build(now=, portal_base_url=)`` at most once per Idempotency-Key: a replay
-    answers what the first request got, before anything is read again."""
+def place(identity: Identity, raw_body: dict, build: Callable[[dt.datetime], PlaceOrder]):
+    """Place ``build(now)`` at most once per Idempotency-Key: a replay answers what the first
+    request got, before anything is read again."""
     service = current_service()
     claim = idempotency.claim(
         identity.tenant,
@@ -71,7 +72,7 @@ def place(identity: Identity, raw_body: dict, build: Callable[..., PlaceOrder]):
         row = idempotency.replay(session, claim)
         if row is not None:
             return created(row.response, row.status_code)
-    command = build(now=service.clock.now(), portal_base_url=service.config.portal_base_url)
+    command = build(service.clock.now())
     body, status = service.handle(
         dataclasses.replace(command, idempotency=claim), correlation_id=request_id()
     )
@@ -97,7 +98,7 @@ def checkout(customer_id: str):
     return place(
         identity,
         raw,
-        lambda **at: placement.from_cart(
+        lambda now: placement.from_cart(
             identity,
             customer_id,
             data,
@@ -105,7 +106,7 @@ def checkout(customer_id: str):
             customers=service.customers,
             payment_methods=service.payment_methods,
             ordered_as=ordered_as,
-            **at,
+            now=now,
         ),
     )
 
@@ -121,7 +122,7 @@ def order_quote(number: str):
     return place(
         identity,
         raw,
-        lambda **at: placement.from_quote(identity, number, data, carts=service.carts, **at),
+        lambda now: placement.from_quote(identity, number, data, carts=service.carts, now=now),
     )
 
 
@@ -136,13 +137,13 @@ def place_direct_order():
     return place(
         identity,
         raw,
-        lambda **at: placement.from_lines(
+        lambda now: placement.from_lines(
             identity,
             data,
             customers=service.customers,
             payment_methods=service.payment_methods,
             pricing=service.pricing,
-            **at,
+            now=now,
         ),
     )
 

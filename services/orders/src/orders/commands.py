@@ -29,7 +29,6 @@ class PlaceOrder:
     source_key: str | None = None
     billing_address: dict | None = None
     placed_at: dt.datetime | None = None
-    portal_base_url: str = ""
     # The tax cart-quote computed on the lines for the billing address: [{rate, amount, note}].
     tax: list[dict] = field(default_factory=list)
     # The request's Idempotency-Key: its answer is stored with the order, in its transaction.

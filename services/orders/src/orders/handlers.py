@@ -46,7 +46,7 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork, config: OrdersConfig, clock: C
         if cmd.source_key and (earlier := queries.ordered_as(uow.session, cmd.source_key)):
             raise AlreadyOrdered(_source_name(cmd), earlier) from None
         raise
-    uow.record("orders.order.placed", events.order_placed(order, cmd.portal_base_url))
+    uow.record("orders.order.placed", events.order_placed(order, config.portal_base_url))
     return body, 201
 
 

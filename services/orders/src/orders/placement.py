@@ -69,7 +69,6 @@ def from_cart(
     payment_methods: PaymentMethods,
     ordered_as: Callable[[str], str | None],
     now: dt.datetime,
-    portal_base_url: str,
 ) -> PlaceOrder:
     """The caller's cart for this customer, paid at once with a stored method.
 
@@ -100,7 +99,6 @@ def from_cart(
         billing_address=data["billing_address"],
         tax=tax_of(cart, lines, "cart"),
         placed_at=now,
-        portal_base_url=portal_base_url,
     )
 
 
@@ -111,7 +109,6 @@ def from_quote(
     *,
     carts: Carts,
     now: dt.datetime,
-    portal_base_url: str,
 ) -> PlaceOrder:
     """An open quote of the caller's: paid later by invoice against a PO."""
     quote = carts.quote(identity, number)
@@ -149,7 +146,6 @@ def from_quote(
         source_key=f"quote:{number}",
         billing_address=billing_address_of(quote.get("billing_address")),
         placed_at=now,
-        portal_base_url=portal_base_url,
     )
 
 
@@ -161,7 +157,6 @@ def from_lines(
     payment_methods: PaymentMethods,
     pricing: Pricing,
     now: dt.datetime,
-    portal_base_url: str,
 ) -> PlaceOrder:
     """A direct order (integrators): the lines asked for, priced by cart-quote."""
     lines = [
@@ -196,7 +191,6 @@ def from_lines(
         source_kind="direct",
         billing_address=data.get("billing_address"),
         placed_at=now,
-        portal_base_url=portal_base_url,
     )
 
 
