@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from billing.bootstrap import bootstrap, create_app
+from billing.commands import AddCard
 from billing.config import BillingConfig
 from billing.sandbox import Sandbox
 from portal_contracts import demo, example
-from portal_runtime import identity as ids
-from portal_runtime.clock import FixedClock
-from portal_runtime.testing import identity_header, service_on_sqlite
-
-START = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+from portal_runtime import testkit
+from portal_runtime.testing import service_on_sqlite
+from portal_runtime.testkit import Api
 
 RESELLER_TENANT = f"reseller:{demo.DEMO_RESELLER_ID}"
 
 
 @pytest.fixture
 def clock():
-    return FixedClock(START)
+    return testkit.clock()
 
 
 @pytest.fixture
 def service(tmp_path, clock):
     sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
     service = service_on_sqlite(
-        bootstrap, BillingConfig, "billing", tmp_path, clock=clock, provider=sandbox
+        bootstrap, BillingConfig, "billing", tmp_path, clock=clock, payments=sandbox
     )
     service.config.portal_base_url = "http://portal.test"
     return service
@@ -41,55 +39,10 @@ def app(service):
     return create_app(service)
 
 
-def reseller_user(
-    reseller_id: str = demo.DEMO_RESELLER_ID, roles=("admin", "sales", "billing")
-) -> ids.Identity:
-    return ids.Identity(
-        kind="reseller_user",
-        user_id="U-1",
-        email="sales@demo-reseller.example",
-        name="Sam Sales",
-        roles=tuple(roles),
-        reseller_id=reseller_id,
-        reseller_name="Demo Reseller" if reseller_id == demo.DEMO_RESELLER_ID else "Other",
-        currency="USD",
-    )
-
-
-def customer_admin(customer_id: str = demo.ACME_ID) -> ids.Identity:
-    return ids.Identity(
-        kind="customer_admin",
-        user_id="CU-1",
-        email=demo.ACME_ADMIN,
-        name="Acme Admin",
-        customer_id=customer_id,
-        currency="USD",
-    )
-
-
-class Caller:
-    """A test client that sends a signed identity, the way the gateway does."""
-
-    def __init__(self, app, identity: ids.Identity):
-        self.client = app.test_client()
-        self.identity = identity
-
-    def _headers(self):
-        return {ids.HEADER: identity_header(self.identity)}
-
-    def get(self, path, **kw):
-        return self.client.get(path, headers=self._headers(), **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.client.post(path, json=json, headers=self._headers(), **kw)
-
-    def delete(self, path, **kw):
-        return self.client.delete(path, headers=self._headers(), **kw)
-
-
 @pytest.fixture
 def as_reseller(app):
-    return Caller(app, reseller_user())
+    """Demo Reseller's admin (admin, sales and billing roles), signed as the gateway signs."""
+    return Api(app, testkit.RESELLER)
 
 
 def order_placed(
@@ -142,13 +95,8 @@ def other_reseller_buyer() -> dict:
 
 def store_card(service, tenant: str, number: str, method_id: str | None = None) -> str:
     """Vault a card and store it as a method of ``tenant``; return the method id."""
-    from billing.handlers import add_card
-
-    token = service.provider.vault_card(tenant, number, "12/29", "123", "Pat Payer")
-    with service.uow() as uow:
-        method = add_card(uow, service.billing, tenant, token, method_id=method_id)
-        uow.commit()
-        return method.id
+    token = service.payments.vault_card(tenant, number, "12/29", "123", "Pat Payer")
+    return service.handle(AddCard(tenant, token, method_id=method_id)).id
 
 
 @pytest.fixture
@@ -161,9 +109,5 @@ def kit():
         customer_buyer=customer_buyer,
         other_reseller_buyer=other_reseller_buyer,
         store_card=store_card,
-        reseller_user=reseller_user,
-        customer_admin=customer_admin,
-        Caller=Caller,
         RESELLER_TENANT=RESELLER_TENANT,
-        START=START,
     )

@@ -7,9 +7,10 @@ import io
 
 from pypdf import PdfReader
 
-from billing.handlers import mark_overdue
+from billing.jobs import mark_overdue
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, recorded
+from portal_runtime.testkit import ACME_ADMIN, OTHER_RESELLER, Api, reseller
 
 
 def pdf_text(content: bytes) -> str:
@@ -148,7 +149,7 @@ def test_summary_counts_unpaid_and_overdue_for_the_warning_sign(service, kit, as
 
 def test_another_tenant_sees_nothing_of_these_invoices(service, kit, app):
     place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
-    other = kit.Caller(app, kit.reseller_user(demo.OTHER_RESELLER_ID))
+    other = Api(app, OTHER_RESELLER)
     assert other.get("/invoices").get_json()["items"] == []
     assert other.get("/invoices/INV-PS-2026-000001").status_code == 404
     assert other.get("/invoices/INV-PS-2026-000001/pdf").status_code == 404
@@ -157,20 +158,20 @@ def test_another_tenant_sees_nothing_of_these_invoices(service, kit, app):
     resp = other.post("/invoices/INV-PS-2026-000001/pay", json={"payment_method_id": card})
     assert resp.status_code == 404
     # A customer admin of the invoiced account does not see the reseller's invoice either.
-    acme = kit.Caller(app, kit.customer_admin())
+    acme = Api(app, ACME_ADMIN)
     assert acme.get("/invoices/INV-PS-2026-000001").status_code == 404
 
 
 def test_customer_buying_directly_sees_its_own_invoices(service, kit, app):
     card = kit.store_card(service, f"customer:{demo.ACME_ID}", demo.SUCCESS_CARD)
     place(service, kit, "O-2026-000001", method_id=card, buyer=kit.customer_buyer())
-    acme = kit.Caller(app, kit.customer_admin())
+    acme = Api(app, ACME_ADMIN)
     [item] = acme.get("/invoices").get_json()["items"]
     assert item["number"] == "INV-PS-2026-000001" and item["status"] == "paid"
 
 
 def test_sales_users_do_not_see_invoices(service, kit, app):
-    sales = kit.Caller(app, kit.reseller_user(roles=("sales",)))
+    sales = Api(app, reseller(roles=("sales",)))
     assert sales.get("/invoices").status_code == 403
     assert sales.get("/invoices/summary").status_code == 403
 

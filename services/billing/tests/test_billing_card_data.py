@@ -73,7 +73,7 @@ def test_card_number_and_cvc_are_nowhere_but_gone(app, service, kit, as_reseller
     pdf = as_reseller.get("/invoices/INV-PS-2026-000001/pdf").data
 
     billing_values = text_values(service.engine)
-    sandbox_values = text_values(service.provider.engine)
+    sandbox_values = text_values(service.payments.engine)
     # The scan does see the data: what may be kept is there.
     assert any(v == "1111" for t, c, v in billing_values if (t, c) == ("payment_methods", "last4"))
     assert any(v == token for t, c, v in sandbox_values if t == "sandbox_vault_cards")

@@ -44,7 +44,7 @@ def billing_on(database_url: str, tmp_path, broker: str = "memory://", prefix: s
     )
     clock = FixedClock(START)
     sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
-    return bootstrap(config, clock=clock, provider=sandbox)
+    return bootstrap(config, clock=clock, payments=sandbox)
 
 
 def orders_for(kit, card_ids: dict[str, str], count: int) -> list[dict]:
@@ -79,7 +79,7 @@ def assert_one_invoice_per_order_and_no_gap(service, payloads):
     assert len(issued) == len(payloads)
     card_orders = sum(1 for p in payloads if p["payment"]["kind"] == "card")
     assert sum(1 for i in issued if i["status"] == "paid") == card_orders
-    assert service.provider.charges() == card_orders
+    assert service.payments.charges() == card_orders
 
 
 def stored_cards(service, kit) -> dict[str, str]:
@@ -202,7 +202,7 @@ def _queue_empty(broker: str, topology: Topology) -> bool:
 
 
 def test_overdue_job_in_two_workers_announces_each_invoice_once(tmp_path, kit):
-    from billing.handlers import mark_overdue
+    from billing.jobs import mark_overdue
     from portal_runtime.testing import deliver
 
     with postgres_database("billing") as url:

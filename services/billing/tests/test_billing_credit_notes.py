@@ -90,7 +90,7 @@ def test_a_cancellation_that_overtakes_a_paid_invoice_refunds_it_once_the_invoic
     assert (issued["order_number"], issued["status"]) == ("O-2026-000001", "paid")
     body = as_reseller.get("/invoices/INV-PS-2026-000001").get_json()
     assert body["credit_note"]["refunded"] is True
-    assert service.provider.charges() == 1
+    assert service.payments.charges() == 1
     # The order's event again, or the cancellation again: still one credit note.
     place(service, kit, "O-2026-000001", method_id=card)
     deliver(service, event("orders.order.cancelled", cancelled("O-2026-000001")))

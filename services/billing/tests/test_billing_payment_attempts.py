@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from billing.bootstrap import bootstrap
 from billing.config import BillingConfig
-from billing.handlers import settle_unknown_payments
+from billing.jobs import settle_unknown_payments
 from billing.models import Invoice, Payment
 from billing.sandbox import Sandbox, SandboxCharge
 from portal_contracts import demo
@@ -24,6 +24,7 @@ from portal_runtime.testing import (
     recorded,
     service_on_sqlite,
 )
+from portal_runtime.testkit import RESELLER, Api
 
 
 class Killed(BaseException):
@@ -62,7 +63,7 @@ def service(request, tmp_path, clock, provider):
     """Billing on SQLite, and on the real PostgreSQL (its locks and commits differ)."""
     if request.param == "sqlite":
         service = service_on_sqlite(
-            bootstrap, BillingConfig, "billing", tmp_path, clock=clock, provider=provider
+            bootstrap, BillingConfig, "billing", tmp_path, clock=clock, payments=provider
         )
         service.config.portal_base_url = "http://portal.test"
         yield service
@@ -72,7 +73,7 @@ def service(request, tmp_path, clock, provider):
             "billing", database_url=url, broker_url="memory://", retry_first_delay=0.0
         )
         config.portal_base_url = "http://portal.test"
-        service = bootstrap(config, clock=clock, provider=provider)
+        service = bootstrap(config, clock=clock, payments=provider)
         service.migrate()
         yield service
         service.engine.dispose()
@@ -213,7 +214,7 @@ def pay_killed_after_the_charge(service, provider, kit, app):
     )
     number = invoice_of(service, "O-2026-000001").number
     good = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
-    as_billing = kit.Caller(app, kit.reseller_user())
+    as_billing = Api(app, RESELLER)
     provider.fault = "after"
     with pytest.raises(Killed):
         as_billing.post(f"/invoices/{number}/pay", json={"payment_method_id": good})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from portal_contracts import demo
+from portal_runtime.testkit import OTHER_RESELLER, Api, reseller
 
 
 def vault(caller, number=demo.SUCCESS_CARD, expiry="12/29", cvc="123"):
@@ -39,7 +40,7 @@ def test_the_vault_refuses_bad_cards_without_echoing_them(as_reseller):
 
 def test_a_token_of_another_tenant_cannot_be_stored(app, kit, as_reseller):
     token = vault(as_reseller).get_json()["vault_token"]
-    other = kit.Caller(app, kit.reseller_user(demo.OTHER_RESELLER_ID))
+    other = Api(app, OTHER_RESELLER)
     resp = other.post("/payment-methods", json={"kind": "card", "vault_token": token})
     assert resp.status_code == 422
 
@@ -60,7 +61,7 @@ def test_other_tenants_neither_see_nor_remove_a_method(app, kit, as_reseller):
     method_id = as_reseller.post(
         "/payment-methods", json={"kind": "card", "vault_token": token}
     ).get_json()["id"]
-    other = kit.Caller(app, kit.reseller_user(demo.OTHER_RESELLER_ID))
+    other = Api(app, OTHER_RESELLER)
     assert other.get("/payment-methods").get_json()["items"] == []
     assert other.delete(f"/payment-methods/{method_id}").status_code == 404
     assert other.get(f"/internal/payment-methods/{method_id}").status_code == 404
@@ -71,7 +72,7 @@ def test_sales_users_cannot_manage_methods_but_may_use_them(app, kit, as_reselle
     method_id = as_reseller.post(
         "/payment-methods", json={"kind": "card", "vault_token": token}
     ).get_json()["id"]
-    sales = kit.Caller(app, kit.reseller_user(roles=("sales",)))
+    sales = Api(app, reseller(roles=("sales",)))
     assert sales.get("/payment-methods").status_code == 403
     assert (
         sales.post("/payment-methods", json={"kind": "card", "vault_token": token}).status_code
@@ -150,7 +151,7 @@ def test_an_approved_paypal_method_pays_an_order(app, service, kit, as_reseller)
     )
     [issued] = recorded(service, "billing.invoice.issued")
     assert (issued["status"], issued["payment_type"]) == ("paid", "online")
-    assert service.provider.charges() == 1
+    assert service.payments.charges() == 1
 
 
 def test_seed_stores_the_demo_card_once(service):
@@ -167,7 +168,7 @@ def test_seed_stores_the_demo_card_once(service):
     assert [(m.id, m.tenant, m.last4, m.status) for m in methods] == [
         (demo.DEMO_CARD_METHOD_ID, f"reseller:{demo.DEMO_RESELLER_ID}", "1111", "active")
     ]
-    assert service.provider.charge(
+    assert service.payments.charge(
         "card", methods[0].provider_token, 1, "USD", "seed-check"
     ).approved
 

@@ -10,8 +10,8 @@ Every call that may move money at the provider goes through :func:`charge`:
 
 A crash or a failed commit between 2 and 3 leaves the attempt ``pending``. Nothing is lost: a
 redelivered event calls the provider again with the same key and gets the first answer, and the
-reconciliation job (``billing.reconciliation``) asks the provider by key about attempts left
-pending too long, as Kill Bill's janitor does.
+``settle-unknown-payments`` job (``billing.jobs``, ``billing.settlement``) asks the provider by key
+about attempts left pending too long, as Kill Bill's janitor does.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from billing.models import Payment, PaymentMethod
-from billing.payments import ChargeResult, PaymentProvider
+from billing.ports import ChargeResult, PaymentProvider
 from portal_runtime import logs
 from portal_runtime.uow import UnitOfWork
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from billing import SERVICE, api, documents, handlers, sandbox_api
-from billing.config import BillingConfig
-from billing.handlers import Billing
+from billing import api, sandbox_api
+from billing.config import BillingConfig, config_from_env
+from billing.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from billing.jobs import jobs
 from billing.models import MESSAGING
 from billing.sandbox import Sandbox
 from portal_runtime import web
 from portal_runtime.clock import Clock
 from portal_runtime.config import var_dir
 from portal_runtime.db import is_sqlite
-from portal_runtime.service import Job, Service
+from portal_runtime.service import Service
 
 
 def default_sandbox_url(database_url: str) -> str:
@@ -33,42 +34,26 @@ def default_sandbox_url(database_url: str) -> str:
 
 
 def bootstrap(
-    config: BillingConfig | None = None, *, clock: Clock | None = None, provider=None
+    config: BillingConfig | None = None, *, clock: Clock | None = None, payments=None
 ) -> Service:
-    config = config or BillingConfig.from_env(SERVICE)
+    """Billing on its real adapters, unless a fake is passed (``payments``: the provider)."""
+    config = config or config_from_env()
     clock = clock or Clock()
-    provider = provider or Sandbox(
+    payments = payments or Sandbox(
         config.sandbox_database_url or default_sandbox_url(config.database_url),
         config.portal_base_url,
         clock,
-    )
-    deps = Billing(config=config, clock=clock, provider=provider)
-    jobs = (
-        Job(
-            name="mark-overdue-invoices",
-            every_seconds=config.overdue_check_seconds,
-            run=handlers.mark_overdue,
-        ),
-        Job(
-            name="settle-unknown-payments",
-            every_seconds=config.payment_reconcile_seconds,
-            run=handlers.settle_unknown_payments,
-        ),
-        Job(
-            name="render-documents",
-            every_seconds=config.render_documents_seconds,
-            run=documents.render_pending,
-        ),
     )
     return Service(
         config,
         package="billing",
         models=MESSAGING,
-        handlers=handlers.bind(handlers.EVENT_HANDLERS, deps),
-        jobs=jobs,
+        handlers=EVENT_HANDLERS,
+        commands=COMMAND_HANDLERS,
+        jobs=jobs(config),
         clock=clock,
-        provider=provider,
-        billing=deps,
+        payments=payments,
+        seller=config.seller,
     )
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from billing import SERVICE
 from portal_runtime.config import Config
 from portal_runtime.seller import Seller
 
@@ -68,3 +69,7 @@ class BillingConfig(Config):
         )
         values.update(overrides)
         return super().from_env(service, **values)
+
+
+def config_from_env() -> BillingConfig:
+    return BillingConfig.from_env(SERVICE)

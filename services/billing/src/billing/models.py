@@ -7,6 +7,7 @@ new status plus a new PDF version, and a correction is a credit note.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
+from portal_runtime.errors import Conflict
 
 
 class Base(DeclarativeBase):
@@ -33,6 +35,22 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_models(Base)
+
+
+class InvoiceStatus(enum.StrEnum):
+    """An invoice's payment state, stored as these strings: ``not_paid`` -> ``paid`` (a capture)
+    or ``applied`` (settled by a credit note)."""
+
+    not_paid = "not_paid"
+    paid = "paid"
+    applied = "applied"
+
+
+class MethodStatus(enum.StrEnum):
+    """A payment method's state: ``pending`` (PayPal awaiting approval) -> ``active``."""
+
+    pending = "pending"
+    active = "active"
 
 
 class NumberSeries(Base):
@@ -82,7 +100,7 @@ class Invoice(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     issued_on: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    # not_paid | paid | applied
+    # InvoiceStatus: not_paid | paid | applied
     status: Mapped[str] = mapped_column(String(12), index=True)
     # online | credit_note | postpaid
     payment_type: Mapped[str] = mapped_column(String(12))
@@ -105,7 +123,24 @@ class Invoice(Base):
 
     @property
     def overdue(self) -> bool:
-        return self.status == "not_paid" and self.overdue_at is not None
+        return self.status == InvoiceStatus.not_paid and self.overdue_at is not None
+
+    def require_unpaid(self) -> None:
+        """A 409 unless the invoice still waits for a payment (not paid, nor credited)."""
+        if self.status != InvoiceStatus.not_paid:
+            raise Conflict(f"This invoice is {self.status} and takes no payment.")
+
+    def mark_paid(self, now: dt.datetime, method_id: str | None) -> None:
+        """A capture paid it later, with this stored method (only an unpaid invoice is paid)."""
+        self.require_unpaid()
+        self.status, self.payment_type, self.paid_at = InvoiceStatus.paid, "online", now
+        self.payment_method_id = method_id
+        self.payment_failure_reason = None
+
+    def apply_credit_note(self) -> None:
+        """Settled by a credit note instead of a payment (only an unpaid invoice)."""
+        self.require_unpaid()
+        self.status, self.payment_type = InvoiceStatus.applied, "credit_note"
 
 
 class InvoiceLine(Base):
@@ -208,8 +243,8 @@ class Payment(Base):
     """One payment attempt (or refund) at the provider, recorded before the provider is called.
 
     ``pending`` until the provider's answer is written (``captured`` / ``declined``); an attempt
-    left pending by a crash is settled by the reconciliation job, which asks the provider by
-    ``idempotency_key`` (``abandoned`` when the provider never received it).
+    left pending by a crash is settled by the ``settle-unknown-payments`` job, which asks the
+    provider by ``idempotency_key`` (``abandoned`` when the provider never received it).
     """
 
     __tablename__ = "payments"
@@ -244,7 +279,7 @@ class PaymentMethod(Base):
     id: Mapped[str] = mapped_column(String(60), unique=True)
     tenant: Mapped[str] = mapped_column(String(60), index=True)
     kind: Mapped[str] = mapped_column(String(10))
-    # pending (PayPal awaiting approval) | active
+    # MethodStatus: pending (PayPal awaiting approval) | active
     status: Mapped[str] = mapped_column(String(10))
     # The provider's token: a vault token for a card, the agreement id for PayPal.
     provider_token: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -258,6 +293,12 @@ class PaymentMethod(Base):
     redirect_url: Mapped[str | None] = mapped_column(String(2100), nullable=True)
     return_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def activate(self, provider_token: str, email: str | None) -> None:
+        """The payer approved the PayPal agreement; a method already active keeps its own."""
+        if self.status != MethodStatus.active:
+            self.provider_token, self.email = provider_token, email
+            self.status = MethodStatus.active
 
 
 # -- issued documents are never edited ---------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from billing.payments import CardDetails, ChargeResult, PayPalApproval
+from billing.ports import CardDetails, ChargeResult, PayPalApproval
 from portal_contracts.demo import DECLINED_CARD, SUCCESS_CARD
 from portal_runtime.clock import Clock
 from portal_runtime.db import Money, UTCDateTime, make_engine, session_factory, utcnow

@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, request
 from markupsafe import escape
 
-from billing.api import method_manager
-from billing.handlers import complete_paypal
+from billing.api import handle, method_manager
+from billing.commands import CompletePayPal
 from billing.sandbox import CardRejected
 from portal_contracts.api.vault import VaultCardRequest, VaultSessionRequest
-from portal_runtime.problems import invalid, not_found
-from portal_runtime.web import current_service, json_body, unit_of_work
+from portal_runtime.errors import Invalid, NotFound
+from portal_runtime.web import current_service, json_body
 
 bp = Blueprint("sandbox", __name__)
 
@@ -28,13 +28,13 @@ def vault_card():
     errors = VaultCardRequest().validate(body)
     if errors:
         # Field names and messages only: marshmallow's messages never contain the values.
-        raise invalid(errors)
+        raise Invalid(errors=errors)
     try:
-        token = current_service().provider.vault_card(
+        token = current_service().payments.vault_card(
             identity.tenant, body["number"], body["expiry"], body["cvc"], body["holder"]
         )
     except CardRejected as exc:
-        raise invalid(exc.errors, detail="The card was not accepted.")
+        raise Invalid(errors=exc.errors, detail="The card was not accepted.")
     return {"vault_token": token}, 201
 
 
@@ -45,8 +45,8 @@ def vault_session():
     service = current_service()
     body = VaultSessionRequest().load(json_body())
     if not service.config.may_return_to(body["return_url"]):
-        raise invalid({"return_url": ["Must be a page of the portal."]})
-    token, url = service.provider.start_card_session(identity.tenant, body["return_url"])
+        raise Invalid("return_url", "Must be a page of the portal.")
+    token, url = service.payments.start_card_session(identity.tenant, body["return_url"])
     return {"session": token, "url": url}, 201
 
 
@@ -86,10 +86,10 @@ last four digits and expiry.</p>
 def _vault_session_or_404():
     token = request.values.get("session", "")
     if not token or len(token) > 100:
-        raise not_found("card page")
-    row = current_service().provider.card_session(token)
+        raise NotFound("card page")
+    row = current_service().payments.card_session(token)
     if row is None:
-        raise not_found("card page")
+        raise NotFound("card page")
     return token, row
 
 
@@ -133,11 +133,11 @@ def card_page_submit():
     token, row = _vault_session_or_404()
     fields_ = {k: request.form.get(k, "") for k in ("number", "expiry", "cvc", "holder")}
     try:
-        done = current_service().provider.complete_card_session(token, **fields_)
+        done = current_service().payments.complete_card_session(token, **fields_)
     except CardRejected as exc:
         return _card_page(token, row.return_url, exc.errors, fields_)
     if done is None:
-        raise not_found("card page")
+        raise NotFound("card page")
     vault_token, return_url = done
     joiner = "&" if "?" in return_url else "?"
     return redirect(f"{return_url}{joiner}vault_token={vault_token}", code=303)
@@ -159,15 +159,15 @@ APPROVAL_PAGE = """<!doctype html>
 def _approval_token() -> str:
     token = request.values.get("token", "")
     if not token or len(token) > 100:
-        raise not_found("approval")
+        raise NotFound("approval")
     return token
 
 
 @bp.get("/sandbox/paypal/approve")
 def paypal_page():
     token = _approval_token()
-    if not current_service().provider.pending_paypal(token):
-        raise not_found("approval")
+    if not current_service().payments.pending_paypal(token):
+        raise NotFound("approval")
     return Response(APPROVAL_PAGE.format(token=escape(token)), mimetype="text/html")
 
 
@@ -175,13 +175,8 @@ def paypal_page():
 def paypal_approve():
     token = _approval_token()
     service = current_service()
-    if service.provider.approve_paypal(token) is None:
-        raise not_found("approval")
+    if service.payments.approve_paypal(token) is None:
+        raise NotFound("approval")
     # The return callback: the method becomes active, then the payer goes back to the portal.
-    with unit_of_work() as uow:
-        method = complete_paypal(uow, service.billing, token)
-        if method is None:
-            raise not_found("approval")
-        return_url = method.return_url
-        uow.commit()
-    return redirect(return_url, code=302)
+    method = handle(CompletePayPal(token))
+    return redirect(method.return_url, code=302)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from billing.handlers import add_card
+from billing.commands import AddCard
 from billing.models import PaymentMethod
 from portal_contracts import demo
 
@@ -18,12 +18,12 @@ def seed(service) -> None:
         ):
             return
         today = service.clock.today()
-        token = service.provider.vault_card(
+        token = service.payments.vault_card(
             DEMO_TENANT,
             demo.SUCCESS_CARD,
             f"12/{(today.year + 3) % 100:02d}",
             "123",
             demo.DEMO_RESELLER_NAME,
         )
-        add_card(uow, service.billing, DEMO_TENANT, token, method_id=demo.DEMO_CARD_METHOD_ID)
+        service.handle(AddCard(DEMO_TENANT, token, method_id=demo.DEMO_CARD_METHOD_ID), uow=uow)
         uow.commit()

@@ -1,7 +1,8 @@
-"""The payment provider port: what billing asks of a card/PayPal provider.
+"""What billing needs outside: the payment provider (a card/PayPal processor and vault).
 
-The default adapter is the local sandbox (``billing.sandbox``); a real provider's adapter would
-implement the same methods. Every charge and refund carries an idempotency key the provider
+Its one adapter is the local sandbox (``billing.sandbox``, with its own store and pages in
+``billing.sandbox_api``: too big to sit here); a real provider's adapter would implement the
+same methods. Every charge and refund carries an idempotency key the provider
 honours, so a retried or redelivered handler never charges twice, and the provider can be asked
 by key what it did (``find_charge``), so an attempt left unknown by a crash can be settled.
 """
