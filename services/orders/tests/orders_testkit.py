@@ -19,7 +19,7 @@ from orders.bootstrap import bootstrap, create_app
 from orders.config import OrdersConfig
 from portal_contracts import demo
 from portal_runtime import testkit
-from portal_runtime.testing import service_on_sqlite
+from portal_runtime.testing import event, service_on_sqlite
 from portal_runtime.testkit import ACME_ADMIN, NOW, OTHER_RESELLER, RESELLER, TODAY
 
 END_USER = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"}
@@ -197,6 +197,28 @@ class FakeCarts:
         }
         self.quotes[(identity.tenant, number)] = quote
         return quote
+
+
+def licenses_issued(number: str, *license_ids: str, customer_id: str = demo.ACME_ID):
+    """license-assign's ``licensing.licenses.issued`` for an order."""
+    return event(
+        "licensing.licenses.issued",
+        {
+            "order_number": number,
+            "customer_id": customer_id,
+            "licenses": [
+                {
+                    "license_id": lid,
+                    "product": "PC",
+                    "valid_from": "2026-11-22",
+                    "valid_until": "2027-11-22",
+                    "team_id": "T-1",
+                    "subscription_pack": "SP-1",
+                }
+                for lid in license_ids
+            ],
+        },
+    )
 
 
 @pytest.fixture

@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from orders_testkit import licenses_issued
 
 from portal_contracts import demo
-from portal_runtime.testing import deliver, event, recorded
+from portal_runtime.testing import deliver, recorded
 from portal_runtime.testkit import ACME_ADMIN, BILLING_CLERK, OTHER_RESELLER, RESELLER
-
-
-def licenses_issued(service, number: str, *license_ids: str) -> None:
-    deliver(
-        service,
-        event(
-            "licensing.licenses.issued",
-            {
-                "order_number": number,
-                "customer_id": demo.ACME_ID,
-                "licenses": [
-                    {
-                        "license_id": lid,
-                        "product": "PC",
-                        "valid_from": "2026-11-22",
-                        "valid_until": "2027-11-22",
-                        "team_id": "T-1",
-                        "subscription_pack": "SP-1",
-                    }
-                    for lid in license_ids
-                ],
-            },
-        ),
-    )
 
 
 @pytest.fixture
@@ -42,7 +19,7 @@ def order(api, fakes) -> dict:
 
 
 def test_resend_licenses_asks_for_the_license_emails_again(api, order):
-    licenses_issued(api.service, order["number"], "L-1", "L-2")
+    deliver(api.service, licenses_issued(order["number"], "L-1", "L-2"))
 
     resp = api.call("POST", f"/orders/{order['number']}/resend-licenses", RESELLER)
 
@@ -65,7 +42,7 @@ def test_resend_before_the_licenses_exist_is_a_conflict(api, order):
 
 
 def test_the_activation_email_is_requested_for_the_customer(api, order):
-    licenses_issued(api.service, order["number"], "L-1")
+    deliver(api.service, licenses_issued(order["number"], "L-1"))
     resp = api.call("POST", f"/orders/{order['number']}/activation-email", RESELLER)
     assert resp.status_code == 202
     assert resp.json["recipient"] == "ada@acme.example"
@@ -75,7 +52,7 @@ def test_the_activation_email_is_requested_for_the_customer(api, order):
 
 
 def test_an_order_can_be_cancelled_within_seven_days(api, order, clock):
-    licenses_issued(api.service, order["number"], "L-1", "L-2")
+    deliver(api.service, licenses_issued(order["number"], "L-1", "L-2"))
     clock.advance(days=6, hours=23)
 
     resp = api.call(

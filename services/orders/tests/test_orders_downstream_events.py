@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from orders_testkit import licenses_issued
 
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, recorded
@@ -66,27 +67,6 @@ def payment_failed(order: dict, reason: str = "card declined") -> object:
     )
 
 
-def licenses_issued(order: dict, *license_ids: str, customer_id: str = demo.ACME_ID) -> object:
-    return event(
-        "licensing.licenses.issued",
-        {
-            "order_number": order["number"],
-            "customer_id": customer_id,
-            "licenses": [
-                {
-                    "license_id": lid,
-                    "product": "PC",
-                    "valid_from": "2026-11-22",
-                    "valid_until": "2027-11-22",
-                    "team_id": "T-1",
-                    "subscription_pack": "SP-1",
-                }
-                for lid in license_ids
-            ],
-        },
-    )
-
-
 def shown(api, order: dict, identity=RESELLER) -> dict:
     return api.get(f"/orders/{order['number']}", identity).json
 
@@ -127,11 +107,11 @@ def test_a_late_failure_after_the_capture_does_not_unpay_the_order(api, order):
 
 
 def test_licenses_issued_show_on_the_order_once_even_if_redelivered(api, order):
-    issued = licenses_issued(order, "L-1", "L-2")
+    issued = licenses_issued(order["number"], "L-1", "L-2")
     assert deliver(api.service, issued) is True
     assert deliver(api.service, issued) is False
     # The same licenses reported again under a new message id change nothing either.
-    deliver(api.service, licenses_issued(order, "L-2", "L-1"))
+    deliver(api.service, licenses_issued(order["number"], "L-2", "L-1"))
     assert shown(api, order)["license_ids"] == ["L-1", "L-2"]
 
 
@@ -166,7 +146,7 @@ def test_a_customer_admin_buys_into_a_new_team_renews_it_and_sees_no_resellers_d
     )
     bought = api.checkout(ACME_ADMIN, payment_method_id="pm-acme-paypal", key="buy").json
     assert bought["lines"][0]["team_name"] == "Data Science"
-    deliver(api.service, licenses_issued(bought, "L-DS-1", "L-DS-2"))
+    deliver(api.service, licenses_issued(bought["number"], "L-DS-1", "L-DS-2"))
 
     # Renew: cart-quote reads the order (its license ids) and fills a renewal cart.
     read = shown(api, bought, ACME_ADMIN)

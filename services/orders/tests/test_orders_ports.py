@@ -121,16 +121,11 @@ def upstream(carts: FakeCarts, seen: list) -> Flask:
     return app
 
 
-@pytest.fixture
-def served(tmp_path, clock):
-    carts, seen = FakeCarts(), []
-    server = make_server("127.0.0.1", 0, upstream(carts, seen), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
+def over_http(tmp_path, clock, base_url: str, timeout: float):
+    """The service on SQLite with its real HTTP adapters, all calling ``base_url``."""
 
     def client(name):
-        return ServiceClient(name, "orders", dev_keys("orders"), timeout=2.0, base_url=base)
+        return ServiceClient(name, "orders", dev_keys("orders"), timeout=timeout, base_url=base_url)
 
     config = OrdersConfig.from_env(
         "orders",
@@ -146,6 +141,18 @@ def served(tmp_path, clock):
         carts=HttpCarts(client("cart-quote")),
     )
     service.migrate()
+    return service
+
+
+@pytest.fixture
+def served(tmp_path, clock):
+    carts, seen = FakeCarts(), []
+    server = make_server("127.0.0.1", 0, upstream(carts, seen), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    service = over_http(tmp_path, clock, base, timeout=2.0)
     yield OrdersApi(service), carts, seen
     server.shutdown()
     service.engine.dispose()
@@ -198,25 +205,7 @@ def test_a_direct_order_sends_its_lines_with_dates_to_pricing(served):
 
 
 def test_a_service_that_does_not_answer_is_a_503_and_no_order(tmp_path, clock):
-    def client(name):
-        return ServiceClient(
-            name, "orders", dev_keys("orders"), timeout=0.5, base_url="http://127.0.0.1:9"
-        )
-
-    config = OrdersConfig.from_env(
-        "orders",
-        database_url=f"sqlite:///{tmp_path / 'orders.db'}",
-        broker_url="memory://",
-    )
-    service = bootstrap(
-        config,
-        clock=clock,
-        customers=HttpCustomers(client("license-assign")),
-        pricing=HttpPricing(client("cart-quote")),
-        payment_methods=HttpPaymentMethods(client("billing")),
-        carts=HttpCarts(client("cart-quote")),
-    )
-    service.migrate()
+    service = over_http(tmp_path, clock, "http://127.0.0.1:9", timeout=0.5)
     resp = OrdersApi(service).checkout(RESELLER, key="k")
     assert resp.status_code == 503
     assert resp.headers["Retry-After"] == "5"

@@ -180,8 +180,12 @@ def act(command):
     return current_service().handle(command, correlation_id=request_id())
 
 
-def email_requested(requested: dict) -> tuple[dict, int]:
-    """An order's email is to go out (again); notifications sends it, hence 202."""
+def email_requested(number: str, command) -> tuple[dict, int]:
+    """Ask for an order's email to go out (again); notifications sends it, hence 202."""
+    json_body(optional=True)
+    identity = current_identity()
+    require_buyer(identity)
+    requested = act(command(number, by=identity))
     return {
         "order_number": requested["order_number"],
         "status": "accepted",
@@ -193,19 +197,13 @@ def email_requested(requested: dict) -> tuple[dict, int]:
 @bp.post("/orders/<number>/resend-licenses")
 def resend_licenses(number: str):
     """Email the order's licenses again (asynchronous: 202)."""
-    json_body(optional=True)
-    identity = current_identity()
-    require_buyer(identity)
-    return email_requested(act(ResendLicenses(number, by=identity)))
+    return email_requested(number, ResendLicenses)
 
 
 @bp.post("/orders/<number>/activation-email")
 def activation_email(number: str):
     """Send the customer its activation e-mail (asynchronous: 202)."""
-    json_body(optional=True)
-    identity = current_identity()
-    require_buyer(identity)
-    return email_requested(act(RequestActivationEmail(number, by=identity)))
+    return email_requested(number, RequestActivationEmail)
 
 
 @bp.post("/orders/<number>/cancel")
