@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 
 import pytest
 
 from notifications import SERVICE
-from notifications.attachments import AttachmentUnavailable
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from portal_runtime.clock import FixedClock
+from notifications.ports import AttachmentUnavailable
+from portal_runtime import testkit
 from portal_runtime.testing import service_on_sqlite
 from portal_system.mailsink import read_mails, start_sink
 
@@ -72,7 +71,7 @@ def sink(tmp_path):
 
 @pytest.fixture
 def clock():
-    return FixedClock(dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC))
+    return testkit.clock()
 
 
 @pytest.fixture

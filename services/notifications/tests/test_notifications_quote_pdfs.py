@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from notifications.attachments import AttachmentUnavailable, HttpQuotePdfs
+from notifications.ports import AttachmentUnavailable, HttpQuotePdfs
 from portal_runtime import identity as ids
 from portal_runtime.http import ServiceClient
 from portal_runtime.testing import dev_keys

@@ -14,8 +14,8 @@ from notifications import SERVICE
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.models import OutgoingMail
+from notifications.ports import SmtpSettings
 from notifications.sender import claim, retry_delay, send_pending
-from notifications.smtp import SmtpSettings
 from portal_runtime.clock import Clock
 from portal_runtime.testing import deliver, event
 from portal_system.mailsink import MailFolder

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from notifications import SERVICE, api, handlers
-from notifications.attachments import HttpQuotePdfs
-from notifications.config import NotificationsConfig
+from notifications import SERVICE, api
+from notifications.config import NotificationsConfig, config_from_env
+from notifications.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from notifications.jobs import jobs
 from notifications.models import FAILED, MESSAGING, PENDING
-from notifications.sender import mails_in_status, send_pending
-from notifications.smtp import SmtpMailer
+from notifications.ports import HttpQuotePdfs, SmtpMailer
+from notifications.sender import mails_in_status
 from portal_runtime import web
 from portal_runtime.clock import Clock
 from portal_runtime.http import ServiceClient
 from portal_runtime.metrics import Backlog
-from portal_runtime.service import Job, Service
+from portal_runtime.service import Service
 
 
 def bootstrap(
@@ -25,16 +26,15 @@ def bootstrap(
     mailer=None,
     quote_pdfs=None,
 ) -> Service:
-    config = config or NotificationsConfig.from_env(SERVICE)
-    settings = handlers.MailSettings(
-        mail_from=config.mail_from, portal_base_url=config.portal_base_url
-    )
+    """Notifications on its real adapters (SMTP, cart-quote's PDFs) unless a fake is passed."""
+    config = config or config_from_env()
     return Service(
         config,
         package="notifications",
         models=MESSAGING,
-        handlers=handlers.bound_handlers(settings),
-        jobs=(Job("mail-sender", config.send_interval, send_pending, wake="mail"),),
+        handlers=EVENT_HANDLERS,
+        commands=COMMAND_HANDLERS,
+        jobs=jobs(config),
         clock=clock,
         backlogs=BACKLOGS,
         # Retries and leases run on wall-clock time: a demo clock shifted by CLOCK_OFFSET_DAYS
@@ -45,6 +45,7 @@ def bootstrap(
         or HttpQuotePdfs(
             ServiceClient("cart-quote", SERVICE, config.identity_keys, config.http_timeout)
         ),
+        settings=config.mail_settings(),
     )
 
 

@@ -5,10 +5,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from notifications import SERVICE
 from portal_runtime.config import Config
 
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:1025"
 DEFAULT_MAIL_FROM = "Partner Portal <no-reply@portal.example>"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """What every email's handler needs: who sends it, and where its links point."""
+
+    mail_from: str
+    portal_base_url: str
+
+    def link(self, path: str) -> str:
+        return f"{self.portal_base_url.rstrip('/')}{path}"
 
 
 @dataclass
@@ -48,3 +60,10 @@ class NotificationsConfig(Config):
         )
         values.update(overrides)
         return super().from_env(service, **values)
+
+    def mail_settings(self) -> MailSettings:
+        return MailSettings(mail_from=self.mail_from, portal_base_url=self.portal_base_url)
+
+
+def config_from_env() -> NotificationsConfig:
+    return NotificationsConfig.from_env(SERVICE)

@@ -1,108 +1,31 @@
-"""Which event makes which email, for whom.
+"""Which event makes which email, for whom; and the mail log's one command.
 
-A handler never talks to SMTP. It renders the email and inserts one outgoing-mail row per
-(cause, template, recipient), in the same transaction as the consumer's inbox row; the sender job
-sends it later. The row's Message-ID is derived from that triple and unique, so a redelivered
-event (even one that slipped past the inbox) finds its row and adds nothing.
+A handler never talks to SMTP: it queues the email (``notifications.outgoing.queue_mail``) in
+the consumer's transaction, and the sender job sends it later. Handlers name ``settings`` (who
+sends, where links point: ``config.MailSettings``) as a dependency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import partial
-
 from sqlalchemy import select
 
-from notifications import mail
-from notifications.models import KnownLicense, OutgoingMail, ProductName
+from notifications.commands import RetryMail
+from notifications.config import MailSettings
+from notifications.models import FAILED, PENDING, KnownLicense, OutgoingMail, ProductName
+from notifications.outgoing import (
+    account_link,
+    full_name,
+    licenses_of,
+    my_licenses_url,
+    order_link,
+    product_names,
+    queue_mail,
+    unique_emails,
+)
 from portal_runtime import logs
 from portal_runtime.consumer import Event
+from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.uow import UnitOfWork
-
-log = logs.get("notifications")
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    mail_from: str
-    portal_base_url: str
-
-    def link(self, path: str) -> str:
-        return f"{self.portal_base_url.rstrip('/')}{path}"
-
-
-# -- the one way an email is queued ---------------------------------------------------------------
-
-
-def queue_mail(
-    uow: UnitOfWork,
-    event: Event,
-    settings: MailSettings,
-    template: str,
-    email: str,
-    context: dict,
-    *,
-    name: str | None = None,
-    attachment: dict | None = None,
-) -> bool:
-    """Render ``template`` for ``email`` and add its row, unless this cause already has it."""
-    message_id = mail.message_id(event.message_id, template, email)
-    if uow.session.scalar(select(OutgoingMail.id).where(OutgoingMail.message_id == message_id)):
-        return False
-    rendered = mail.render(template, dict(context, recipient_email=email, recipient_name=name))
-    uow.session.add(
-        OutgoingMail(
-            message_id=message_id,
-            cause_message_id=event.message_id,
-            cause_type=event.type,
-            correlation_id=event.correlation_id,
-            template=template,
-            recipient=email.strip(),
-            recipient_name=name or None,
-            sender=settings.mail_from,
-            subject=rendered.subject,
-            text_body=rendered.text,
-            html_body=rendered.html,
-            attachment=attachment,
-            status="pending",
-            attempts=0,
-            next_attempt_at=None,
-        )
-    )
-    uow.wake("mail")  # the sender, once this commits
-    log.info("mail.queued", template=template, message_id=message_id)
-    return True
-
-
-def full_name(person: dict | None) -> str | None:
-    return mail.person(person) or None
-
-
-def product_names(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, str]:
-    """Display names of these product codes (the code itself until the catalog told us)."""
-    codes = set(codes)
-    known = {
-        row.code: row.name
-        for row in uow.session.scalars(select(ProductName).where(ProductName.code.in_(codes)))
-    }
-    return {code: known.get(code, code) for code in codes}
-
-
-def unique_emails(emails: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for address in emails:
-        seen.setdefault(address.strip().lower(), address.strip())
-    return list(seen.values())
-
-
-def order_link(settings: MailSettings, payload: dict) -> str:
-    return payload.get("portal_url") or settings.link(f"/portal/orders/{payload['order_number']}")
-
-
-def account_link(settings: MailSettings, customer_id: str) -> str:
-    return settings.link(f"/portal/customers/{customer_id}/licenses")
-
 
 # -- orders ---------------------------------------------------------------------------------------
 
@@ -126,31 +49,6 @@ def email_order_placed(event: Event, uow: UnitOfWork, settings: MailSettings) ->
             uow, event, settings, "activation", p["end_user"]["email"], context,
             name=full_name(p["end_user"]),
         )  # fmt: skip
-
-
-def licenses_of(uow: UnitOfWork, license_ids: list[str]) -> list[dict]:
-    """What we know of these licenses, in the order given; an unknown one is just its id."""
-    known = {
-        row.license_id: row
-        for row in uow.session.scalars(
-            select(KnownLicense).where(KnownLicense.license_id.in_(license_ids))
-        )
-    }
-    names = product_names(uow, (row.product for row in known.values()))
-    result = []
-    for license_id in license_ids:
-        row = known.get(license_id)
-        result.append(
-            {
-                "license_id": license_id,
-                "product": names[row.product] if row else None,
-                "valid_from": row.valid_from if row else None,
-                "valid_until": row.valid_until if row else None,
-                "fallback_version": row.fallback_version if row else None,
-                "subscription_pack": row.subscription_pack if row else None,
-            }
-        )
-    return result
 
 
 def email_activation_requested(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
@@ -227,10 +125,6 @@ email_credit_note = _to_buyer("credit_note")
 
 
 # -- licensing ------------------------------------------------------------------------------------
-
-
-def my_licenses_url(settings: MailSettings, token: str | None) -> str | None:
-    return settings.link(f"/portal/my-licenses/{token}") if token else None
 
 
 def email_license_assigned(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
@@ -334,7 +228,7 @@ def email_invitation_refused(event: Event, uow: UnitOfWork, settings: MailSettin
 # -- catalog --------------------------------------------------------------------------------------
 
 
-def record_product_names(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def record_product_names(event: Event, uow: UnitOfWork) -> None:
     """Keep the products' display names; replaying a price list writes the same names."""
     for product in event.payload["products"]:
         row = uow.session.get(ProductName, product["code"])
@@ -347,7 +241,7 @@ def record_product_names(event: Event, uow: UnitOfWork, settings: MailSettings) 
 # -- licensing facts ------------------------------------------------------------------------------
 
 
-def record_licenses(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def record_licenses(event: Event, uow: UnitOfWork) -> None:
     """Keep what each issued or renewed license is; a replay writes the same values."""
     p = event.payload
     ids = [lic["license_id"] for lic in p["licenses"]]
@@ -374,6 +268,26 @@ def record_licenses(event: Event, uow: UnitOfWork, settings: MailSettings) -> No
         row.subscription_pack = lic.get("subscription_pack")
 
 
+# -- the mail log ---------------------------------------------------------------------------------
+
+
+def retry_mail(cmd: RetryMail, uow: UnitOfWork) -> OutgoingMail:
+    """A failed mail gets a fresh set of attempts (the sender picks it up at its next sweep)."""
+    row = uow.session.get(OutgoingMail, cmd.mail_id)
+    if row is None:
+        raise NotFound("mail")
+    if row.status != FAILED:
+        raise Conflict(f"Only a failed mail can be retried; this one is {row.status}.")
+    row.status = PENDING
+    row.attempts = 0
+    row.next_attempt_at = None
+    row.failed_at = None
+    logs.get("mail").info("mail.retry_requested", message_id=row.message_id)
+    return row
+
+
+COMMAND_HANDLERS = {RetryMail: retry_mail}
+
 EVENT_HANDLERS = {
     "catalog.price_list.published": [record_product_names],
     "licensing.licenses.issued": [record_licenses],
@@ -395,11 +309,3 @@ EVENT_HANDLERS = {
     "gateway.user.invited": [email_user_invited],
     "gateway.invitation.refused": [email_invitation_refused],
 }
-
-
-def bound_handlers(settings: MailSettings) -> dict:
-    """``EVENT_HANDLERS`` with the mail settings given, as the consumer calls them."""
-    return {
-        event_type: [partial(handler, settings=settings) for handler in handlers]
-        for event_type, handlers in EVENT_HANDLERS.items()
-    }

@@ -25,7 +25,7 @@ import time
 import structlog
 from sqlalchemy import func, or_, select, update
 
-from notifications import attachments, mail
+from notifications import mail, ports
 from notifications.models import FAILED, PENDING, SENT, OutgoingMail
 from portal_runtime import logs
 from portal_runtime.db import is_sqlite
@@ -175,8 +175,8 @@ def send_pending(service) -> int:
                     correlation_id=row.correlation_id,
                 ):
                     try:
-                        parts = attachments.resolve(row.attachment, service.quote_pdfs)
-                    except attachments.AttachmentUnavailable as exc:
+                        parts = ports.resolve(row.attachment, service.quote_pdfs)
+                    except ports.AttachmentUnavailable as exc:
                         mark_failed_attempt(service, row.id, describe(exc))
                         continue
                     try:

@@ -1,4 +1,5 @@
-"""The mail port and its SMTP adapter.
+"""What notifications needs outside: an SMTP server to send through, and the attachments it
+fetches (the quote PDF from cart-quote), with their adapters.
 
 ``SMTP_URL`` is ``smtp://[user:password@]host:port`` (add ``?starttls=1`` to upgrade the
 connection) or ``smtps://…`` for TLS from the first byte. Credentials in the URL are
@@ -15,6 +16,11 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from notifications.mail import Attachment
+from portal_runtime.http import ServiceClient, ServiceUnavailable
+
+# -- sending mail ------------------------------------------------------------------------------
 
 
 class Mailer(Protocol):
@@ -122,3 +128,45 @@ def _close(client: smtplib.SMTP) -> None:
         client.quit()
     except (smtplib.SMTPException, OSError):
         client.close()
+
+
+# -- attachments: fetched when the mail is sent -------------------------------------------------
+#
+# An attachment that cannot be fetched now fails the send like an SMTP error does: the mail is
+# tried again later, and never goes out without it.
+
+
+class AttachmentUnavailable(Exception):
+    """The attachment cannot be had right now; the send is retried later."""
+
+
+class QuotePdfs(Protocol):
+    def fetch(self, quote_number: str) -> bytes: ...
+
+
+class HttpQuotePdfs:
+    """cart-quote's ``GET /internal/quotes/{number}/pdf``."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def fetch(self, quote_number: str) -> bytes:
+        try:
+            resp = self.client.request("GET", f"/internal/quotes/{quote_number}/pdf")
+        except ServiceUnavailable as exc:
+            raise AttachmentUnavailable(f"cart-quote did not answer: {exc}") from exc
+        if resp.status_code != 200 or not resp.content.startswith(b"%PDF"):
+            raise AttachmentUnavailable(
+                f"cart-quote answered {resp.status_code} for the PDF of quote {quote_number}"
+            )
+        return resp.content
+
+
+def resolve(spec: dict | None, quote_pdfs: QuotePdfs) -> tuple[Attachment, ...]:
+    """The attachments an outgoing-mail row asks for."""
+    if not spec:
+        return ()
+    if spec.get("kind") == "quote_pdf":
+        number = spec["quote_number"]
+        return (Attachment(filename=f"{number}.pdf", content=quote_pdfs.fetch(number)),)
+    raise AttachmentUnavailable(f"unknown attachment kind {spec.get('kind')!r}")

@@ -1,0 +1,13 @@
+"""The notifications worker's job: the mail sender (``notifications.sender``)."""
+
+from __future__ import annotations
+
+from notifications.config import NotificationsConfig
+from notifications.sender import send_pending
+from portal_runtime.service import Job
+
+
+def jobs(config: NotificationsConfig) -> tuple[Job, ...]:
+    """Woken by each commit that queues mail (``uow.wake("mail")``); ``send_interval`` is only
+    the sweep for retries that came due."""
+    return (Job("mail-sender", config.send_interval, send_pending, wake="mail"),)

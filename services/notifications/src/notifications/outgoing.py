@@ -1,0 +1,123 @@
+"""Outgoing mail: the one way an email is queued, and what emails say of what we know.
+
+An email is rendered and inserted as one outgoing-mail row per (cause, template, recipient), in
+the same transaction as the consumer's inbox row; the sender job sends it later
+(``notifications.sender``). The row's Message-ID is derived from that triple and unique, so a
+redelivered event (even one that slipped past the inbox) finds its row and adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from notifications import mail
+from notifications.config import MailSettings
+from notifications.models import KnownLicense, OutgoingMail, ProductName
+from portal_runtime import logs
+from portal_runtime.consumer import Event
+from portal_runtime.uow import UnitOfWork
+
+log = logs.get("notifications")
+
+
+# -- the one way an email is queued ---------------------------------------------------------------
+
+
+def queue_mail(
+    uow: UnitOfWork,
+    event: Event,
+    settings: MailSettings,
+    template: str,
+    email: str,
+    context: dict,
+    *,
+    name: str | None = None,
+    attachment: dict | None = None,
+) -> bool:
+    """Render ``template`` for ``email`` and add its row, unless this cause already has it."""
+    message_id = mail.message_id(event.message_id, template, email)
+    if uow.session.scalar(select(OutgoingMail.id).where(OutgoingMail.message_id == message_id)):
+        return False
+    rendered = mail.render(template, dict(context, recipient_email=email, recipient_name=name))
+    uow.session.add(
+        OutgoingMail(
+            message_id=message_id,
+            cause_message_id=event.message_id,
+            cause_type=event.type,
+            correlation_id=event.correlation_id,
+            template=template,
+            recipient=email.strip(),
+            recipient_name=name or None,
+            sender=settings.mail_from,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            attachment=attachment,
+            status="pending",
+            attempts=0,
+            next_attempt_at=None,
+        )
+    )
+    uow.wake("mail")  # the sender, once this commits
+    log.info("mail.queued", template=template, message_id=message_id)
+    return True
+
+
+def full_name(person: dict | None) -> str | None:
+    return mail.person(person) or None
+
+
+def product_names(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, str]:
+    """Display names of these product codes (the code itself until the catalog told us)."""
+    codes = set(codes)
+    known = {
+        row.code: row.name
+        for row in uow.session.scalars(select(ProductName).where(ProductName.code.in_(codes)))
+    }
+    return {code: known.get(code, code) for code in codes}
+
+
+def unique_emails(emails: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for address in emails:
+        seen.setdefault(address.strip().lower(), address.strip())
+    return list(seen.values())
+
+
+def order_link(settings: MailSettings, payload: dict) -> str:
+    return payload.get("portal_url") or settings.link(f"/portal/orders/{payload['order_number']}")
+
+
+def account_link(settings: MailSettings, customer_id: str) -> str:
+    return settings.link(f"/portal/customers/{customer_id}/licenses")
+
+
+def my_licenses_url(settings: MailSettings, token: str | None) -> str | None:
+    return settings.link(f"/portal/my-licenses/{token}") if token else None
+
+
+def licenses_of(uow: UnitOfWork, license_ids: list[str]) -> list[dict]:
+    """What we know of these licenses, in the order given; an unknown one is just its id."""
+    known = {
+        row.license_id: row
+        for row in uow.session.scalars(
+            select(KnownLicense).where(KnownLicense.license_id.in_(license_ids))
+        )
+    }
+    names = product_names(uow, (row.product for row in known.values()))
+    result = []
+    for license_id in license_ids:
+        row = known.get(license_id)
+        result.append(
+            {
+                "license_id": license_id,
+                "product": names[row.product] if row else None,
+                "valid_from": row.valid_from if row else None,
+                "valid_until": row.valid_until if row else None,
+                "fallback_version": row.fallback_version if row else None,
+                "subscription_pack": row.subscription_pack if row else None,
+            }
+        )
+    return result
