@@ -14,7 +14,7 @@ from portal_runtime.http import BriefCache, ServiceClient, ServiceUnavailable
 from portal_runtime.identity import Identity
 
 
-class Refused(DomainError):
+class Unprocessable(DomainError):
     """cart-quote's own 422 (lines it cannot price, a bad VAT ID), passed on as it said it."""
 
     status = 422
@@ -92,7 +92,7 @@ class HttpPricing:
         )
         if resp.status_code == 422:
             body = resp.json()
-            raise Refused(
+            raise Unprocessable(
                 body.get("detail", "Some lines cannot be priced."), errors=body.get("errors")
             )
         if resp.status_code != 200:
@@ -139,7 +139,7 @@ class HttpCarts:
             return None
         if resp.status_code == 422:
             body = resp.json()
-            raise Refused(body.get("detail", "Invalid."), errors=body.get("errors"))
+            raise Unprocessable(body.get("detail", "Invalid."), errors=body.get("errors"))
         if resp.status_code != 200:
             raise ServiceUnavailable("cart-quote")
         return resp.json()
