@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -18,7 +17,7 @@ from billing.config import BillingConfig
 from billing.models import EarlyCancellation, Invoice
 from billing.sandbox import Sandbox
 from portal_contracts import demo, example
-from portal_runtime.clock import FixedClock
+from portal_runtime import testkit
 from portal_runtime.testing import (
     broker_url,
     bus_prefix,
@@ -31,8 +30,6 @@ from portal_runtime.topology import Topology, connect
 
 pytestmark = pytest.mark.integration
 
-START = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
-
 
 def billing_on(database_url: str, tmp_path, broker: str = "memory://", prefix: str = ""):
     config = BillingConfig.from_env(
@@ -42,7 +39,7 @@ def billing_on(database_url: str, tmp_path, broker: str = "memory://", prefix: s
         bus_prefix=prefix,
         retry_first_delay=0.05,
     )
-    clock = FixedClock(START)
+    clock = testkit.clock()
     sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
     return bootstrap(config, clock=clock, payments=sandbox)
 
@@ -159,7 +156,7 @@ def test_two_consumers_on_one_rabbitmq_queue(tmp_path, kit):
                                     "message_id": message_id,
                                     "type": "orders.order.placed",
                                     "version": 1,
-                                    "occurred_at": START.isoformat(),
+                                    "occurred_at": testkit.NOW.isoformat(),
                                     "producer": "orders",
                                     "correlation_id": f"c-{payload['order_number']}",
                                     "causation_id": None,

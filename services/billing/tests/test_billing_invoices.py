@@ -249,3 +249,17 @@ def test_an_issued_invoice_cannot_be_edited(service, kit):
         invoice = session.scalar(select(Invoice))
         invoice.status = "paid"  # the payment state may change
         session.commit()
+
+
+def test_a_paid_invoice_takes_no_second_payment_and_no_applied_credit_note():
+    import pytest
+
+    from billing.models import InvoiceStatus
+    from portal_runtime.errors import Conflict
+
+    invoice = Invoice(number="INV-PS-2026-000001", status=InvoiceStatus.paid)
+    with pytest.raises(Conflict, match="is paid"):
+        invoice.mark_paid(NOW, "pm-1")
+    with pytest.raises(Conflict):
+        invoice.apply_credit_note()
+    assert invoice.status == "paid" and invoice.payment_type is None
