@@ -380,7 +380,7 @@ def test_now_is_fixed(clock):
 
 
 def test_the_sweep_closes_idle_carts_only(cart_quote, clock, demo_client, acme_client):
-    from cart_quote.handlers import expire_idle_carts
+    from cart_quote.jobs import expire_idle_carts
 
     add(demo_client, product="II", quantity=1)
     clock.advance(days=5)

@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from cart_quote import handlers as quote_handlers
 from cart_quote.bootstrap import bootstrap
 from cart_quote.config import CartQuoteConfig
+from cart_quote.models import Quote
 from cart_quote.seed import DIRECT_QUOTE_NUMBER, seed
 from portal_contracts import demo
 from portal_runtime.identity import service_identity
@@ -50,9 +50,7 @@ def cart_quote(clock, licenses, orders):
 def test_two_resellers_claiming_one_direct_quote_at_once_leave_one_owner(
     cart_quote, client_for, monkeypatch
 ):
-    monkeypatch.setattr(
-        quote_handlers, "effective_status", held_after(quote_handlers.effective_status)
-    )
+    monkeypatch.setattr(Quote, "effective_status", held_after(Quote.effective_status))
     # Apps are built before the threads start (a CPython 3.11 AST race in werkzeug's rules).
     gateways = [client_for(service_identity("gateway")) for _ in range(2)]
     resellers = [demo.DEMO_RESELLER_ID, demo.OTHER_RESELLER_ID]

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
 from cart_quote import SERVICE, api, handlers
-from cart_quote.config import CartQuoteConfig
+from cart_quote.config import CartQuoteConfig, config_from_env
+from cart_quote.jobs import JOBS
 from cart_quote.models import MESSAGING
-from cart_quote.readers import HttpCustomers, HttpLicenses, HttpOrders
+from cart_quote.ports import HttpCustomers, HttpLicenses, HttpOrders
 from portal_runtime import web
 from portal_runtime.clock import Clock
 from portal_runtime.http import ServiceClient
-from portal_runtime.service import Job, Service
-
-JOBS = (Job("expire-idle-carts", 3600, handlers.expire_idle_carts),)
+from portal_runtime.service import Service
 
 
 def bootstrap(
@@ -26,11 +23,8 @@ def bootstrap(
     licenses=None,
     orders=None,
 ) -> Service:
-    config = config or CartQuoteConfig.from_env(
-        SERVICE,
-        cart_idle_days=int(os.environ.get("CART_IDLE_DAYS", "7")),
-        quote_valid_days=int(os.environ.get("QUOTE_VALID_DAYS", "30")),
-    )
+    """The service with license-assign's and orders' HTTP readers unless fakes are given."""
+    config = config or config_from_env()
 
     def client(name: str) -> ServiceClient:
         return ServiceClient(name, SERVICE, config.identity_keys, config.http_timeout)
@@ -40,6 +34,7 @@ def bootstrap(
         package="cart_quote",
         models=MESSAGING,
         handlers=handlers.EVENT_HANDLERS,
+        commands=handlers.COMMAND_HANDLERS,
         jobs=JOBS,
         clock=clock,
         customers=customers or HttpCustomers(client("license-assign")),
@@ -62,6 +57,6 @@ CALLERS = {
 
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
-    app.register_blueprint(api.bp)
+    api.register(app)
     web.trust_callers(app, CALLERS)
     return app

@@ -1,33 +1,57 @@
-"""Cart-quote's commands and the events it learns from.
+"""Cart-quote's command handlers and the events it learns from.
 
-Commands change carts and quotes through ``uow.session`` and record events with ``uow.record``;
-the caller commits once. Event handlers keep the catalog's prices and discounts, and close a cart
-or quote when an order placed from it is seen. Every event handler is guarded: a replay changes
-nothing.
+Command handlers change carts and quotes through ``uow.session`` and record events with
+``uow.record``; ``service.handle`` commits once. Event handlers keep the catalog's prices and
+discounts, and close a cart or quote when an order placed from it is seen; each is guarded, so a
+replay changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
 
-from cart_quote.lines import LineSpec, order_line
+from cart_quote import carts, events, queries, quotes, renewals
+from cart_quote.commands import (
+    AddCartLines,
+    CancelQuote,
+    ClaimQuote,
+    CopyOrder,
+    IssueQuote,
+    RemoveCartItem,
+    RenewOrder,
+    UpdateCartItem,
+)
+from cart_quote.config import CartQuoteConfig
+from cart_quote.lines import (
+    check_placement,
+    order_line,
+    priced,
+    priced_lines,
+    refuse_licenses_twice,
+    resolve,
+    set_end_date,
+)
 from cart_quote.models import (
     Cart,
     CartItem,
+    CartStatus,
     CatalogPrice,
     CatalogProduct,
     PartnerDiscount,
     PriceListVersion,
     Quote,
-    QuoteLine,
+    QuoteStatus,
 )
-from cart_quote.tax import Summary, TaxLine
+from cart_quote.ports import Customers, Licenses, Orders
+from cart_quote.price_book import book_for
+from cart_quote.tax import summary_for
 from portal_runtime import logs
+from portal_runtime.clock import Clock
 from portal_runtime.consumer import Event
+from portal_runtime.errors import Conflict, Invalid, NotFound
 from portal_runtime.identity import Identity
 from portal_runtime.uow import UnitOfWork
 
@@ -36,260 +60,218 @@ log = logs.get("cart_quote.handlers")
 # -- carts ---------------------------------------------------------------------------------------
 
 
-def slot(tenant: str, customer_id: str) -> str:
-    return f"{tenant}|{customer_id}"
+def add_cart_lines(
+    cmd: AddCartLines, uow: UnitOfWork, licenses: Licenses, config: CartQuoteConfig, clock: Clock
+) -> int:
+    """Add the lines; returns the id of the last one added."""
+    item = fill_cart(uow, cmd.buyer, cmd.customer_id, cmd.lines, licenses, config, clock.now())
+    return item.id
 
 
-def open_cart(
-    session: Session, tenant: str, customer_id: str, now: dt.datetime, idle_days: int
-) -> Cart | None:
-    """The open cart of this buyer for this customer; one idle too long is expired on the way."""
-    cart = session.scalar(select(Cart).where(Cart.open_slot == slot(tenant, customer_id)))
-    if cart is not None and cart.updated_at < now - dt.timedelta(days=idle_days):
-        close_cart(cart, "expired", now)
-        session.flush()
-        return None
-    return cart
+def renew_order(
+    cmd: RenewOrder,
+    uow: UnitOfWork,
+    orders: Orders,
+    licenses: Licenses,
+    config: CartQuoteConfig,
+    clock: Clock,
+) -> str:
+    """Renewal lines for the order's licenses; returns the customer whose cart took them."""
+    order = order_of(orders, cmd.buyer, cmd.order_number)
+    customer_id = order["customer"]["id"]
+    lines = renewals.renewal_lines(order, licenses)
+    fill_cart(uow, cmd.buyer, customer_id, lines, licenses, config, clock.now())
+    return customer_id
 
 
-def cart_for_update(
-    session: Session, tenant: str, customer_id: str, now: dt.datetime, idle_days: int
-) -> Cart:
-    cart = open_cart(session, tenant, customer_id, now, idle_days)
-    if cart is None:
-        cart = Cart(
-            tenant=tenant,
-            customer_id=customer_id,
-            open_slot=slot(tenant, customer_id),
-            status="open",
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(cart)
-    cart.updated_at = now
-    return cart
-
-
-def expire_idle_carts(service) -> int:
-    """The periodic sweep: close every open cart idle past ``cart_idle_days``; how many closed.
-
-    Reads expire an idle cart on their own; the sweep keeps the table honest for carts nobody
-    opens again.
-    """
-    now = service.clock.now()
-    cutoff = now - dt.timedelta(days=service.config.cart_idle_days)
-    with service.uow(correlation_id="job-expire-idle-carts") as uow:
-        carts = list(
-            uow.session.scalars(
-                select(Cart).where(Cart.open_slot.is_not(None), Cart.updated_at < cutoff).limit(500)
-            )
-        )
-        for cart in carts:
-            close_cart(cart, "expired", now)
-        uow.commit()
-    return len(carts)
-
-
-def close_cart(cart: Cart, status: str, now: dt.datetime, closed_by: str | None = None) -> None:
-    cart.status = status
-    cart.open_slot = None
-    cart.closed_at = now
-    cart.closed_by = closed_by
-
-
-def add_item(cart: Cart, spec: LineSpec) -> CartItem:
-    item = CartItem(
-        kind=spec.kind,
-        product=spec.product,
-        quantity=spec.quantity,
-        term_years=spec.term_years,
-        start_date=spec.start_date,
-        co_term_end_date=spec.co_term_end_date,
-        fixed_end_date=spec.fixed_end_date,
-        from_product=spec.from_product,
-        team_id=spec.team_id,
-        team_name=spec.team_name,
-        subscription_pack=spec.subscription_pack,
-        license_ids=list(spec.license_ids),
+def copy_order(
+    cmd: CopyOrder,
+    uow: UnitOfWork,
+    orders: Orders,
+    licenses: Licenses,
+    config: CartQuoteConfig,
+    clock: Clock,
+) -> str:
+    """The order's new lines again; returns the customer whose cart took them."""
+    order = order_of(orders, cmd.buyer, cmd.order_number)
+    customer_id = order["customer"]["id"]
+    fill_cart(
+        uow, cmd.buyer, customer_id, renewals.copied_lines(order), licenses, config, clock.now()
     )
-    cart.items.append(item)
-    return item
+    return customer_id
+
+
+def order_of(orders: Orders, buyer: Identity, number: str) -> dict:
+    # The order being the caller's own (orders answers 404 otherwise) is the right to act on it.
+    order = orders.get(buyer, number)
+    if order is None:
+        raise NotFound("order")
+    return order
+
+
+def fill_cart(
+    uow: UnitOfWork,
+    buyer: Identity,
+    customer_id: str,
+    requests,
+    licenses: Licenses,
+    config: CartQuoteConfig,
+    now: dt.datetime,
+) -> CartItem:
+    """Check the requested lines and add them to the buyer's cart, opened if need be."""
+    today = now.date()
+    book = book_for(uow.session, buyer, config.default_currency)
+    specs = [resolve(r, customer_id, book, licenses, today) for r in requests]
+    for spec in specs:
+        priced(spec, book, today, 1)  # a line that cannot be priced is refused now
+    for attempt in (1, 2):
+        try:
+            with uow.session.begin_nested():
+                cart = carts.cart_for_update(
+                    uow.session, buyer.tenant, customer_id, now, config.cart_idle_days
+                )
+                refuse_licenses_twice(specs, carts.licenses_in(cart))
+                items = [carts.add_item(cart, spec) for spec in specs]
+                uow.session.flush()
+            return items[-1]
+        except IntegrityError:
+            # Two first lines at once both opened a cart; the loser adds to the winner's.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def cart_item(
+    uow: UnitOfWork,
+    buyer: Identity,
+    customer_id: str,
+    item_id: int,
+    config: CartQuoteConfig,
+    now: dt.datetime,
+) -> tuple[Cart, CartItem]:
+    """The buyer's cart (touched) and one of its items; 404 for an item not in it."""
+    cart = carts.cart_for_update(uow.session, buyer.tenant, customer_id, now, config.cart_idle_days)
+    item = carts.item_of(cart, item_id)
+    if item is None:
+        raise NotFound("cart item")
+    return cart, item
+
+
+def update_cart_item(
+    cmd: UpdateCartItem,
+    uow: UnitOfWork,
+    licenses: Licenses,
+    config: CartQuoteConfig,
+    clock: Clock,
+) -> None:
+    changes = cmd.changes
+    check_placement(
+        licenses, cmd.customer_id, changes.get("team_id"), changes.get("subscription_pack")
+    )
+    now = clock.now()
+    _, item = cart_item(uow, cmd.buyer, cmd.customer_id, cmd.item_id, config, now)
+    if "quantity" in changes:
+        if item.kind != "new":
+            raise Invalid("quantity", f"A {item.kind} line covers exactly its licenses.")
+        item.quantity = changes["quantity"]
+    if "end_date" in changes:
+        book = book_for(uow.session, cmd.buyer, config.default_currency)
+        start = priced(item, book, now.date(), 1)["start_date"]
+        set_end_date(item, changes["end_date"], start)
+    if "team_id" in changes:
+        item.team_id = changes["team_id"]
+        if changes["team_id"]:
+            item.team_name = None
+    if "team_name" in changes:
+        item.team_name = changes["team_name"]
+        if changes["team_name"]:
+            item.team_id = None
+    if "subscription_pack" in changes:
+        item.subscription_pack = changes["subscription_pack"]
+
+
+def remove_cart_item(
+    cmd: RemoveCartItem, uow: UnitOfWork, config: CartQuoteConfig, clock: Clock
+) -> None:
+    cart, item = cart_item(uow, cmd.buyer, cmd.customer_id, cmd.item_id, config, clock.now())
+    cart.items.remove(item)
 
 
 # -- quotes --------------------------------------------------------------------------------------
 
 
-def quote_number(quote: Quote) -> str:
-    return f"Q-{quote.issued_at.year}-{quote.id:06d}"
-
-
-def effective_status(quote: Quote, today: dt.date) -> str:
-    """``expired`` is an open quote read past its validity."""
-    if quote.status == "open" and quote.valid_until < today:
-        return "expired"
-    return quote.status
-
-
-@dataclass(frozen=True)
-class IssueQuote:
-    buyer: Identity
-    customer: dict
-    end_user: dict
-    billing_address: dict
-    po_number: str | None
-    currency: str
-    lines: list[dict]
-    issued_at: dt.datetime
-    valid_days: int
-    # What the lines add up to for this billing address (``tax.summarise``), and the seller.
-    summary: Summary
-    seller: dict
-
-
-def issue_quote(cmd: IssueQuote, uow: UnitOfWork) -> Quote:
-    """Freeze priced lines into a numbered quote; record ``quotes.quote.issued`` with it."""
-    identity = cmd.buyer
-    quote = Quote(
-        kind="reseller" if identity.is_reseller else "customer",
-        tenant=identity.tenant,
-        reseller_id=identity.reseller_id if identity.is_reseller else None,
-        buyer=identity.buyer(),
-        customer_id=cmd.customer["id"],
-        customer_name=cmd.customer["name"],
-        customer_email=cmd.customer.get("email"),
-        end_user=dict(cmd.end_user),
-        end_user_email=cmd.end_user["email"],
-        billing_address=dict(cmd.billing_address) if cmd.billing_address else None,
-        po_number=cmd.po_number,
-        currency=cmd.currency,
-        subtotal=cmd.summary.subtotal,
-        tax=tax_json(cmd.summary.tax),
-        seller=dict(cmd.seller),
-        total=cmd.summary.total,
-        status="open",
-        issued_at=cmd.issued_at,
-        valid_until=cmd.issued_at.date() + dt.timedelta(days=cmd.valid_days),
+def issue_quote(
+    cmd: IssueQuote,
+    uow: UnitOfWork,
+    customers: Customers,
+    config: CartQuoteConfig,
+    clock: Clock,
+) -> Quote:
+    """Freeze the cart's priced lines into a numbered quote, record ``quotes.quote.issued`` and
+    close the cart (its lines now live in the quote; the next cart starts empty)."""
+    buyer = cmd.buyer
+    now = clock.now()
+    customer = quotes.customer_record(customers, cmd.customer_id)
+    cart = carts.open_cart(uow.session, buyer.tenant, cmd.customer_id, now, config.cart_idle_days)
+    if cart is None or not cart.items:
+        raise Conflict("The cart is empty: add lines before getting a quote.")
+    book = book_for(uow.session, buyer, config.default_currency)
+    lines = priced_lines(cart, book, now.date())
+    summary = summary_for(
+        (line["amount"] for line in lines),
+        cmd.billing_address,
+        seller_country=config.seller.country,
+        on=now.date(),
     )
-    for line in cmd.lines:
-        quote.lines.append(QuoteLine(**order_line(line)))
+    quote = quotes.new_quote(
+        buyer,
+        customer,
+        end_user=cmd.end_user,
+        billing_address=cmd.billing_address,
+        po_number=cmd.po_number,
+        currency=book.currency,
+        lines=[order_line(line) for line in lines],
+        summary=summary,
+        seller=config.seller.as_dict(),
+        issued_at=now,
+        valid_days=config.quote_valid_days,
+    )
     uow.session.add(quote)
     uow.session.flush()  # the number derives from the row id
-    quote.number = quote_number(quote)
-    uow.record("quotes.quote.issued", quote_issued_payload(quote))
+    quote.number = quotes.number_of(quote)
+    uow.record("quotes.quote.issued", events.quote_issued(quote))
+    cart.close(CartStatus.QUOTED, now, quote.number)
     return quote
 
 
-def tax_json(tax: list[TaxLine]) -> list[dict]:
-    """Tax lines as stored in a JSON column: decimals as strings, exact."""
-    return [{"rate": str(t.rate), "amount": str(t.amount), "note": t.note} for t in tax]
+def cancel_quote(cmd: CancelQuote, uow: UnitOfWork, orders: Orders, clock: Clock) -> Quote:
+    queries.find_quote(uow.session, cmd.caller, cmd.quote_number)  # 404 before asking anyone
+    # Ordering a quote reaches us as an event a moment later; orders knows at once.
+    order = orders.of_quote(cmd.caller, cmd.quote_number)
+    if order is not None:
+        raise Conflict(f"This quote has been ordered ({order['number']}); it cannot be cancelled.")
+    quote = queries.find_quote(uow.session, cmd.caller, cmd.quote_number, fresh=True)
+    quote.cancel(clock.now())
+    uow.record("quotes.quote.cancelled", events.quote_cancelled(quote))
+    return quote
 
 
-def quote_line_payload(line: QuoteLine) -> dict:
-    return {
-        "line_no": line.line_no,
-        "kind": line.kind,
-        "product": line.product,
-        "quantity": line.quantity,
-        "term_years": line.term_years,
-        "start_date": line.start_date,
-        "end_date": line.end_date,
-        "fallback_eligible": line.fallback_eligible,
-        "team_id": line.team_id,
-        "team_name": line.team_name,
-        "subscription_pack": line.subscription_pack,
-        "license_ids": list(line.license_ids or []),
-        "unit_price": line.unit_price,
-        "amount": line.amount,
-        "product_name": line.product_name,
-    }
-
-
-def customer_of(quote: Quote) -> dict:
-    return {"id": quote.customer_id, "name": quote.customer_name, "email": quote.customer_email}
-
-
-def quote_issued_payload(quote: Quote) -> dict:
-    return {
-        "quote_number": quote.number,
-        "buyer": quote.buyer,
-        "reseller_id": quote.reseller_id,
-        "customer": customer_of(quote),
-        "end_user": quote.end_user,
-        "po_number": quote.po_number,
-        "lines": [quote_line_payload(line) for line in quote.lines],
-        "subtotal": quote.subtotal,
-        "tax": quote.tax,
-        "total": quote.total,
-        "currency": quote.currency,
-        "valid_until": quote.valid_until,
-        "issued_at": quote.issued_at,
-        "billing_address": quote.billing_address,
-    }
-
-
-class QuoteNotOpen(Exception):
-    def __init__(self, status: str):
-        super().__init__(f"the quote is {status}")
-        self.status = status
-
-
-def cancel_quote(quote: Quote, now: dt.datetime, uow: UnitOfWork) -> None:
-    status = effective_status(quote, now.date())
-    if status != "open":
-        raise QuoteNotOpen(status)
-    quote.status = "cancelled"
-    quote.cancelled_at = now
-    uow.record(
-        "quotes.quote.cancelled",
-        {
-            "quote_number": quote.number,
-            "reseller_id": quote.reseller_id,
-            "customer_id": quote.customer_id,
-        },
-    )
-
-
-def claim_quote(
-    session: Session,
-    number: str,
-    email: str,
-    reseller_id: str,
-    buyer: dict,
-    now: dt.datetime,
-    uow: UnitOfWork,
-) -> Quote | None:
-    """A direct quote becomes this reseller's, if open, unexpired and the licensee's email matches.
-
-    Every failure is the same ``None``: the caller learns nothing about which part was wrong.
-    """
+def claim_quote(cmd: ClaimQuote, uow: UnitOfWork, clock: Clock) -> Quote:
+    """A direct quote becomes this reseller's (``quotes.claimable``); every failure is the same
+    404, so the caller learns nothing about which part was wrong."""
+    buyer = quotes.claimant(cmd.caller, cmd.reseller_id, cmd.reseller_name)
+    now = clock.now()
     # Locked: of two claims at once, the second reads the quote as the first left it.
-    quote = session.scalar(
+    quote = uow.session.scalar(
         select(Quote)
-        .where(Quote.number == number.strip().upper())
+        .where(Quote.number == cmd.quote_number.strip().upper())
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if (
-        quote is None
-        or quote.kind != "direct"
-        or quote.tenant is not None
-        or effective_status(quote, now.date()) != "open"
-        or quote.end_user_email.strip().lower() != email.strip().lower()
-    ):
-        return None
-    quote.kind = "reseller"
-    quote.tenant = f"reseller:{reseller_id}"
-    quote.reseller_id = reseller_id
-    quote.buyer = buyer
-    quote.converted_at = now
-    uow.record(
-        "quotes.quote.converted",
-        {
-            "quote_number": quote.number,
-            "reseller_id": reseller_id,
-            "customer_id": quote.customer_id,
-        },
-    )
+    if not quotes.claimable(quote, cmd.email, now.date()):
+        raise NotFound("quote")
+    quote.claim(cmd.reseller_id, buyer, now)
+    uow.record("quotes.quote.converted", events.quote_converted(quote))
     return quote
 
 
@@ -364,15 +346,13 @@ def close_ordered(event: Event, uow: UnitOfWork) -> None:
     now = payload["placed_at"]
     if source["kind"] == "quote" and source.get("reference"):
         quote = session.scalar(select(Quote).where(Quote.number == source["reference"]))
-        if quote is not None and quote.status == "cancelled":
+        if quote is None:
+            return
+        if quote.status == QuoteStatus.CANCELLED:
             # Cancelled in the moment between its order and this event: the order stands
             # (it is invoiced and licensed), so the quote is ordered, not cancelled.
             log.warning("quote.ordered_after_cancel", quote=quote.number)
-            quote.cancelled_at = None
-        if quote is not None and quote.status in ("open", "cancelled"):
-            quote.status = "ordered"
-            quote.ordered_at = now
-            quote.order_number = payload["order_number"]
+        quote.mark_ordered(payload["order_number"], now)
     elif source["kind"] == "cart":
         cart = None
         reference = source.get("reference")
@@ -380,12 +360,21 @@ def close_ordered(event: Event, uow: UnitOfWork) -> None:
             cart = session.get(Cart, int(reference))
         if cart is None:
             tenant = tenant_of_buyer(payload["buyer"])
-            customer_id = payload["customer"]["id"]
-            cart = session.scalar(select(Cart).where(Cart.open_slot == slot(tenant, customer_id)))
-        if cart is not None and cart.status == "open":
-            close_cart(cart, "ordered", now, payload["order_number"])
+            cart = carts.held(session, tenant, payload["customer"]["id"])
+        if cart is not None and cart.status == CartStatus.OPEN:
+            cart.close(CartStatus.ORDERED, now, payload["order_number"])
 
 
+COMMAND_HANDLERS = {
+    AddCartLines: add_cart_lines,
+    UpdateCartItem: update_cart_item,
+    RemoveCartItem: remove_cart_item,
+    RenewOrder: renew_order,
+    CopyOrder: copy_order,
+    IssueQuote: issue_quote,
+    CancelQuote: cancel_quote,
+    ClaimQuote: claim_quote,
+}
 EVENT_HANDLERS = {
     "catalog.price_list.published": [store_price_list],
     "catalog.partner_discount.changed": [store_partner_discount],

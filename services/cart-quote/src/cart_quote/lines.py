@@ -20,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from cart_quote.ports import Licenses
 from cart_quote.price_book import PriceBook
 from cart_quote.pricing import ALL_PRODUCTS, LineTerms, PriceUnknown, price_line
-from cart_quote.readers import Licenses
-from portal_runtime.problems import invalid
+from portal_runtime.errors import Invalid
 
 
 @dataclass
@@ -51,12 +51,12 @@ def _date(value) -> dt.date:
 def _licenses(licenses: Licenses, customer_id: str, ids: list[str]) -> list[dict]:
     unique = list(dict.fromkeys(ids))
     if len(unique) != len(ids):
-        raise invalid({"license_ids": ["A license is named twice."]})
+        raise Invalid("license_ids", "A license is named twice.")
     found = {lic["license_id"]: lic for lic in licenses.get(customer_id, unique)}
     # Licenses of another customer are simply not found: the same answer as unknown ones.
     missing = [lid for lid in unique if lid not in found]
     if missing:
-        raise invalid({"license_ids": [f"No such license of this customer: {', '.join(missing)}."]})
+        raise Invalid("license_ids", f"No such license of this customer: {', '.join(missing)}.")
     return [found[lid] for lid in unique]
 
 
@@ -71,7 +71,7 @@ def check_placement(
     if subscription_pack and not licenses.has_pack(customer_id, subscription_pack):
         errors["subscription_pack"] = ["No such subscription pack in this account."]
     if errors:
-        raise invalid(errors)
+        raise Invalid(errors=errors)
 
 
 def refuse_licenses_twice(specs: list, already: set[str] | frozenset = frozenset()) -> None:
@@ -81,16 +81,15 @@ def refuse_licenses_twice(specs: list, already: set[str] | frozenset = frozenset
     for spec in specs:
         twice = [lid for lid in spec.license_ids or [] if lid in seen]
         if twice:
-            raise invalid(
-                {"license_ids": [f"Already in another line: {', '.join(sorted(set(twice)))}."]}
-            )
+            named = ", ".join(sorted(set(twice)))
+            raise Invalid("license_ids", f"Already in another line: {named}.")
         seen.update(spec.license_ids or [])
 
 
 def _shared(items: list[dict], key: str, what: str):
     values = {str(item[key]) for item in items}
     if len(values) != 1:
-        raise invalid({"license_ids": [f"These licenses differ in {what}; use one line for each."]})
+        raise Invalid("license_ids", f"These licenses differ in {what}; use one line for each.")
     return items[0][key]
 
 
@@ -109,7 +108,7 @@ def resolve(
     check_placement(licenses, customer_id, details["team_id"], details["subscription_pack"])
     if kind == "new":
         if not book.knows(product):
-            raise invalid({"product": ["Unknown product."]})
+            raise Invalid("product", "Unknown product.")
         spec = LineSpec(kind, product, data["quantity"], term, **details)
         start = today
     else:
@@ -125,19 +124,19 @@ def resolve(
         ids = [item["license_id"] for item in items]
         if kind == "renewal":
             if product and product != current:
-                raise invalid({"product": ["A renewal keeps the licenses' product."]})
+                raise Invalid("product", "A renewal keeps the licenses' product.")
             if not book.knows(current):
-                raise invalid({"product": ["This product is no longer sold."]})
+                raise Invalid("product", "This product is no longer sold.")
             start = max(valid_until, today)
             spec = LineSpec(kind, current, len(ids), term, start_date=start, license_ids=ids)
         elif kind == "upgrade":
             if current == ALL_PRODUCTS:
-                raise invalid({"license_ids": ["These licenses are already All Products Pack."]})
+                raise Invalid("license_ids", "These licenses are already All Products Pack.")
             if product and product != ALL_PRODUCTS:
-                raise invalid({"product": ["An upgrade is to the All Products Pack (ALL)."]})
+                raise Invalid("product", "An upgrade is to the All Products Pack (ALL).")
             active = all(item.get("status") != "expired" for item in items)
             if not active or valid_until <= today:
-                raise invalid({"license_ids": ["Only licenses still active can be upgraded."]})
+                raise Invalid("license_ids", "Only licenses still active can be upgraded.")
             start = today
             spec = LineSpec(
                 kind,
@@ -151,11 +150,9 @@ def resolve(
             )
         else:  # downgrade
             if current != ALL_PRODUCTS:
-                raise invalid(
-                    {"license_ids": ["Only All Products Pack licenses can be downgraded."]}
-                )
+                raise Invalid("license_ids", "Only All Products Pack licenses can be downgraded.")
             if not product or product == ALL_PRODUCTS or not book.knows(product):
-                raise invalid({"product": ["Name the single product to downgrade to."]})
+                raise Invalid("product", "Name the single product to downgrade to.")
             start = max(valid_until, today)
             spec = LineSpec(
                 kind,
@@ -183,9 +180,9 @@ def set_end_date(spec, end_date: dt.date | None, start: dt.date) -> None:
         spec.co_term_end_date = None
         return
     if spec.kind == "upgrade":
-        raise invalid({"end_date": ["An upgrade ends with its licenses."]})
+        raise Invalid("end_date", "An upgrade ends with its licenses.")
     if end_date <= start:
-        raise invalid({"end_date": [f"Must be after the start date {start.isoformat()}."]})
+        raise Invalid("end_date", f"Must be after the start date {start.isoformat()}.")
     spec.co_term_end_date = end_date
 
 
@@ -210,7 +207,7 @@ def priced(spec, book: PriceBook, today: dt.date, line_no: int) -> dict:
     try:
         result = price_line(terms, book.list_price, book.percent)
     except PriceUnknown as exc:
-        raise invalid({"product": [f"No {book.currency} price for {exc.product}."]})
+        raise Invalid("product", f"No {book.currency} price for {exc.product}.")
     return {
         "line_no": line_no,
         "kind": spec.kind,
@@ -249,6 +246,39 @@ ORDER_LINE_FIELDS = (
     "amount",
     "product_name",
 )
+
+
+def priced_lines(cart, book: PriceBook, today: dt.date) -> list[dict]:
+    """A cart's items priced today, numbered from 1, each with its item ``id``."""
+    if cart is None:
+        return []
+    lines = []
+    for number, item in enumerate(cart.items, start=1):
+        line = priced(item, book, today, number)
+        line["id"] = item.id
+        lines.append(line)
+    return lines
+
+
+def price_order(
+    requested: list[dict], customer_id: str, book: PriceBook, licenses: Licenses, today: dt.date
+) -> list[dict]:
+    """Order lines (``PlaceOrderRequest`` lines) priced exactly as the cart prices them, in
+    ``orders.order.placed`` shape; a 422 naming every line that cannot be, by its index."""
+    lines = []
+    errors = {}
+    taken: set[str] = set()  # licenses of the lines before
+    for index, request_line in enumerate(requested):
+        try:
+            spec = resolve(request_line, customer_id, book, licenses, today)
+            refuse_licenses_twice([spec], taken)
+            taken.update(spec.license_ids)
+            lines.append(order_line(priced(spec, book, today, index + 1)))
+        except Invalid as exc:
+            errors[str(index)] = exc.errors
+    if errors:
+        raise Invalid(errors={"lines": errors}, detail="Some lines cannot be priced.")
+    return lines
 
 
 def order_line(line: dict) -> dict:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_runtime.db import Money, UTCDateTime, messaging_models, utcnow
+from portal_runtime.errors import Conflict
 
 
 class Base(DeclarativeBase):
@@ -61,6 +63,15 @@ class PartnerDiscount(Base):
 # -- carts ---------------------------------------------------------------------------------------
 
 
+class CartStatus(enum.StrEnum):
+    """A cart is open until an order or a quote takes its lines, or it idles out."""
+
+    OPEN = "open"
+    ORDERED = "ordered"
+    QUOTED = "quoted"
+    EXPIRED = "expired"
+
+
 class Cart(Base):
     """One buyer's (tenant's) cart for one customer account."""
 
@@ -71,8 +82,7 @@ class Cart(Base):
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
     # "<tenant>|<customer_id>" while open, NULL afterwards: at most one open cart per pair.
     open_slot: Mapped[str | None] = mapped_column(String(130), unique=True, nullable=True)
-    # open | ordered | quoted | expired
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=CartStatus.OPEN)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -82,6 +92,17 @@ class Cart(Base):
     items: Mapped[list[CartItem]] = relationship(
         back_populates="cart", order_by="CartItem.id", cascade="all, delete-orphan"
     )
+
+    def idle_since(self, now: dt.datetime, idle_days: int) -> bool:
+        """Untouched for longer than ``idle_days``: expired, whether or not it is closed yet."""
+        return self.updated_at < now - dt.timedelta(days=idle_days)
+
+    def close(self, status: CartStatus, now: dt.datetime, closed_by: str | None = None) -> None:
+        """Ordered, quoted or expired: the buyer's next cart for this customer starts empty."""
+        self.status = status
+        self.open_slot = None
+        self.closed_at = now
+        self.closed_by = closed_by
 
 
 class CartItem(Base):
@@ -109,6 +130,15 @@ class CartItem(Base):
 
 
 # -- quotes --------------------------------------------------------------------------------------
+
+
+class QuoteStatus(enum.StrEnum):
+    """What is stored; ``expired`` is only ever read (an open quote past ``valid_until``)."""
+
+    OPEN = "open"
+    ORDERED = "ordered"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 class Quote(Base):
@@ -140,7 +170,7 @@ class Quote(Base):
     seller: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     total: Mapped[Decimal] = mapped_column(Money())
     # open | ordered | cancelled; "expired" is an open quote read past valid_until.
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=QuoteStatus.OPEN)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     valid_until: Mapped[dt.date] = mapped_column(Date)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -151,6 +181,36 @@ class Quote(Base):
     lines: Mapped[list[QuoteLine]] = relationship(
         back_populates="quote", order_by="QuoteLine.line_no", cascade="all, delete-orphan"
     )
+
+    def effective_status(self, today: dt.date) -> str:
+        """``expired`` is an open quote read past its validity."""
+        if self.status == QuoteStatus.OPEN and self.valid_until < today:
+            return QuoteStatus.EXPIRED
+        return self.status
+
+    def cancel(self, now: dt.datetime) -> None:
+        status = self.effective_status(now.date())
+        if status != QuoteStatus.OPEN:
+            raise Conflict(f"Only an open quote can be cancelled; this one is {status}.")
+        self.status = QuoteStatus.CANCELLED
+        self.cancelled_at = now
+
+    def claim(self, reseller_id: str, buyer: dict, now: dt.datetime) -> None:
+        """A direct quote becomes this reseller's (``quotes.claimable`` says whether it may)."""
+        self.kind = "reseller"
+        self.tenant = f"reseller:{reseller_id}"
+        self.reseller_id = reseller_id
+        self.buyer = buyer
+        self.converted_at = now
+
+    def mark_ordered(self, order_number: str, at: dt.datetime) -> None:
+        """An order was placed from it; one cancelled a moment before its order still is one."""
+        if self.status not in (QuoteStatus.OPEN, QuoteStatus.CANCELLED):
+            return
+        self.cancelled_at = None
+        self.status = QuoteStatus.ORDERED
+        self.ordered_at = at
+        self.order_number = order_number
 
 
 class QuoteLine(Base):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cart_quote.handlers import effective_status
 from cart_quote.models import Quote
 from portal_runtime.documents import (
     Document,
@@ -57,7 +56,7 @@ def draw_quote(pdf: Document, quote: Quote, today: dt.date, reseller_name: str |
         ("Quote number", quote.number),
         ("Issued", quote.issued_at.date().isoformat()),
         ("Valid until", quote.valid_until.isoformat()),
-        ("Status", effective_status(quote, today)),
+        ("Status", quote.effective_status(today)),
     ]
     if quote.po_number:
         facts.append(("PO number", quote.po_number))

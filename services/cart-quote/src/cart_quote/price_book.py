@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 from cart_quote.models import CatalogPrice, CatalogProduct, PartnerDiscount, PriceListVersion
 from cart_quote.pricing import PriceUnknown
 from portal_runtime.identity import Identity
-from portal_runtime.problems import Problem
+
+
+class PriceListMissing(LookupError):
+    """The catalog's book of this currency has not reached cart-quote yet (a 503 with
+    Retry-After: it will, shortly)."""
+
+    def __init__(self, currency: str):
+        super().__init__(
+            f"The {currency} price list has not reached this service yet; try again shortly."
+        )
+        self.currency = currency
 
 
 class PriceBook:
@@ -57,9 +67,5 @@ def discount_of(session: Session, identity: Identity) -> Decimal:
 def book_for(session: Session, identity: Identity, default_currency: str) -> PriceBook:
     currency = currency_of(identity, default_currency)
     if session.get(PriceListVersion, currency) is None:
-        raise Problem(
-            503,
-            f"The {currency} price list has not reached this service yet; try again shortly.",
-            headers={"Retry-After": "5"},
-        )
+        raise PriceListMissing(currency)
     return PriceBook(session, currency, discount_of(session, identity))

@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,6 +38,9 @@ from pathlib import Path
 
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
+
+from cart_quote.config import vat_rates_file
+from portal_runtime.errors import Invalid
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -65,7 +67,7 @@ class Rates:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Rates:
-        path = Path(path or os.environ.get("CART_QUOTE_VAT_RATES_FILE") or RATES_FILE)
+        path = Path(path or vat_rates_file() or RATES_FILE)
         rows: dict[str, list[tuple[dt.date, Decimal]]] = {}
         with path.open(newline="") as handle:
             lines = (line for line in handle if line.strip() and not line.startswith("#"))
@@ -188,3 +190,24 @@ def summarise(
         rates=rates or default_rates(),
     )
     return Summary(subtotal, tax)
+
+
+def summary_for(
+    amounts: Iterable[Decimal], address: dict | None, *, seller_country: str, on: dt.date
+) -> Summary:
+    """``summarise``, with a VAT ID that cannot be used refused as the 422 naming
+    ``billing_address.vat_id``."""
+    try:
+        return summarise(amounts, address, seller_country=seller_country, on=on)
+    except InvalidVatId:
+        raise Invalid(
+            errors={
+                "billing_address": {
+                    "vat_id": [
+                        "Not a well-formed VAT number of the billing address's country "
+                        "(e.g. DE123456789 for Germany)."
+                    ]
+                }
+            },
+            detail="The VAT ID cannot be used.",
+        ) from None

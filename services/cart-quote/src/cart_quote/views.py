@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
-from cart_quote.handlers import effective_status
-from cart_quote.lines import priced
-from cart_quote.models import Cart, Quote
-from cart_quote.price_book import PriceBook
-from cart_quote.tax import Summary, summarise
+from cart_quote.models import Quote
+from cart_quote.queries import PricedCart
 from portal_contracts.api.carts import CartSchema
 from portal_contracts.api.quotes import QuoteSchema
 
@@ -17,45 +13,17 @@ CART = CartSchema()
 QUOTE = QuoteSchema()
 
 
-def priced_lines(cart: Cart | None, book: PriceBook, today: dt.date) -> list[dict]:
-    if cart is None:
-        return []
-    lines = []
-    for number, item in enumerate(cart.items, start=1):
-        line = priced(item, book, today, number)
-        line["id"] = item.id
-        lines.append(line)
-    return lines
-
-
-def cart_view(
-    cart: Cart | None,
-    customer_id: str,
-    book: PriceBook,
-    today: dt.date,
-    idle_days: int,
-    lines: list[dict] | None = None,
-    *,
-    seller_country: str,
-    address: dict | None = None,
-) -> dict:
-    lines = priced_lines(cart, book, today) if lines is None else lines
-    amounts = [line["amount"] for line in lines]
-    # A cart knows no billing address: it shows the tax for the one its reader names (checkout
-    # names its own), and none before that.
-    if address:
-        summary = summarise(amounts, address, seller_country=seller_country, on=today)
-    else:
-        summary = Summary(sum(amounts, Decimal("0.00")), [])
+def cart_view(priced: PricedCart, customer_id: str, idle_days: int) -> dict:
+    cart, summary = priced.cart, priced.summary
     return CART.dump(
         {
             "id": str(cart.id) if cart is not None else None,
             "customer_id": customer_id,
-            "items": lines,
+            "items": priced.lines,
             "subtotal": summary.subtotal,
             "tax": [t.as_dict() for t in summary.tax],
             "total": summary.total,
-            "currency": book.currency,
+            "currency": priced.currency,
             "updated_at": cart.updated_at if cart is not None else None,
             "expires_at": (
                 cart.updated_at + dt.timedelta(days=idle_days) if cart is not None else None
@@ -68,7 +36,7 @@ def quote_view(quote: Quote, today: dt.date) -> dict:
     return QUOTE.dump(
         {
             "number": quote.number,
-            "status": effective_status(quote, today),
+            "status": quote.effective_status(today),
             "kind": quote.kind,
             "reseller_id": quote.reseller_id,
             "buyer": quote.buyer,

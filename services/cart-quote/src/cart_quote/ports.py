@@ -7,7 +7,6 @@ Tests substitute fakes through ``bootstrap``.
 from __future__ import annotations
 
 from typing import Protocol
-from urllib.parse import quote as escape
 
 from portal_runtime.http import ServiceClient, ServiceUnavailable
 from portal_runtime.identity import Identity
@@ -38,7 +37,7 @@ class HttpCustomers:
         self.client = client
 
     def get(self, customer_id: str) -> dict | None:
-        return self.client.get_json(f"/internal/customers/{customer_id}")
+        return self.client.get_json("/internal/customers/{}", customer_id)
 
 
 class HttpLicenses:
@@ -49,18 +48,19 @@ class HttpLicenses:
 
     def get(self, customer_id: str, license_ids: list[str]) -> list[dict]:
         body = self.client.get_json(
-            f"/internal/customers/{customer_id}/licenses",
+            "/internal/customers/{}/licenses",
+            customer_id,
             params=[("license_id", lid) for lid in license_ids],
         )
         return [] if body is None else list(body.get("items", []))
 
     def has_team(self, customer_id: str, team_id: str) -> bool:
-        path = f"/internal/customers/{customer_id}/teams/{escape(team_id, safe='')}"
-        return self.client.get_json(path) is not None
+        path = "/internal/customers/{}/teams/{}"
+        return self.client.get_json(path, customer_id, team_id) is not None
 
     def has_pack(self, customer_id: str, number: str) -> bool:
-        path = f"/internal/customers/{customer_id}/subscription-packs/{escape(number, safe='')}"
-        return self.client.get_json(path) is not None
+        path = "/internal/customers/{}/subscription-packs/{}"
+        return self.client.get_json(path, customer_id, number) is not None
 
 
 class HttpOrders:
@@ -70,7 +70,7 @@ class HttpOrders:
         self.client = client
 
     def get(self, identity: Identity, number: str) -> dict | None:
-        resp = self.client.request("GET", f"/orders/{number}", identity=identity)
+        resp = self.client.request("GET", "/orders/{}", number, identity=identity)
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:
