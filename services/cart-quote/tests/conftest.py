@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from cart_quote.bootstrap import bootstrap, create_app
 from cart_quote.config import CartQuoteConfig
 from portal_contracts import demo
-from portal_runtime.clock import FixedClock
-from portal_runtime.identity import HEADER, Identity
-from portal_runtime.testing import deliver, event, identity_header, service_on_sqlite
+from portal_runtime import testkit
+from portal_runtime.testing import deliver, event, service_on_sqlite
+from portal_runtime.testkit import ACME_ADMIN, RESELLER, Api, reseller
 
-NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
-TODAY = NOW.date()
-
-DEMO_SALES = Identity(
-    kind="reseller_user",
-    user_id="U-1",
-    email=demo.DEMO_RESELLER_USER,
-    name="Sam Sales",
-    roles=("admin", "sales", "billing"),
-    reseller_id=demo.DEMO_RESELLER_ID,
-    reseller_name=demo.DEMO_RESELLER_NAME,
-    currency="USD",
-    customer_scope=demo.ACME_ID,
-)
-OTHER_SALES = Identity(
-    kind="reseller_user",
-    user_id="U-2",
-    email=demo.OTHER_RESELLER_USER,
-    roles=("admin", "sales"),
-    reseller_id=demo.OTHER_RESELLER_ID,
-    reseller_name=demo.OTHER_RESELLER_NAME,
-    currency="USD",
-    customer_scope=demo.GLOBEX_ID,
-)
-ACME_ADMIN = Identity(
-    kind="customer_admin",
-    user_id="A-1",
-    email=demo.ACME_ADMIN,
-    name="Acme Admin",
-    customer_id=demo.ACME_ID,
-    customer_scope=demo.ACME_ID,
+# Demo Reseller's admin in Acme's account; Other Reseller's in Globex's; Acme's own admin.
+DEMO_SALES = RESELLER
+OTHER_SALES = reseller(
+    demo.OTHER_RESELLER_ID, roles=("admin", "sales"), customer_scope=demo.GLOBEX_ID
 )
 
 # Round list prices (USD): yearly new II 100.00, so Demo Reseller (10%) pays 90.00.
@@ -144,7 +115,7 @@ class FakeOrders:
 
 @pytest.fixture
 def clock():
-    return FixedClock(NOW)
+    return testkit.clock()
 
 
 @pytest.fixture
@@ -180,45 +151,30 @@ def cart_quote(tmp_path, clock, licenses, orders):
     return service
 
 
-class Client:
-    """The Flask test client, calling as one identity (the gateway's signed header)."""
-
-    def __init__(self, service, identity):
-        self.service = service
-        self.identity = identity
-        self.http = create_app(service).test_client()
-
-    def headers(self, extra=None):
-        h = {HEADER: identity_header(self.identity)}
-        h.update(extra or {})
-        return h
-
-    def __getattr__(self, verb):
-        def call(path, headers=None, **kw):
-            return getattr(self.http, verb)(path, headers=self.headers(headers), **kw)
-
-        return call
+@pytest.fixture
+def app(cart_quote):
+    return create_app(cart_quote)
 
 
 @pytest.fixture
-def demo_client(cart_quote):
-    return Client(cart_quote, DEMO_SALES)
+def demo_client(app):
+    return Api(app, DEMO_SALES)
 
 
 @pytest.fixture
-def other_client(cart_quote):
-    return Client(cart_quote, OTHER_SALES)
+def other_client(app):
+    return Api(app, OTHER_SALES)
 
 
 @pytest.fixture
-def acme_client(cart_quote):
-    return Client(cart_quote, ACME_ADMIN)
+def acme_client(app):
+    return Api(app, ACME_ADMIN)
 
 
 @pytest.fixture
-def client_for(cart_quote):
+def client_for(app):
     """Make a client calling as any identity."""
-    return lambda identity: Client(cart_quote, identity)
+    return lambda identity: Api(app, identity)
 
 
 @pytest.fixture

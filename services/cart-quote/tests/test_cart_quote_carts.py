@@ -13,11 +13,10 @@ from catalog.config import CatalogConfig
 from catalog.seed import seed as seed_catalog
 from portal_contracts import demo
 from portal_runtime.testing import deliver, event, relay_to, service_on_sqlite
+from portal_runtime.testkit import NOW, TODAY
 
 CART = f"/customers/{demo.ACME_ID}/cart"
 ITEMS = f"{CART}/items"
-NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)  # the clock fixture's time
-TODAY = NOW.date()
 
 
 def add(client, **body):

@@ -15,8 +15,8 @@ from cart_quote.config import CartQuoteConfig
 from cart_quote.models import Quote
 from cart_quote.seed import DIRECT_QUOTE_NUMBER, seed
 from portal_contracts import demo
-from portal_runtime.identity import service_identity
 from portal_runtime.testing import held_after, postgres_database, recorded
+from portal_runtime.testkit import GATEWAY
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def test_two_resellers_claiming_one_direct_quote_at_once_leave_one_owner(
 ):
     monkeypatch.setattr(Quote, "effective_status", held_after(Quote.effective_status))
     # Apps are built before the threads start (a CPython 3.11 AST race in werkzeug's rules).
-    gateways = [client_for(service_identity("gateway")) for _ in range(2)]
+    gateways = [client_for(GATEWAY) for _ in range(2)]
     resellers = [demo.DEMO_RESELLER_ID, demo.OTHER_RESELLER_ID]
     answers = [None, None]
     start = threading.Barrier(2)

@@ -21,14 +21,8 @@ from catalog.bootstrap import bootstrap as catalog_bootstrap
 from catalog.config import CatalogConfig
 from catalog.seed import seed as seed_catalog
 from portal_contracts import demo
-from portal_runtime.identity import HEADER
-from portal_runtime.testing import (
-    broker_url,
-    bus_prefix,
-    delete_bus,
-    identity_header,
-    postgres_database,
-)
+from portal_runtime.testing import broker_url, bus_prefix, delete_bus, postgres_database
+from portal_runtime.testkit import Api
 
 pytestmark = pytest.mark.integration
 
@@ -106,21 +100,18 @@ def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people)
     cart = f"/customers/{demo.ACME_ID}/cart"
 
     def post_line(product):
-        with app.test_client() as client:
-            return client.post(
-                f"{cart}/items",
-                json={"kind": "new", "product": product, "quantity": 1},
-                headers={HEADER: identity_header(people["demo"])},
-            )
+        # A client of its own for each thread.
+        return Api(app, people["demo"]).post(
+            f"{cart}/items", json={"kind": "new", "product": product, "quantity": 1}
+        )
 
     # Two first lines at once: one cart, both lines in it.
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(post_line, ["II", "PC"]))
     assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
 
-    client = app.test_client()
-    headers = {HEADER: identity_header(people["demo"])}
-    body = client.get(cart, headers=headers).get_json()
+    client = Api(app, people["demo"])
+    body = client.get(cart).get_json()
     assert sorted((i["product"], i["unit_price"]) for i in body["items"]) == [
         ("II", "539.10"),
         ("PC", "224.10"),
@@ -129,7 +120,6 @@ def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people)
 
     quote = client.post(
         f"{cart}/quote",
-        headers=headers,
         json={
             "billing_address": {"line1": "1 Partner Way", "city": "Springfield", "country": "US"},
             "end_user": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"},
@@ -138,6 +128,6 @@ def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people)
     assert quote.status_code == 201, quote.get_json()
     number = quote.get_json()["number"]
     found = client.get(
-        "/quotes?customer_name=ACME&from=2026-11-22&to=2026-11-22&status=open", headers=headers
+        "/quotes?customer_name=ACME&from=2026-11-22&to=2026-11-22&status=open"
     ).get_json()["items"]
     assert [q["number"] for q in found] == [number]

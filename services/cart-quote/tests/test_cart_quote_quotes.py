@@ -14,6 +14,7 @@ from portal_contracts import demo
 from portal_runtime.documents import unicode_font
 from portal_runtime.identity import service_identity
 from portal_runtime.testing import deliver, event, needs, recorded
+from portal_runtime.testkit import GATEWAY
 
 CART = f"/customers/{demo.ACME_ID}/cart"
 QUOTE_BODY = {
@@ -286,7 +287,7 @@ def claim(client, **body):
 
 
 def test_a_direct_quote_becomes_the_resellers_by_claim(seeded, client_for, demo_client):
-    gateway = client_for(service_identity("gateway"))
+    gateway = client_for(GATEWAY)
     assert demo_client.get("/quotes/Q-2026-000001").status_code == 404  # not the reseller's yet
     failures = [
         claim(gateway, email="someone@acme.example"),
@@ -315,7 +316,7 @@ def test_a_direct_quote_becomes_the_resellers_by_claim(seeded, client_for, demo_
 
 def test_an_expired_direct_quote_cannot_be_claimed(seeded, clock, client_for):
     clock.advance(days=366)
-    assert claim(client_for(service_identity("gateway"))).status_code == 404
+    assert claim(client_for(GATEWAY)).status_code == 404
 
 
 def test_a_reseller_user_may_claim_only_for_itself(seeded, demo_client):

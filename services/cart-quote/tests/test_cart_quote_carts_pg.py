@@ -1,0 +1,69 @@
+"""Two first lines for one cart at once on the real PostgreSQL: one cart, both lines in it.
+
+Both requests are held right after looking for the open cart (``held_after``), so both find none
+and both open one; the one-open-cart slot is unique, so the later insert fails and its handler
+adds its line to the winner's cart instead (a savepoint, then the same transaction goes on).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from cart_quote import carts
+from cart_quote.bootstrap import bootstrap
+from cart_quote.config import CartQuoteConfig
+from cart_quote.models import Cart, CartStatus
+from portal_contracts import demo
+from portal_runtime.testing import deliver, event, held_after, postgres_database
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cart_quote(clock, licenses, orders, price_list):
+    """cart-quote on PostgreSQL with the fixture's price list (replaces conftest's)."""
+    with postgres_database("cart_quote") as url:
+        service = bootstrap(
+            CartQuoteConfig.from_env("cart-quote", database_url=url, broker_url="memory://"),
+            clock=clock,
+            licenses=licenses,
+            orders=orders,
+        )
+        service.migrate()
+        deliver(service, event("catalog.price_list.published", price_list))
+        try:
+            yield service
+        finally:
+            service.engine.dispose()
+
+
+def test_two_first_lines_at_once_open_one_cart(cart_quote, client_for, people, monkeypatch):
+    monkeypatch.setattr(carts, "held", held_after(carts.held))
+    clients = [client_for(people["demo"]) for _ in range(2)]
+    answers = [None, None]
+    start = threading.Barrier(2)
+
+    def add(i, product):
+        start.wait(timeout=20)
+        answers[i] = clients[i].post(
+            f"/customers/{demo.ACME_ID}/cart/items",
+            json={"kind": "new", "product": product, "quantity": 1},
+        )
+
+    threads = [
+        threading.Thread(target=add, args=(i, product)) for i, product in enumerate(["II", "PC"])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
+    with cart_quote.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Cart)) == 1
+        (cart,) = session.scalars(select(Cart))
+        assert cart.status == CartStatus.OPEN
+        assert sorted(item.product for item in cart.items) == ["II", "PC"]
