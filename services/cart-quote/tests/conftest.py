@@ -8,7 +8,7 @@ from cart_quote.bootstrap import bootstrap, create_app
 from cart_quote.config import CartQuoteConfig
 from portal_contracts import demo
 from portal_runtime import testkit
-from portal_runtime.testing import deliver, event, service_on_sqlite
+from portal_runtime.testing import deliver, event, postgres_database, service_on_sqlite
 from portal_runtime.testkit import ACME_ADMIN, RESELLER, Api, reseller
 
 # Demo Reseller's admin in Acme's account; Other Reseller's in Globex's; Acme's own admin.
@@ -119,6 +119,11 @@ def clock():
 
 
 @pytest.fixture
+def customers():
+    return FakeCustomers()
+
+
+@pytest.fixture
 def licenses():
     return FakeLicenses()
 
@@ -129,14 +134,14 @@ def orders():
 
 
 @pytest.fixture
-def cart_quote(tmp_path, clock, licenses, orders):
+def cart_quote(tmp_path, clock, customers, licenses, orders):
     service = service_on_sqlite(
         bootstrap,
         CartQuoteConfig,
         "cart-quote",
         tmp_path,
         clock=clock,
-        customers=FakeCustomers(),
+        customers=customers,
         licenses=licenses,
         orders=orders,
     )
@@ -149,6 +154,25 @@ def cart_quote(tmp_path, clock, licenses, orders):
         ),
     )
     return service
+
+
+@pytest.fixture
+def on_postgres(clock, customers, licenses, orders):
+    """cart-quote on a fresh PostgreSQL database, migrated, with the same fakes (for the
+    ``integration`` tests that replace ``cart_quote`` with it)."""
+    with postgres_database("cart_quote") as url:
+        service = bootstrap(
+            CartQuoteConfig.from_env("cart-quote", database_url=url, broker_url="memory://"),
+            clock=clock,
+            customers=customers,
+            licenses=licenses,
+            orders=orders,
+        )
+        service.migrate()
+        try:
+            yield service
+        finally:
+            service.engine.dispose()
 
 
 @pytest.fixture

@@ -13,31 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from cart_quote import carts
-from cart_quote.bootstrap import bootstrap
-from cart_quote.config import CartQuoteConfig
 from cart_quote.models import Cart, CartStatus
 from portal_contracts import demo
-from portal_runtime.testing import deliver, event, held_after, postgres_database
+from portal_runtime.testing import deliver, event, held_after
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cart_quote(clock, licenses, orders, price_list):
+def cart_quote(on_postgres, price_list):
     """cart-quote on PostgreSQL with the fixture's price list (replaces conftest's)."""
-    with postgres_database("cart_quote") as url:
-        service = bootstrap(
-            CartQuoteConfig.from_env("cart-quote", database_url=url, broker_url="memory://"),
-            clock=clock,
-            licenses=licenses,
-            orders=orders,
-        )
-        service.migrate()
-        deliver(service, event("catalog.price_list.published", price_list))
-        try:
-            yield service
-        finally:
-            service.engine.dispose()
+    deliver(on_postgres, event("catalog.price_list.published", price_list))
+    return on_postgres
 
 
 def test_two_first_lines_at_once_open_one_cart(cart_quote, client_for, people, monkeypatch):

@@ -10,41 +10,20 @@ import threading
 
 import pytest
 
-from cart_quote.bootstrap import bootstrap
-from cart_quote.config import CartQuoteConfig
 from cart_quote.models import Quote
 from cart_quote.seed import DIRECT_QUOTE_NUMBER, seed
 from portal_contracts import demo
-from portal_runtime.testing import held_after, postgres_database, recorded
+from portal_runtime.testing import held_after, recorded
 from portal_runtime.testkit import GATEWAY
 
 pytestmark = pytest.mark.integration
 
 
-class _Customers:
-    def get(self, customer_id):
-        if customer_id == demo.ACME_ID:
-            return {"id": demo.ACME_ID, "name": demo.ACME_NAME, "email": demo.ACME_CONTACT}
-        return None
-
-
 @pytest.fixture
-def cart_quote(clock, licenses, orders):
+def cart_quote(on_postgres):
     """cart-quote on PostgreSQL, seeded with the demo's direct quote (replaces conftest's)."""
-    with postgres_database("cart_quote") as url:
-        service = bootstrap(
-            CartQuoteConfig.from_env("cart-quote", database_url=url, broker_url="memory://"),
-            clock=clock,
-            licenses=licenses,
-            orders=orders,
-            customers=_Customers(),
-        )
-        service.migrate()
-        seed(service)
-        try:
-            yield service
-        finally:
-            service.engine.dispose()
+    seed(on_postgres)
+    return on_postgres
 
 
 def test_two_resellers_claiming_one_direct_quote_at_once_leave_one_owner(

@@ -38,7 +38,7 @@ def wait_for(condition, timeout: float = 20.0):
 
 
 @pytest.fixture
-def stack(clock, licenses, orders):
+def stack(clock, customers, licenses, orders):
     url, prefix = broker_url(), bus_prefix()
     with postgres_database("catalog") as catalog_db, postgres_database("cart_quote") as cq_db:
         common = dict(broker_url=url, bus_prefix=prefix, retry_first_delay=0.05)
@@ -50,7 +50,7 @@ def stack(clock, licenses, orders):
             clock=clock,
             licenses=licenses,
             orders=orders,
-            customers=_Customers(),
+            customers=customers,
         )
         catalog.migrate()
         cart_quote.migrate()
@@ -75,13 +75,6 @@ def stack(clock, licenses, orders):
             catalog.engine.dispose()
             cart_quote.engine.dispose()
             delete_bus(url, prefix)
-
-
-class _Customers:
-    def get(self, customer_id):
-        if customer_id == demo.ACME_ID:
-            return {"id": demo.ACME_ID, "name": demo.ACME_NAME, "email": demo.ACME_CONTACT}
-        return None
 
 
 def test_seeded_prices_reach_the_cart_and_quotes_work_on_postgres(stack, people):

@@ -68,36 +68,23 @@ def add_cart_lines(
     return item.id
 
 
-def renew_order(
-    cmd: RenewOrder,
+def order_into_cart(
+    cmd: RenewOrder | CopyOrder,
     uow: UnitOfWork,
     orders: Orders,
     licenses: Licenses,
     config: CartQuoteConfig,
     clock: Clock,
 ) -> str:
-    """Renewal lines for the order's licenses; returns the customer whose cart took them."""
+    """Renewal lines for an order's licenses, or its new lines again (``renewals``), into the
+    cart of the order's customer; returns that customer."""
     order = order_of(orders, cmd.buyer, cmd.order_number)
+    if isinstance(cmd, RenewOrder):
+        lines = renewals.renewal_lines(order, licenses)
+    else:
+        lines = renewals.copied_lines(order)
     customer_id = order["customer"]["id"]
-    lines = renewals.renewal_lines(order, licenses)
     fill_cart(uow, cmd.buyer, customer_id, lines, licenses, config, clock.now())
-    return customer_id
-
-
-def copy_order(
-    cmd: CopyOrder,
-    uow: UnitOfWork,
-    orders: Orders,
-    licenses: Licenses,
-    config: CartQuoteConfig,
-    clock: Clock,
-) -> str:
-    """The order's new lines again; returns the customer whose cart took them."""
-    order = order_of(orders, cmd.buyer, cmd.order_number)
-    customer_id = order["customer"]["id"]
-    fill_cart(
-        uow, cmd.buyer, customer_id, renewals.copied_lines(order), licenses, config, clock.now()
-    )
     return customer_id
 
 
@@ -369,8 +356,8 @@ COMMAND_HANDLERS = {
     AddCartLines: add_cart_lines,
     UpdateCartItem: update_cart_item,
     RemoveCartItem: remove_cart_item,
-    RenewOrder: renew_order,
-    CopyOrder: copy_order,
+    RenewOrder: order_into_cart,
+    CopyOrder: order_into_cart,
     IssueQuote: issue_quote,
     CancelQuote: cancel_quote,
     ClaimQuote: claim_quote,

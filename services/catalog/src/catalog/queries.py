@@ -25,8 +25,6 @@ def product(session: Session, code: str) -> Product:
 
 def partner_discount(session: Session, identity: Identity) -> Decimal:
     """A reseller's partner discount in percent; 0 for anyone else (a customer pays list)."""
-    if identity.is_reseller and identity.reseller_id:
-        row = session.get(PartnerDiscount, identity.reseller_id)
-        if row is not None:
-            return row.percent
-    return Decimal("0")
+    buying_as_reseller = identity.is_reseller and identity.reseller_id
+    row = session.get(PartnerDiscount, identity.reseller_id) if buying_as_reseller else None
+    return Decimal("0") if row is None else row.percent
