@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
+from cart_quote.lines import ORDER_LINE_FIELDS
 from cart_quote.models import Quote, QuoteLine
 
 
 def quote_line(line: QuoteLine) -> dict:
-    return {
-        "line_no": line.line_no,
-        "kind": line.kind,
-        "product": line.product,
-        "quantity": line.quantity,
-        "term_years": line.term_years,
-        "start_date": line.start_date,
-        "end_date": line.end_date,
-        "fallback_eligible": line.fallback_eligible,
-        "team_id": line.team_id,
-        "team_name": line.team_name,
-        "subscription_pack": line.subscription_pack,
-        "license_ids": list(line.license_ids or []),
-        "unit_price": line.unit_price,
-        "amount": line.amount,
-        "product_name": line.product_name,
-    }
+    """A quote line as ``orders.order.placed`` carries it (the same fields)."""
+    fields = {key: getattr(line, key) for key in ORDER_LINE_FIELDS}
+    return {**fields, "license_ids": list(line.license_ids or [])}
 
 
 def quote_issued(quote: Quote) -> dict:

@@ -9,6 +9,7 @@ replay changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +46,6 @@ from cart_quote.models import (
     Quote,
     QuoteStatus,
 )
-from cart_quote.ports import Customers, Licenses, Orders
 from cart_quote.price_book import book_for
 from cart_quote.tax import summary_for
 from portal_runtime import logs
@@ -54,6 +54,9 @@ from portal_runtime.consumer import Event
 from portal_runtime.errors import Conflict, Invalid, NotFound
 from portal_runtime.identity import Identity
 from portal_runtime.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the ports module brings the HTTP client with it
+    from cart_quote.ports import Customers, Licenses, Orders
 
 log = logs.get("cart_quote.handlers")
 

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cart_quote.ports import Licenses
 from cart_quote.price_book import PriceBook
 from cart_quote.pricing import ALL_PRODUCTS, LineTerms, PriceUnknown, price_line
 from portal_runtime.errors import Invalid
+
+if TYPE_CHECKING:  # the ports module brings the HTTP client with it
+    from cart_quote.ports import Licenses
 
 
 @dataclass

@@ -9,12 +9,15 @@ it, names its number and its licensee's email while it is open.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from cart_quote.models import Quote, QuoteLine, QuoteStatus
-from cart_quote.ports import Customers
 from cart_quote.tax import Summary
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
+
+if TYPE_CHECKING:  # the ports module brings the HTTP client with it
+    from cart_quote.ports import Customers
 
 
 def customer_record(customers: Customers, customer_id: str) -> dict:

@@ -11,9 +11,12 @@ An order with nothing to renew or copy is a 409.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from cart_quote.ports import Licenses
 from portal_runtime.errors import Conflict
+
+if TYPE_CHECKING:  # the ports module brings the HTTP client with it
+    from cart_quote.ports import Licenses
 
 
 def renewal_lines(order: dict, licenses: Licenses) -> list[dict]:
