@@ -1,11 +1,13 @@
-"""The license-assign service's tests' kit: the seeded service on SQLite, a fixed clock, a fresh
-signing key, and an HTTP client that signs identities the way the gateway does."""
+"""The license-assign service's tests' kit: the seeded service on SQLite (or on the real
+PostgreSQL, ``pg_service``) with a fresh signing key, on the shared test kit's fixed clock, and
+``LicenseApi``: the runtime's signed ``Api`` with the service at hand and its list helpers."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,42 +17,11 @@ from license_assign.bootstrap import bootstrap, create_app
 from license_assign.config import LicenseAssignConfig
 from license_assign.seed import seed
 from portal_contracts import demo, example
-from portal_runtime import identity as ids
-from portal_runtime.clock import FixedClock
-from portal_runtime.identity import Identity
-from portal_runtime.testing import deliver, event, identity_header
+from portal_runtime import testkit
+from portal_runtime.testing import deliver, event, postgres_database
+from portal_runtime.testkit import RESELLER, TODAY, acting_in
 
-NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
-TODAY = NOW.date()
-
-RESELLER = Identity(
-    kind="reseller_user",
-    user_id="U-1",
-    email=demo.DEMO_RESELLER_USER,
-    name="Sam Sales",
-    roles=("admin", "sales", "billing"),
-    reseller_id=demo.DEMO_RESELLER_ID,
-    reseller_name=demo.DEMO_RESELLER_NAME,
-    currency="USD",
-    customer_scope=demo.ACME_ID,
-)
-GLOBEX_RESELLER = Identity(
-    kind="reseller_user",
-    user_id="U-1",
-    email=demo.DEMO_RESELLER_USER,
-    roles=("admin", "sales"),
-    reseller_id=demo.DEMO_RESELLER_ID,
-    customer_scope=demo.GLOBEX_ID,
-)
-ACME_ADMIN = Identity(
-    kind="customer_admin",
-    user_id="CA-1",
-    email=demo.ACME_ADMIN,
-    name="Alice Admin",
-    customer_id=demo.ACME_ID,
-    customer_scope=demo.ACME_ID,
-)
-GATEWAY = ids.service_identity("gateway")
+GLOBEX_RESELLER = acting_in(testkit.reseller(roles=("admin", "sales")), demo.GLOBEX_ID)
 
 ACME = f"/customers/{demo.ACME_ID}"
 
@@ -59,30 +30,12 @@ def person(n: int | str, domain: str = "acme.example") -> dict:
     return {"first_name": f"User{n}", "last_name": "Tester", "email": f"user{n}@{domain}"}
 
 
-class Api:
-    """The service's Flask app, called with a signed identity (or none, for public routes)."""
+class LicenseApi(testkit.Api):
+    """The service's app called as the gateway calls it (as ``RESELLER`` unless told)."""
 
-    def __init__(self, service):
+    def __init__(self, service, identity=RESELLER):
+        super().__init__(create_app(service), identity)
         self.service = service
-        self.client = create_app(service).test_client()
-
-    def call(self, method: str, path: str, identity: Identity | None = RESELLER, **kw):
-        headers = kw.pop("headers", {})
-        if identity is not None:
-            headers[ids.HEADER] = identity_header(identity)
-        return self.client.open(path, method=method, headers=headers, **kw)
-
-    def get(self, path, identity=RESELLER, **kw):
-        return self.call("GET", path, identity, **kw)
-
-    def post(self, path, identity=RESELLER, **kw):
-        return self.call("POST", path, identity, **kw)
-
-    def patch(self, path, identity=RESELLER, **kw):
-        return self.call("PATCH", path, identity, **kw)
-
-    def delete(self, path, identity=RESELLER, **kw):
-        return self.call("DELETE", path, identity, **kw)
 
     def licenses(self, identity=RESELLER, customer=demo.ACME_ID, **query) -> list[dict]:
         resp = self.get(f"/customers/{customer}/licenses", identity, query_string=query)
@@ -95,18 +48,10 @@ class Api:
         return resp.get_json()
 
 
-@pytest.fixture
-def clock():
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def service(tmp_path, clock):
+def new_service(database_url: str, clock):
+    """The service on that database, migrated and seeded, signing with a fresh key."""
     config = LicenseAssignConfig.from_env(
-        "license-assign",
-        database_url=f"sqlite:///{tmp_path / 'license-assign.db'}",
-        broker_url="memory://",
-        retry_first_delay=0.0,
+        "license-assign", database_url=database_url, broker_url="memory://", retry_first_delay=0.0
     )
     svc = bootstrap(config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate()))
     svc.migrate()
@@ -114,9 +59,32 @@ def service(tmp_path, clock):
     return svc
 
 
+@contextmanager
+def pg_service(clock, customer: str, seats: int):
+    """On the real PostgreSQL: the service, with an order of ``seats`` PC seats for ``customer``
+    already placed; its client."""
+    with postgres_database("license_assign") as url:
+        service = new_service(url, clock)
+        place(service, order_placed(customer=customer, lines=[{"quantity": seats}]))
+        try:
+            yield LicenseApi(service)
+        finally:
+            service.engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    return testkit.clock()
+
+
+@pytest.fixture
+def service(tmp_path, clock):
+    return new_service(f"sqlite:///{tmp_path / 'license-assign.db'}", clock)
+
+
 @pytest.fixture
 def api(service):
-    return Api(service)
+    return LicenseApi(service)
 
 
 def order_placed(

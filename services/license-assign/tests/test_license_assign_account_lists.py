@@ -8,7 +8,7 @@ import io
 
 from license_assign_testkit import ACME, order_placed, person, place
 
-from license_assign.account_lists import REPORT_BATCH
+from license_assign.queries.lists import REPORT_BATCH
 
 
 def all_pages(api, path: str, limit: int, between=None, **query) -> list[dict]:

@@ -8,20 +8,12 @@ import io
 import subprocess
 import sys
 
-from license_assign_testkit import (
-    ACME,
-    ACME_ADMIN,
-    GLOBEX_RESELLER,
-    RESELLER,
-    order_placed,
-    person,
-    place,
-)
+from license_assign_testkit import ACME, GLOBEX_RESELLER, order_placed, person, place
 
 from license_assign.offline_verifier import InvalidCode, verify
 from portal_contracts import demo
-from portal_runtime.identity import Identity
 from portal_runtime.testing import recorded
+from portal_runtime.testkit import ACME_ADMIN, RESELLER, reseller
 
 
 def add_pc_seats(api, quantity: int, number: str = "O-2026-000200") -> None:
@@ -43,7 +35,7 @@ def test_assigning_one_license_directly_emails_the_person_a_signed_code(api):
     sent = recorded(api.service, "licensing.license.assigned")[-1]
     assert sent["assignee"]["email"] == "user1@acme.example"
     assert sent["reason"] == "assigned"
-    payload = api.service.licensing.codes.verify(sent["activation_code"])
+    payload = api.service.codes.verify(sent["activation_code"])
     assert payload["license_id"] == free["license_id"]
     assert payload["licensee"]["email"] == "user1@acme.example"
 
@@ -187,7 +179,7 @@ def test_revoking_frees_the_license_at_once_and_it_can_be_reassigned(api):
 
 
 def test_the_monthly_revocation_cap_answers_409_past_the_cap(api):
-    api.service.licensing.config.monthly_revocation_cap = 1
+    api.service.config.monthly_revocation_cap = 1
     held = api.licenses(status="assigned")
     assert api.post(f"{ACME}/licenses/{held[0]['license_id']}/revoke").status_code == 200
     resp = api.post(f"{ACME}/licenses/{held[1]['license_id']}/revoke")
@@ -276,7 +268,7 @@ def test_a_customer_admin_manages_its_own_account_and_never_sees_another(api):
 
 
 def test_a_reseller_without_access_gets_404_and_a_request_without_identity_401(api):
-    stranger = Identity(kind="reseller_user", roles=("admin",), reseller_id="RS-1002")
+    stranger = reseller("RS-1002", roles=("admin",), customer_scope=None)
     assert api.get(f"{ACME}/licenses", stranger).status_code == 404
     assert api.get(f"{ACME}/licenses", None).status_code == 401
 
@@ -352,7 +344,7 @@ def test_a_renewal_gives_a_new_code_and_the_old_one_is_superseded_online(api):
     place(api.service, order_placed(lines=[renewal]))
     new = code_of(api, held["license_id"])
     assert new != old
-    key = api.service.licensing.codes.public_key_base64
+    key = api.service.codes.public_key_base64
     assert verify(new, key)["valid_until"] == "2028-01-26"
     answer = api.post("/activation-codes/verify", None, json={"code": old}).get_json()
     assert answer["valid"] is False and "newer" in answer["reason"]

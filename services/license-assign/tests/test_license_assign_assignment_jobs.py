@@ -4,16 +4,19 @@ outcome reported as the synchronous route reports it."""
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from license_assign_testkit import ACME, GLOBEX_RESELLER, Api, order_placed, person, place
+from license_assign_testkit import (
+    ACME,
+    GLOBEX_RESELLER,
+    LicenseApi,
+    new_service,
+    order_placed,
+    person,
+    place,
+)
 
-from license_assign import api as license_api
 from license_assign import bulk_assignments
-from license_assign.activation_codes import ActivationCodes
-from license_assign.bootstrap import bootstrap
-from license_assign.bulk_assignments import run_assignment_jobs, run_batch
-from license_assign.config import LicenseAssignConfig
-from license_assign.seed import seed
+from license_assign.handlers import licenses as license_handlers
+from license_assign.jobs import run_assignment_jobs, run_batch
 from portal_contracts import demo
 from portal_contracts.api.licenses import ASSIGN_AT_ONCE_ROWS, MAX_ASSIGNEES
 from portal_runtime.testing import recorded
@@ -178,16 +181,7 @@ def test_a_json_list_over_the_limit_is_a_job_too(api):
 
 
 def other_service(tmp_path, clock):
-    config = LicenseAssignConfig.from_env(
-        "license-assign",
-        database_url=f"sqlite:///{tmp_path / 'other.db'}",
-        broker_url="memory://",
-        retry_first_delay=0.0,
-    )
-    svc = bootstrap(config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate()))
-    svc.migrate()
-    seed(svc)
-    return Api(svc)
+    return LicenseApi(new_service(f"sqlite:///{tmp_path / 'other.db'}", clock))
 
 
 @pytest.mark.parametrize("team", [False, True])
@@ -207,7 +201,7 @@ def test_a_job_reports_the_same_rows_as_the_same_upload_assigned_at_once(
 
     direct = upload(at_once, csv_of(rows), **query)
     assert direct.status_code == 200
-    monkeypatch.setattr(license_api, "ASSIGN_AT_ONCE_ROWS", 3)
+    monkeypatch.setattr(license_handlers, "ASSIGN_AT_ONCE_ROWS", 3)
     queued = upload(as_job, csv_of(rows), **query)
     assert queued.status_code == 202
     run_assignment_jobs(as_job.service)

@@ -7,49 +7,33 @@ from __future__ import annotations
 import threading
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from license_assign_testkit import Api, order_placed, person, place
+from license_assign_testkit import LicenseApi, person, pg_service
 from sqlalchemy import func, select
 
-import license_assign.api
-from license_assign.activation_codes import ActivationCodes
-from license_assign.bootstrap import bootstrap
-from license_assign.config import LicenseAssignConfig
+from license_assign.handlers import invitations as invitation_handlers
+from license_assign.handlers import licenses as license_handlers
 from license_assign.models import InvitationClaim, License, Revocation
-from license_assign.seed import seed
-from portal_runtime.identity import Identity
-from portal_runtime.testing import held_after, postgres_database
+from portal_runtime.testing import held_after
+from portal_runtime.testkit import customer_admin
 
 pytestmark = pytest.mark.integration
 
 CUSTOMER = "C-200001"
-ADMIN = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
+ADMIN = customer_admin(CUSTOMER, user_id="CA-9")
 
 
 @pytest.fixture
 def pg_api(clock):
-    with postgres_database("license_assign") as url:
-        config = LicenseAssignConfig.from_env(
-            "license-assign", database_url=url, broker_url="memory://", retry_first_delay=0.0
-        )
-        service = bootstrap(
-            config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate())
-        )
-        service.migrate()
-        seed(service)
-        place(service, order_placed(customer=CUSTOMER, lines=[{"quantity": 5}]))
-        try:
-            yield Api(service)
-        finally:
-            service.engine.dispose()
+    with pg_service(clock, CUSTOMER, seats=5) as api:
+        yield api
 
 
-def claim_concurrently(api: Api, tokens: list[str], people: int) -> list[int]:
+def claim_concurrently(api: LicenseApi, tokens: list[str], people: int) -> list[int]:
     barrier = threading.Barrier(people)
     statuses: list[int] = [0] * people
     # One app per person, built here: building Flask apps in parallel threads trips a CPython
     # 3.11 race in the AST compiler that werkzeug uses for its URL rules.
-    clients = [Api(api.service) for _ in range(people)]
+    clients = [LicenseApi(api.service) for _ in range(people)]
 
     def run(n: int) -> None:
         client = clients[n]
@@ -65,8 +49,8 @@ def claim_concurrently(api: Api, tokens: list[str], people: int) -> list[int]:
     return statuses
 
 
-def new_links(api: Api, count: int) -> list[str]:
-    admin = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
+def new_links(api: LicenseApi, count: int) -> list[str]:
+    admin = ADMIN
     teams = api.get(f"/customers/{CUSTOMER}/teams", admin).get_json()["items"]
     tokens = []
     for _ in range(count):
@@ -80,7 +64,7 @@ def new_links(api: Api, count: int) -> list[str]:
     return tokens
 
 
-def assigned_licenses(api: Api) -> list[tuple[str, str]]:
+def assigned_licenses(api: LicenseApi) -> list[tuple[str, str]]:
     with api.service.sessions() as session:
         return list(
             session.execute(
@@ -135,10 +119,10 @@ def at_once(calls) -> list:
 def test_one_person_claiming_two_links_of_one_product_at_once_gets_one_license(pg_api, monkeypatch):
     tokens = new_links(pg_api, 2)
     monkeypatch.setattr(
-        license_assign.api, "holds_product", held_after(license_assign.api.holds_product)
+        invitation_handlers, "holds_product", held_after(invitation_handlers.holds_product)
     )
     # Apps are built before the threads start (a CPython 3.11 AST race in werkzeug's rules).
-    clients = [Api(pg_api.service) for _ in tokens]
+    clients = [LicenseApi(pg_api.service) for _ in tokens]
     same_person = person("twice")
     answers = at_once(
         [
@@ -165,13 +149,13 @@ def test_revocations_beyond_the_monthly_cap_at_once_let_exactly_one_through(pg_a
     )
     assert assigned.status_code == 200, assigned.get_json()
     ids = [a["license_id"] for a in assigned.get_json()["assigned"]]
-    pg_api.service.licensing.config.monthly_revocation_cap = 1
+    pg_api.service.config.monthly_revocation_cap = 1
     monkeypatch.setattr(
-        license_assign.api,
+        license_handlers,
         "revocations_this_month",
-        held_after(license_assign.api.revocations_this_month, parties=len(ids)),
+        held_after(license_handlers.revocations_this_month, parties=len(ids)),
     )
-    clients = [Api(pg_api.service) for _ in ids]
+    clients = [LicenseApi(pg_api.service) for _ in ids]
     answers = at_once(
         [
             lambda c=c, lid=lid: c.post(f"/customers/{CUSTOMER}/licenses/{lid}/revoke", ADMIN)
@@ -187,9 +171,8 @@ def test_revocations_beyond_the_monthly_cap_at_once_let_exactly_one_through(pg_a
 
 
 def test_a_my_licenses_link_opened_many_times_at_once_works_once(pg_api):
-    from license_assign_testkit import GATEWAY
-
     from portal_runtime.testing import recorded
+    from portal_runtime.testkit import GATEWAY
 
     path = f"/customers/{CUSTOMER}/assignments"
     assert (
@@ -198,7 +181,7 @@ def test_a_my_licenses_link_opened_many_times_at_once_works_once(pg_api):
     )
     token = recorded(pg_api.service, "licensing.license.assigned")[-1]["my_licenses_token"]
     redeem = "/internal/holder-links/redeem"
-    clients = [Api(pg_api.service) for _ in range(8)]
+    clients = [LicenseApi(pg_api.service) for _ in range(8)]
     answers = at_once([lambda c=c: c.post(redeem, GATEWAY, json={"token": token}) for c in clients])
     assert sorted(a.status_code for a in answers) == [200] + [410] * 7
 
@@ -216,7 +199,7 @@ def test_two_teams_merged_into_each_other_at_once_lose_no_license(pg_api):
             json={"license_ids": part, "to_team_id": team},
         )
         assert moved.status_code == 200
-    one, other = Api(pg_api.service), Api(pg_api.service)
+    one, other = LicenseApi(pg_api.service), LicenseApi(pg_api.service)
     answers = at_once(
         [
             lambda: one.post(f"{teams_path}/{a}/merge", ADMIN, json={"into_team_id": b}),

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from license_assign_testkit import (
-    ACME,
-    ACME_ADMIN,
-    GATEWAY,
-    RESELLER,
-    TODAY,
-    order_placed,
-    place,
-)
+from license_assign_testkit import ACME, order_placed, place
 from sqlalchemy import update
 
 from license_assign.models import OrderRecord
 from portal_contracts import demo
-from portal_runtime.identity import Identity, service_identity
-
-OTHER_RESELLER = Identity(
-    kind="reseller_user",
-    user_id="U-2",
-    email=demo.OTHER_RESELLER_USER,
-    roles=("admin", "sales"),
-    reseller_id=demo.OTHER_RESELLER_ID,
-    customer_scope=demo.ACME_ID,
-)
+from portal_runtime.identity import service_identity
+from portal_runtime.testkit import ACME_ADMIN, GATEWAY, OTHER_RESELLER, RESELLER, TODAY
 
 
 def test_the_customer_directory_answers_with_contacts_admins_and_managers(api):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from license_assign_testkit import ACME, NOW, order_placed, person, place
+from license_assign_testkit import ACME, order_placed, person, place
 
 from portal_runtime.testing import recorded
+from portal_runtime.testkit import NOW
 
 
 def default_team(api) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from license_assign_testkit import ACME, NOW, TODAY, order_placed, person, place, send
+from license_assign_testkit import ACME, order_placed, person, place, send
 
-from license_assign.handlers import enforce_grace_and_downgrades
+from license_assign.jobs import enforce_grace_and_downgrades
 from portal_contracts import demo, example
 from portal_runtime.testing import recorded
+from portal_runtime.testkit import NOW, TODAY
 
 
 def new_licenses(api, order_number: str) -> list[dict]:

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-from license_assign_testkit import ACME, ACME_ADMIN, GATEWAY, RESELLER, person
+from license_assign_testkit import ACME, person
 
-from portal_runtime.identity import Identity
 from portal_runtime.testing import recorded
-
-
-def holder(email: str) -> Identity:
-    return Identity(kind="license_holder", email=email)
+from portal_runtime.testkit import ACME_ADMIN, GATEWAY, RESELLER, license_holder
 
 
 def assign(api, n: int, product: str = "PC") -> dict:
@@ -37,7 +33,7 @@ def test_the_assignment_email_carries_a_single_use_link_to_my_licenses(api):
     again = redeem(api, token)
     assert again.status_code == 410 and "used already" in again.get_json()["detail"]
     assert redeem(api, "not-a-token-anyone-was-given").status_code == 404
-    mine = api.get("/my/licenses", holder("user1@acme.example")).get_json()["items"]
+    mine = api.get("/my/licenses", license_holder("user1@acme.example")).get_json()["items"]
     assert [m["license_id"] for m in mine] == [lic["license_id"]]
 
 
@@ -65,7 +61,7 @@ def test_a_link_expires_after_seven_days(api, clock):
 def test_a_holder_reads_only_their_own_licenses_and_codes(api):
     mine = assign(api, 1)
     theirs = assign(api, 2)
-    me = holder("user1@acme.example")
+    me = license_holder("user1@acme.example")
     page = api.get("/my/licenses", me).get_json()
     assert page["email"] == "user1@acme.example"
     (item,) = page["items"]
@@ -76,7 +72,7 @@ def test_a_holder_reads_only_their_own_licenses_and_codes(api):
     code = api.get(f"/my/licenses/{mine['license_id']}/activation-code", me)
     assert code.status_code == 200
     body = code.get_json()
-    payload = api.service.licensing.codes.verify(body["activation_code"])
+    payload = api.service.codes.verify(body["activation_code"])
     assert payload["license_id"] == mine["license_id"]
     assert body["licensee"]["email"] == "user1@acme.example"
 
@@ -108,7 +104,7 @@ def test_the_my_licenses_routes_answer_only_a_license_holder(api):
 def test_a_revoked_license_leaves_my_licenses(api):
     lic = assign(api, 1)
     assert api.post(f"{ACME}/licenses/{lic['license_id']}/revoke").status_code == 200
-    me = holder("user1@acme.example")
+    me = license_holder("user1@acme.example")
     assert api.get("/my/licenses", me).get_json()["items"] == []
     resp = api.get(f"/my/licenses/{lic['license_id']}/activation-code", me)
     assert resp.status_code == 404

@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from license_assign_testkit import ACME, ACME_ADMIN, GATEWAY, RESELLER
+from license_assign_testkit import ACME
 
 from portal_contracts import demo, validate_payload
 from portal_runtime.testing import recorded
+from portal_runtime.testkit import ACME_ADMIN, GATEWAY, RESELLER
 
 NEW_RESELLER = dataclasses.replace(RESELLER, customer_scope=None)
 NEW_CUSTOMER = {

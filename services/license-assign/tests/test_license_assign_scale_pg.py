@@ -6,41 +6,24 @@ from __future__ import annotations
 import threading
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from license_assign_testkit import Api, order_placed, place
+from license_assign_testkit import LicenseApi, order_placed, pg_service, place
 from sqlalchemy import func, select
 
 from license_assign import bulk_assignments
-from license_assign.activation_codes import ActivationCodes
-from license_assign.bootstrap import bootstrap
-from license_assign.config import LicenseAssignConfig
+from license_assign.jobs import run_assignment_jobs
 from license_assign.models import License
-from license_assign.seed import seed
-from portal_runtime.identity import Identity
-from portal_runtime.testing import postgres_database
+from portal_runtime.testkit import customer_admin
 
 pytestmark = pytest.mark.integration
 
 CUSTOMER = "C-200002"
-ADMIN = Identity(kind="customer_admin", user_id="CA-9", customer_id=CUSTOMER)
+ADMIN = customer_admin(CUSTOMER, user_id="CA-9")
 
 
 @pytest.fixture
 def pg_api(clock):
-    with postgres_database("license_assign") as url:
-        config = LicenseAssignConfig.from_env(
-            "license-assign", database_url=url, broker_url="memory://", retry_first_delay=0.0
-        )
-        service = bootstrap(
-            config, clock=clock, codes=ActivationCodes(Ed25519PrivateKey.generate())
-        )
-        service.migrate()
-        seed(service)
-        place(service, order_placed(customer=CUSTOMER, lines=[{"quantity": 300}]))
-        try:
-            yield Api(service)
-        finally:
-            service.engine.dispose()
+    with pg_service(clock, CUSTOMER, seats=300) as api:
+        yield api
 
 
 def csv_rows(start: int, count: int) -> bytes:
@@ -63,11 +46,11 @@ def test_two_workers_and_an_upload_at_once_share_the_seats_without_doubles(pg_ap
     barrier = threading.Barrier(3)
     answers = {}
     # One app per thread, built here (building Flask apps in threads races in CPython 3.11).
-    direct_client = Api(pg_api.service)
+    direct_client = LicenseApi(pg_api.service)
 
     def worker():
         barrier.wait(timeout=20)
-        bulk_assignments.run_assignment_jobs(pg_api.service)
+        run_assignment_jobs(pg_api.service)
 
     def direct():
         barrier.wait(timeout=20)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from license_assign_testkit import ACME, ACME_ADMIN, GLOBEX_RESELLER
+from license_assign_testkit import ACME, GLOBEX_RESELLER
 
 from portal_contracts import demo
+from portal_runtime.testkit import ACME_ADMIN
 
 
 def teams(api) -> dict[str, dict]:

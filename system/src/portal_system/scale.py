@@ -592,7 +592,6 @@ def issuance_in_handler(seats: int) -> float:
     the consumed event to the transaction ready to commit (then rolled back)."""
     from license_assign.bootstrap import bootstrap
     from license_assign.config import LicenseAssignConfig
-    from license_assign.handlers import handle_order_placed
     from portal_contracts import example
     from portal_runtime.testing import event
 
@@ -611,7 +610,7 @@ def issuance_in_handler(seats: int) -> float:
     delivered = event("orders.order.placed", payload)
     with service.uow() as uow:
         began = time.perf_counter()
-        handle_order_placed(delivered, uow, service.licensing)
+        service.handlers["orders.order.placed"][0](delivered, uow)
         uow.session.flush()
         took = time.perf_counter() - began
         uow.rollback()

@@ -9,9 +9,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from license_assign.models import Customer, CustomerPerson, SubscriptionPack, Team
-from portal_runtime.problems import invalid, not_found
+from portal_runtime.errors import DomainError, NotFound
 
 DEFAULT_TEAM = "Default team"
+
+
+class UnknownTeam(DomainError):
+    """A team id that is not one of the account's; the caller says which field named it."""
+
+    status = 422
+
+    def __init__(self, team_id: str):
+        super().__init__("No such team in this account.")
+        self.team_id = team_id
+
+
+class Gone(DomainError):
+    """A link that worked once and no longer does: used, replaced or expired."""
+
+    status = 410
+
+
 # Crockford's base32 without look-alikes: license ids people read out on the phone.
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -23,10 +41,6 @@ def token_hash(token: str) -> str:
 
 def new_license_id() -> str:
     return "L-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
-
-def get_customer(session: Session, customer_id: str) -> Customer | None:
-    return session.get(Customer, customer_id)
 
 
 def require_customer(session: Session, customer_id: str, lock: bool = False) -> Customer:
@@ -45,7 +59,7 @@ def require_customer(session: Session, customer_id: str, lock: bool = False) -> 
     else:
         customer = session.get(Customer, customer_id)
     if customer is None:
-        raise not_found("customer")
+        raise NotFound("customer")
     return customer
 
 
@@ -96,10 +110,11 @@ def team_named(session: Session, customer_id: str, name: str) -> Team:
     return team or create_team(session, customer_id, name)
 
 
-def require_team(session: Session, customer_id: str, team_id: str, field: str) -> Team:
+def require_team(session: Session, customer_id: str, team_id: str) -> Team:
+    """The account's team, or :class:`UnknownTeam` (the API names the field that gave it)."""
     team = find_team(session, customer_id, team_id)
     if team is None:
-        raise invalid({field: ["No such team in this account."]})
+        raise UnknownTeam(team_id)
     return team
 
 
@@ -115,3 +130,9 @@ def find_pack(session: Session, number: str) -> SubscriptionPack | None:
     return session.scalar(
         select(SubscriptionPack).where(SubscriptionPack.number == number.strip().upper())
     )
+
+
+def pack_of(session: Session, customer_id: str, number: str) -> SubscriptionPack | None:
+    """The pack of that number if it is this account's: another account's pack is none."""
+    pack = find_pack(session, number)
+    return pack if pack is not None and pack.customer_id == customer_id else None

@@ -9,29 +9,18 @@ to two people, however many claim the last seat at once.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from license_assign import events
 from license_assign.activation_codes import ActivationCodes
 from license_assign.config import LicenseAssignConfig
-from license_assign.license_holders import issue_holder_link
+from license_assign.holder_links import issue_holder_link
 from license_assign.models import Customer, License, Revocation
 from portal_runtime.clock import Clock
+from portal_runtime.errors import Invalid, NotFound
 from portal_runtime.uow import UnitOfWork
-
-
-@dataclass
-class Licensing:
-    """What the handlers and views need besides the unit of work."""
-
-    codes: ActivationCodes
-    clock: Clock
-    config: LicenseAssignConfig
-
-    def today(self) -> dt.date:
-        return self.clock.today()
 
 
 class NoFreeLicense(Exception):
@@ -44,6 +33,32 @@ def person_of(data: dict) -> dict:
         "last_name": data["last_name"].strip(),
         "email": data["email"].strip().lower(),
     }
+
+
+def live_licenses(customer_id: str):
+    """The account's licenses that exist (a query to narrow down)."""
+    return select(License).where(License.customer_id == customer_id, License.removed_at.is_(None))
+
+
+def find_license(session: Session, customer_id: str, license_id: str, lock: bool = False):
+    """One of the account's licenses, or a 404; ``lock``: its row locked until commit."""
+    query = live_licenses(customer_id).where(License.license_id == license_id)
+    if lock:
+        query = query.with_for_update(of=License)
+    lic = session.scalar(query)
+    if lic is None:
+        raise NotFound("license")
+    return lic
+
+
+def require_known_product(session: Session, customer_id: str, product: str) -> str:
+    """The product code, if the account holds (or held: expired and suspended count) licenses of
+    it; a product it has no licenses of is unknown to it (422), whether or not it is sold."""
+    code = product.strip().upper()
+    held = session.scalar(live_licenses(customer_id).where(License.product == code).limit(1))
+    if held is None:
+        raise Invalid("product", f"No such product in this account: it holds no {code} licenses.")
+    return code
 
 
 def usable(query, today: dt.date):
@@ -107,85 +122,61 @@ def take(session: Session, lic: License, email: str, now: dt.datetime) -> bool:
     return True
 
 
-def issue_code(ctx: Licensing, lic: License) -> str:
-    lic.activation_code = ctx.codes.issue(
+def issue_code(lic: License, codes: ActivationCodes, clock: Clock) -> str:
+    lic.activation_code = codes.issue(
         license_id=lic.license_id,
         product=lic.product,
         licensee_name=f"{lic.assignee_first_name} {lic.assignee_last_name}".strip(),
         licensee_email=lic.assignee_email,
         valid_until=lic.valid_until,
         fallback_version=lic.fallback_version,
-        issued_at=ctx.clock.now(),
+        issued_at=clock.now(),
     )
     return lic.activation_code
 
 
 def complete_assignment(
     uow: UnitOfWork,
-    ctx: Licensing,
     customer: Customer,
     lic: License,
     person: dict,
     reason: str,
+    *,
+    codes: ActivationCodes,
+    clock: Clock,
+    config: LicenseAssignConfig,
     order_number: str | None = None,
 ) -> None:
     """Name the holder, sign a new activation code and tell them (the event emails them)."""
     lic.assignee_first_name = person["first_name"]
     lic.assignee_last_name = person["last_name"]
     lic.assignee_email = person["email"]
-    lic.assigned_at = lic.assigned_at or ctx.clock.now()
-    issue_code(ctx, lic)
-    publish_assigned(uow, ctx, customer, lic, reason, order_number)
+    lic.assigned_at = lic.assigned_at or clock.now()
+    issue_code(lic, codes, clock)
+    publish_assigned(
+        uow, customer, lic, reason, clock=clock, config=config, order_number=order_number
+    )
 
 
 def publish_assigned(
     uow: UnitOfWork,
-    ctx: Licensing,
     customer: Customer,
     lic: License,
     reason: str,
+    *,
+    clock: Clock,
+    config: LicenseAssignConfig,
     order_number: str | None = None,
 ) -> None:
     """The event that e-mails the holder their license; it carries a fresh single-use link to
     their own "My licenses" page (``my_licenses_token``)."""
-    token, expires_at = issue_holder_link(uow, ctx, lic.assignee_email)
+    token, expires_at = issue_holder_link(
+        uow, lic.assignee_email, clock.now(), config.holder_link_days
+    )
     uow.record(
         "licensing.license.assigned",
-        {
-            "license_id": lic.license_id,
-            "customer_id": customer.id,
-            "customer_name": customer.name,
-            "product": lic.product,
-            "assignee": lic.assignee,
-            "valid_until": lic.valid_until,
-            "fallback_version": lic.fallback_version,
-            "activation_code": lic.activation_code,
-            "reason": reason,
-            "team_id": lic.team.team_id,
-            "subscription_pack": lic.pack.number,
-            "order_number": order_number,
-            "my_licenses_token": token,
-            "my_licenses_expires_at": expires_at,
-        },
+        events.license_assigned(lic, customer, reason, order_number, token, expires_at),
     )
-
-
-def assign(
-    uow: UnitOfWork,
-    ctx: Licensing,
-    customer: Customer,
-    product: str,
-    team_pk: int | None,
-    person: dict,
-    reason: str = "assigned",
-) -> License:
-    """Give one free license of ``product`` (in the team, if given) to ``person``."""
-    now = ctx.clock.now()
-    lic = take_free_license(
-        uow.session, customer.id, product, team_pk, person["email"], ctx.today(), now
-    )
-    complete_assignment(uow, ctx, customer, lic, person, reason)
-    return lic
 
 
 def revocations_this_month(session: Session, customer_id: str, now: dt.datetime) -> int:
@@ -200,7 +191,7 @@ def revocations_this_month(session: Session, customer_id: str, now: dt.datetime)
 
 
 def revoke(
-    uow: UnitOfWork, ctx: Licensing, customer: Customer, lic: License, reason: str = "revoked"
+    uow: UnitOfWork, customer: Customer, lic: License, now: dt.datetime, reason: str = "revoked"
 ) -> None:
     """Take the license back from its holder at once; the holder is told (the event emails)."""
     former = lic.assignee
@@ -210,20 +201,10 @@ def revoke(
             license_id=lic.license_id,
             former_email=former["email"],
             reason=reason,
-            revoked_at=ctx.clock.now(),
+            revoked_at=now,
         )
     )
     lic.assignee_first_name = lic.assignee_last_name = lic.assignee_email = None
     lic.assigned_at = None
     lic.activation_code = None
-    uow.record(
-        "licensing.license.revoked",
-        {
-            "license_id": lic.license_id,
-            "customer_id": customer.id,
-            "customer_name": customer.name,
-            "product": lic.product,
-            "former_assignee": former,
-            "reason": reason,
-        },
-    )
+    uow.record("licensing.license.revoked", events.license_revoked(lic, customer, former, reason))

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from license_assign import (
-    SERVICE,
-    account_lists,
-    api,
-    assignment_jobs_api,
-    bulk_assignments,
-    handlers,
-    license_holders,
-    onboarding,
-)
+from license_assign import api
 from license_assign.activation_codes import ActivationCodes, load_signing_key
-from license_assign.assignments import Licensing
-from license_assign.config import LicenseAssignConfig
+from license_assign.config import LicenseAssignConfig, config_from_env
+from license_assign.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from license_assign.jobs import jobs
 from license_assign.models import MESSAGING
 from portal_runtime import web
 from portal_runtime.clock import Clock
-from portal_runtime.service import Job, Service
+from portal_runtime.service import Service
 
 
 def bootstrap(
@@ -29,29 +21,19 @@ def bootstrap(
     clock: Clock | None = None,
     codes: ActivationCodes | None = None,
 ) -> Service:
-    config = config or LicenseAssignConfig.from_env(SERVICE)
-    clock = clock or Clock()
+    """The service with its activation-code signer (``codes``) from the configured key, unless
+    one is given (tests: a fresh key)."""
+    config = config or config_from_env()
     codes = codes or ActivationCodes(load_signing_key(config.activation_signing_key))
-    licensing = Licensing(codes=codes, clock=clock, config=config)
     return Service(
         config,
         package="license_assign",
         models=MESSAGING,
-        handlers=handlers.bind(licensing),
-        jobs=(
-            Job(
-                "license-grace-and-downgrades",
-                config.grace_check_seconds,
-                handlers.enforce_grace_and_downgrades,
-            ),
-            Job(
-                "license-assignment-jobs",
-                config.assignment_job_seconds,
-                bulk_assignments.run_assignment_jobs,
-            ),
-        ),
-        clock=clock,
-        licensing=licensing,
+        handlers=EVENT_HANDLERS,
+        commands=COMMAND_HANDLERS,
+        jobs=jobs(config),
+        clock=clock or Clock(),
+        codes=codes,
     )
 
 
@@ -77,10 +59,7 @@ CALLERS = {
 
 def create_app(service: Service | None = None) -> Flask:
     app = web.create_app(service or bootstrap())
-    app.register_blueprint(api.bp)
-    app.register_blueprint(assignment_jobs_api.bp)
-    app.register_blueprint(account_lists.bp)
-    app.register_blueprint(onboarding.bp)
-    app.register_blueprint(license_holders.bp)
+    for blueprint in api.BLUEPRINTS:
+        app.register_blueprint(blueprint)
     web.trust_callers(app, CALLERS)
     return app

@@ -7,30 +7,91 @@ thousand. The rows keep the order and the outcomes of one-by-one assignment: a r
 person already holds the product (also by an earlier row of the same upload) or no free seat is
 left.
 
-An upload of more than ``assignment_sync_rows`` rows becomes an :class:`AssignmentJob`: the
-request answers ``202`` with the job at once and the worker assigns it in batches, each batch's
-assignments committed with its rows' outcomes and the job's progress.
+An upload of more than ``ASSIGN_AT_ONCE_ROWS`` rows becomes an :class:`AssignmentJob`: the
+request answers ``202`` with the job at once and the worker assigns it in batches
+(``jobs.run_assignment_jobs``), each batch's assignments committed with its rows' outcomes and
+the job's progress. An uploaded CSV is read into people here too (:func:`parse_csv`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
+from marshmallow import ValidationError
 from sqlalchemy import insert, select
 
 from license_assign import views
-from license_assign.assignments import Licensing, complete_assignment, usable
+from license_assign.activation_codes import ActivationCodes
+from license_assign.assignments import complete_assignment, person_of, usable
+from license_assign.config import LicenseAssignConfig
 from license_assign.issuance import chunks
 from license_assign.models import AssignmentJob, AssignmentJobRow, Customer, License
-from portal_runtime import logs
+from portal_contracts.api.common import PersonSchema
+from portal_contracts.api.licenses import MAX_ASSIGNEES
+from portal_runtime.clock import Clock
+from portal_runtime.errors import Invalid
 from portal_runtime.uow import UnitOfWork
-
-log = logs.get("license_assign.bulk_assignments")
 
 # Rows assigned per transaction by the worker: progress shows batch by batch.
 BATCH_ROWS = 500
 # A job whose batch keeps failing is given up after this many tries, its rest reported failed.
 MAX_ATTEMPTS = 3
+
+
+# -- an uploaded CSV ----------------------------------------------------------------------------
+
+
+def csv_rows(text: str):
+    """``(row, cells)`` with rows counted from 1 after the header (the header is row 0).
+
+    A row the csv module cannot read (a field over its size limit, a stray quote) is a 422
+    naming that row rather than a 500.
+    """
+    reader = csv.reader(io.StringIO(text))
+    row = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            where = "The header row" if row == 0 else f"Row {row}"
+            raise Invalid("_body", f"{where} cannot be read as CSV: {exc}.")
+        yield row, cells
+        row += 1
+
+
+def parse_csv(raw: bytes) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Good rows as people and bad rows as ``{row, reason}``; rows count from 1 after the header."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("_body", "The CSV must be UTF-8 text.")
+    reader = csv_rows(text)
+    header = [h.strip().lower() for h in next(reader, (0, []))[1]]
+    wanted = ("first_name", "last_name", "email")
+    if any(column not in header for column in wanted):
+        raise Invalid("_body", "The CSV needs a header row: first_name,last_name,email.")
+    where = {column: header.index(column) for column in wanted}
+    people, failed = [], []
+    schema = PersonSchema()
+    for row, cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if row > MAX_ASSIGNEES:
+            raise Invalid("_body", f"At most {MAX_ASSIGNEES} rows at once.")
+        values = {c: (cells[i].strip() if i < len(cells) else "") for c, i in where.items()}
+        try:
+            people.append((row, person_of(schema.load(values))))
+        except ValidationError as exc:
+            reason = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.messages.items())
+            failed.append({"row": row, "email": values["email"] or None, "reason": reason})
+    return people, failed
+
+
+# -- assigning a batch of people ------------------------------------------------------------------
 
 
 def already_holds(product: str) -> str:
@@ -43,16 +104,19 @@ def no_free(product: str, team_pk: int | None) -> str:
 
 def assign_people(
     uow: UnitOfWork,
-    ctx: Licensing,
     customer: Customer,
     product: str,
     team_pk: int | None,
     people: list[tuple[int, dict]],
+    *,
+    codes: ActivationCodes,
+    clock: Clock,
+    config: LicenseAssignConfig,
 ) -> tuple[list[dict], list[dict]]:
     """Assign ``people`` (``(row, person)``, in row order) free licenses of ``product``;
     the assignments made (in row order) and the rows that failed, ``{row, email, reason}``."""
     session = uow.session
-    today, now = ctx.today(), ctx.clock.now()
+    today, now = clock.today(), clock.now()
     emails = list(dict.fromkeys(person["email"] for _, person in people))
     holders: set[str] = set()
     for part in chunks(emails):
@@ -92,7 +156,9 @@ def assign_people(
             failed.append({"row": row, "email": email, "reason": no_free(product, team_pk)})
             continue
         lic.assigned_at = now
-        complete_assignment(uow, ctx, customer, lic, person, "assigned")
+        complete_assignment(
+            uow, customer, lic, person, "assigned", codes=codes, clock=clock, config=config
+        )
         holders.add(email)
         assigned.append(views.assigned_view(lic, row))
     return assigned, failed
@@ -171,107 +237,30 @@ def next_job(session) -> AssignmentJob | None:
     )
 
 
-def run_batch(service) -> bool:
-    """Assign the next batch of the oldest unfinished job; False when there is none (or the
-    batch failed: the next run tries it again, a few times at most)."""
-    ctx: Licensing = service.licensing
-    job_pk = None
-    try:
-        with service.uow() as uow:
-            job = next_job(uow.session)
-            if job is None:
-                return False
-            job_pk, job_id = job.id, job.job_id
-            people = job_people(job)
-            batch = people[job.processed : job.processed + BATCH_ROWS]
-            customer = uow.session.get(Customer, job.customer_id)
-            assigned, failed = assign_people(uow, ctx, customer, job.product, job.team_pk, batch)
-            record_outcomes(uow.session, job, assigned, failed)
-            job.processed += len(batch)
-            job.assigned_count += len(assigned)
-            job.failed_count += len(failed)
-            job.status = "running"
-            done = job.processed >= len(people)
-            if done:
-                job.status = "done"
-                job.finished_at = ctx.clock.now()
-            uow.commit()
-    except Exception as exc:
-        if job_pk is None:
-            raise
-        note_failure(service, job_pk, exc)
-        return False
-    if done:
-        _people_cache.pop(job_pk, None)
-        log.info("assignment_job.done", job_id=job_id, rows=len(people))
-    return True
-
-
-def note_failure(service, job_pk: int, exc: Exception) -> None:
-    """Count a failed batch; after :data:`MAX_ATTEMPTS` the job's remaining rows are reported
-    as not assigned (nothing of the failed batch was: it rolled back as a whole)."""
-    error = f"{type(exc).__name__}: {exc}"
-    log.error("assignment_job.batch_failed", job_pk=job_pk, error=error)
-    with service.uow() as uow:
-        job = uow.session.get(AssignmentJob, job_pk, with_for_update=True)
-        job.attempts += 1
-        job.error = error[:2000]
-        if job.attempts >= MAX_ATTEMPTS:
-            rest = job_people(job)[job.processed :]
-            reason = "Not assigned: the job stopped on an internal error; upload these rows again."
-            failed = [{"row": r, "email": p["email"], "reason": reason} for r, p in rest]
-            record_outcomes(uow.session, job, [], failed)
-            job.processed += len(rest)
-            job.failed_count += len(failed)
-            job.status = "failed"
-            job.finished_at = service.licensing.clock.now()
-            _people_cache.pop(job_pk, None)
-        uow.commit()
-
-
-def run_assignment_jobs(service) -> int:
-    """The worker's job: batches until no job is waiting; how many batches ran."""
-    batches = 0
-    while run_batch(service):
-        batches += 1
-    return batches
-
-
-def job_view(session, job: AssignmentJob) -> dict:
-    """The job's progress and, once finished, every row's outcome as the synchronous route
-    reports it: ``{assigned: [...], failed: [{row, email, reason}]}``."""
-    result = None
-    if job.status in ("done", "failed"):
-        assigned, failed = [], []
-        rows = session.execute(
-            select(
-                AssignmentJobRow.row,
-                AssignmentJobRow.email,
-                AssignmentJobRow.assigned,
-                AssignmentJobRow.reason,
-            )
-            .where(AssignmentJobRow.job_pk == job.id)
-            .order_by(AssignmentJobRow.row)
+def job_result(session, job: AssignmentJob) -> dict | None:
+    """Once the job is finished, every row's outcome as the synchronous route reports it:
+    ``{assigned: [...], failed: [{row, email, reason}]}``; None before."""
+    if job.status not in ("done", "failed"):
+        return None
+    assigned, failed = [], []
+    rows = session.execute(
+        select(
+            AssignmentJobRow.row,
+            AssignmentJobRow.email,
+            AssignmentJobRow.assigned,
+            AssignmentJobRow.reason,
         )
-        for row, email, made, reason in rows:
-            if made is not None:
-                assigned.append(json.loads(made))
-            else:
-                failed.append({"row": row, "email": email, "reason": reason})
-        result = {"assigned": assigned, "failed": failed}
-    body = views.ASSIGNMENT_JOB.dump(
-        {
-            "job_id": job.job_id,
-            "status": job.status,
-            "product": job.product,
-            "team_id": job.team.team_id if job.team else None,
-            "rows": job.total_rows,
-            "processed": job.processed + job.rejected,
-            "assigned": job.assigned_count,
-            "failed": job.failed_count,
-            "created_at": job.created_at,
-            "finished_at": job.finished_at,
-        }
+        .where(AssignmentJobRow.job_pk == job.id)
+        .order_by(AssignmentJobRow.row)
     )
-    body["result"] = result  # the rows' outcomes were stored already in their public shape
-    return body
+    for row, email, made, reason in rows:
+        if made is not None:
+            assigned.append(json.loads(made))
+        else:
+            failed.append({"row": row, "email": email, "reason": reason})
+    return {"assigned": assigned, "failed": failed}
+
+
+def forget_people(job_pk: int) -> None:
+    """Drop a finished job's parsed rows from this worker's cache."""
+    _people_cache.pop(job_pk, None)

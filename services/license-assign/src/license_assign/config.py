@@ -1,10 +1,11 @@
-"""Settings of the license-assign service."""
+"""Settings of the license-assign service: every environment variable it reads, with its default."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
+from license_assign import SERVICE
 from portal_runtime import keys
 from portal_runtime.config import Config
 
@@ -59,3 +60,10 @@ class LicenseAssignConfig(Config):
         )
         settings.update(overrides)
         return super().from_env(service, **settings)
+
+
+def config_from_env(**overrides) -> LicenseAssignConfig:
+    """``ACTIVATION_SIGNING_KEY``, ``MONTHLY_REVOCATION_CAP``, ``PORTAL_BASE_URL``,
+    ``GRACE_CHECK_SECONDS``, ``ASSIGNMENT_JOB_SECONDS``, ``PASSWORD_LINK_DAYS``,
+    ``MANAGEMENT_REQUEST_DAYS``, ``HOLDER_LINK_DAYS`` (and the shared settings)."""
+    return LicenseAssignConfig.from_env(SERVICE, **overrides)

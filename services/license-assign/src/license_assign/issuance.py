@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 
 from license_assign import accounts
 from license_assign.fallback import refresh_fallback
-from license_assign.models import License, LicenseOrder, SubscriptionPack, Team
+from license_assign.models import Customer, License, LicenseOrder, SubscriptionPack, Team
+from portal_runtime import logs
 from portal_runtime.db import utcnow
+
+log = logs.get("license_assign.handlers")
 
 # Rows per multi-row INSERT / ids per IN (...) check: well under every driver's parameter cap.
 CHUNK = 1000
@@ -26,6 +29,29 @@ CHUNK = 1000
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def line_team(session: Session, customer: Customer, line: dict) -> Team:
+    """Where a line's seats go: the team it names if it is the account's, else the team of its
+    ``team_name`` (created if new), else the default team."""
+    if line.get("team_id"):
+        team = accounts.find_team(session, customer.id, line["team_id"])
+        if team is not None:
+            return team
+        log.warning("order.unknown_team", team_id=line["team_id"], customer_id=customer.id)
+    if line.get("team_name"):
+        return accounts.team_named(session, customer.id, line["team_name"].strip())
+    return accounts.default_team(session, customer.id)
+
+
+def line_pack(session: Session, customer: Customer, line: dict) -> SubscriptionPack:
+    """The pack a line names if it is the account's; otherwise a new pack."""
+    if line.get("subscription_pack"):
+        pack = accounts.pack_of(session, customer.id, line["subscription_pack"])
+        if pack is not None:
+            return pack
+        log.warning("order.unknown_pack", pack=line["subscription_pack"], customer_id=customer.id)
+    return accounts.create_pack(session, customer.id)
 
 
 def unused_license_ids(session: Session, count: int) -> list[str]:

@@ -40,8 +40,8 @@ GLOBEX_LICENSES = (
 
 
 def seed(service) -> None:
-    ctx = service.licensing
-    today = ctx.today()
+    clock, codes = service.clock, service.codes
+    today = clock.today()
     with service.uow() as uow:
         session = uow.session
         for product in demo.PRODUCTS:
@@ -60,7 +60,7 @@ def seed(service) -> None:
         acme = accounts.ensure_customer(session, demo.ACME_ID, demo.ACME_NAME)
         accounts.add_person(acme, demo.ACME_CONTACT, "contact")
         accounts.add_person(acme, demo.ACME_ADMIN, "admin")
-        _demo_admin(acme, demo.ACME_ADMIN, "Acme", "Admin", ctx.clock.now())
+        _demo_admin(acme, demo.ACME_ADMIN, "Acme", "Admin", clock.now())
         globex = accounts.ensure_customer(session, demo.GLOBEX_ID, demo.GLOBEX_NAME)
         accounts.add_person(globex, demo.GLOBEX_CONTACT, "contact")
         if not any(m.reseller_id == demo.DEMO_RESELLER_ID for m in globex.managing_resellers):
@@ -68,13 +68,14 @@ def seed(service) -> None:
                 ManagingReseller(
                     reseller_id=demo.DEMO_RESELLER_ID,
                     reseller_name=demo.DEMO_RESELLER_NAME,
-                    since=ctx.clock.now(),
+                    since=clock.now(),
                 )
             )
         session.flush()
 
-        _licenses(session, ctx, acme.id, ACME_PACK_ORDER, ACME_PACK_PO, ACME_LICENSES, today)
-        _licenses(session, ctx, globex.id, GLOBEX_ORDER, None, GLOBEX_LICENSES, today)
+        made = dict(clock=clock, codes=codes, today=today)
+        _licenses(session, acme.id, ACME_PACK_ORDER, ACME_PACK_PO, ACME_LICENSES, **made)
+        _licenses(session, globex.id, GLOBEX_ORDER, None, GLOBEX_LICENSES, **made)
         uow.commit()
 
 
@@ -88,7 +89,7 @@ def _demo_admin(customer, email: str, first: str, last: str, now) -> None:
             person.invited_at = person.activated_at = now
 
 
-def _licenses(session, ctx, customer_id, order_number, po_number, specs, today) -> None:
+def _licenses(session, customer_id, order_number, po_number, specs, *, clock, codes, today):
     team = accounts.default_team(session, customer_id)
     has_pack = session.scalar(
         select(SubscriptionPack.id).where(SubscriptionPack.customer_id == customer_id).limit(1)
@@ -124,8 +125,8 @@ def _licenses(session, ctx, customer_id, order_number, po_number, specs, today) 
         refresh_fallback(session, lic, today)
         if holder:
             lic.assignee_first_name, lic.assignee_last_name, lic.assignee_email = holder
-            lic.assigned_at = ctx.clock.now()
-            issue_code(ctx, lic)
+            lic.assigned_at = clock.now()
+            issue_code(lic, codes, clock)
         session.add(lic)
         session.flush()
         session.add(

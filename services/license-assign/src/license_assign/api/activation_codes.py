@@ -1,0 +1,51 @@
+"""Public routes of activation codes: checking a code online, and the key to check it offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint
+
+from license_assign import queries
+from license_assign.offline_verifier import InvalidCode
+from portal_contracts.api.licenses import VerifyCodeRequest
+from portal_runtime.web import current_service, json_body
+
+bp = Blueprint("activation_codes", __name__)
+
+
+@bp.post("/activation-codes/verify")
+def verify_activation_code():
+    data = VerifyCodeRequest().load(json_body())
+    service = current_service()
+    try:
+        payload = service.codes.verify(data["code"])
+    except InvalidCode as exc:
+        return {"valid": False, "reason": str(exc)}
+    answer = {
+        "valid": True,
+        "license_id": payload["license_id"],
+        "product": payload["product"],
+        "licensee": payload["licensee"],
+        "valid_until": payload["valid_until"],
+        "fallback_version": payload.get("fallback_version"),
+        "issued_at": payload.get("issued_at"),
+        "expired": dt.date.fromisoformat(payload["valid_until"]) < service.clock.today(),
+        "reason": None,
+    }
+    # Online we also know whether the code is still the license's current one.
+    with service.sessions() as session:
+        reason = queries.code_standing(session, payload["license_id"], data["code"])
+    if reason is not None:
+        answer.update(valid=False, reason=reason)
+    return answer
+
+
+@bp.get("/activation-codes/public-key")
+def public_key():
+    codes = current_service().codes
+    return {
+        "algorithm": "Ed25519",
+        "public_key": codes.public_key_base64,
+        "public_key_pem": codes.public_key_pem,
+    }
