@@ -409,3 +409,20 @@ def test_a_cart_asked_for_with_a_vat_id_but_no_country_names_the_country(demo_cl
     resp = demo_client.get(CART, query_string={"vat_id": ""})
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["tax"] == []
+
+
+def test_a_cart_before_the_price_list_arrives_is_a_503_to_retry(tmp_path, clock, demo_client):
+    from cart_quote.bootstrap import bootstrap, create_app
+    from cart_quote.config import CartQuoteConfig
+    from portal_runtime.testkit import Api
+
+    fresh = service_on_sqlite(
+        bootstrap, CartQuoteConfig, "cart-quote", tmp_path / "new", clock=clock
+    )
+    api = Api(create_app(fresh), demo_client.identity)
+    for resp in (api.get(CART), add(api, product="II", quantity=1)):
+        assert resp.status_code == 503, resp.get_json()
+        assert resp.headers["Retry-After"] == "5"
+        assert resp.get_json()["detail"] == (
+            "The USD price list has not reached this service yet; try again shortly."
+        )
