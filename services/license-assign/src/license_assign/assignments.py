@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from license_assign import events
-from license_assign.activation_codes import ActivationCodes
 from license_assign.config import LicenseAssignConfig
 from license_assign.holder_links import issue_holder_link
 from license_assign.models import Customer, License, Revocation
+from license_assign.ports import CodeSigner
 from portal_runtime.clock import Clock
 from portal_runtime.errors import Invalid, NotFound
 from portal_runtime.uow import UnitOfWork
@@ -122,7 +122,7 @@ def take(session: Session, lic: License, email: str, now: dt.datetime) -> bool:
     return True
 
 
-def issue_code(lic: License, codes: ActivationCodes, clock: Clock) -> str:
+def issue_code(lic: License, codes: CodeSigner, clock: Clock) -> str:
     lic.activation_code = codes.issue(
         license_id=lic.license_id,
         product=lic.product,
@@ -142,7 +142,7 @@ def complete_assignment(
     person: dict,
     reason: str,
     *,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
     order_number: str | None = None,

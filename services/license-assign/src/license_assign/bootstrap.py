@@ -10,6 +10,7 @@ from license_assign.config import LicenseAssignConfig, config_from_env
 from license_assign.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from license_assign.jobs import jobs
 from license_assign.models import MESSAGING
+from license_assign.ports import CodeSigner
 from portal_runtime import web
 from portal_runtime.clock import Clock
 from portal_runtime.service import Service
@@ -19,7 +20,7 @@ def bootstrap(
     config: LicenseAssignConfig | None = None,
     *,
     clock: Clock | None = None,
-    codes: ActivationCodes | None = None,
+    codes: CodeSigner | None = None,
 ) -> Service:
     """The service with its activation-code signer (``codes``) from the configured key, unless
     one is given (tests: a fresh key)."""

@@ -23,11 +23,12 @@ from marshmallow import ValidationError
 from sqlalchemy import insert, select
 
 from license_assign import views
-from license_assign.activation_codes import ActivationCodes
 from license_assign.assignments import complete_assignment, person_of, usable
 from license_assign.config import LicenseAssignConfig
 from license_assign.issuance import chunks
-from license_assign.models import AssignmentJob, AssignmentJobRow, Customer, License
+from license_assign.models import AssignmentJob, AssignmentJobRow, Customer, JobStatus, License
+from license_assign.models.assignment_jobs import UNFINISHED
+from license_assign.ports import CodeSigner
 from portal_contracts.api.common import PersonSchema
 from portal_contracts.api.licenses import MAX_ASSIGNEES
 from portal_runtime.clock import Clock
@@ -109,7 +110,7 @@ def assign_people(
     team_pk: int | None,
     people: list[tuple[int, dict]],
     *,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
 ) -> tuple[list[dict], list[dict]]:
@@ -181,7 +182,7 @@ def create_job(
         customer_id=customer_id,
         product=product,
         team_pk=team_pk,
-        status="queued",
+        status=JobStatus.QUEUED,
         people=json.dumps(people),
         total_rows=len(people) + len(failed),
         rejected=len(failed),
@@ -230,7 +231,7 @@ def next_job(session) -> AssignmentJob | None:
     """The oldest unfinished job no other worker is in a batch of, locked for this batch."""
     return session.scalar(
         select(AssignmentJob)
-        .where(AssignmentJob.status.in_(("queued", "running")))
+        .where(AssignmentJob.status.in_(UNFINISHED))
         .order_by(AssignmentJob.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=AssignmentJob)
@@ -240,7 +241,7 @@ def next_job(session) -> AssignmentJob | None:
 def job_result(session, job: AssignmentJob) -> dict | None:
     """Once the job is finished, every row's outcome as the synchronous route reports it:
     ``{assigned: [...], failed: [{row, email, reason}]}``; None before."""
-    if job.status not in ("done", "failed"):
+    if not job.finished:
         return None
     assigned, failed = [], []
     rows = session.execute(

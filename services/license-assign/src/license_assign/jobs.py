@@ -90,14 +90,8 @@ def run_batch(service) -> bool:
                 config=service.config,
             )
             bulk_assignments.record_outcomes(uow.session, job, assigned, failed)
-            job.processed += len(batch)
-            job.assigned_count += len(assigned)
-            job.failed_count += len(failed)
-            job.status = "running"
-            done = job.processed >= len(people)
-            if done:
-                job.status = "done"
-                job.finished_at = clock.now()
+            job.record_batch(len(batch), len(assigned), len(failed), len(people), clock.now())
+            done = job.finished
             uow.commit()
     except Exception as exc:
         if job_pk is None:
@@ -124,10 +118,7 @@ def note_failure(service, job_pk: int, exc: Exception) -> None:
             reason = "Not assigned: the job stopped on an internal error; upload these rows again."
             failed = [{"row": r, "email": p["email"], "reason": reason} for r, p in rest]
             bulk_assignments.record_outcomes(uow.session, job, [], failed)
-            job.processed += len(rest)
-            job.failed_count += len(failed)
-            job.status = "failed"
-            job.finished_at = service.clock.now()
+            job.give_up(len(rest), service.clock.now())
             bulk_assignments.forget_people(job_pk)
         uow.commit()
 

@@ -23,8 +23,9 @@ from license_assign.models import (
     ManagementRequest,
     ManagingReseller,
     PasswordLink,
+    RequestStatus,
 )
-from portal_runtime.errors import Conflict, NotFound
+from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
 from portal_runtime.uow import UnitOfWork
 
@@ -160,13 +161,14 @@ def find_request(session: Session, token: str, *, lock: bool = False) -> Managem
     if lock:
         query = query.with_for_update(of=ManagementRequest)
     req = session.scalar(query)
-    if req is None or req.status == "replaced":
+    if req is None or req.status == RequestStatus.REPLACED:
         raise NotFound("request")
     return req
 
 
-def still_open(req: ManagementRequest, now: dt.datetime) -> None:
-    if req.status != "pending":
-        raise Conflict(f"This request has been {req.status} already.")
+def refuse_expired(req: ManagementRequest, now: dt.datetime) -> None:
+    """A pending request past its day is a 410 (one decided already: its own 409 first)."""
+    if req.status != RequestStatus.PENDING:
+        return
     if req.expires_at <= now:
         raise Gone("This request has expired; the reseller may ask again.")

@@ -8,11 +8,11 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from license_assign.activation_codes import ActivationCodes
 from license_assign.assignments import issue_code, publish_assigned
 from license_assign.config import LicenseAssignConfig
 from license_assign.fallback import refresh_fallback
 from license_assign.models import ALL_PRODUCTS, Customer, License, LicenseOrder
+from license_assign.ports import CodeSigner
 from portal_runtime import logs
 from portal_runtime.clock import Clock
 from portal_runtime.uow import UnitOfWork
@@ -35,7 +35,7 @@ def change_licenses(
     order: dict,
     line: dict,
     *,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
 ) -> list[License]:

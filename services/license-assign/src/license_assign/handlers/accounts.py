@@ -23,7 +23,7 @@ from license_assign.commands import (
     ResendAdminLink,
 )
 from license_assign.config import LicenseAssignConfig
-from license_assign.models import Customer, ManagementRequest, PasswordLink
+from license_assign.models import Customer, ManagementRequest, PasswordLink, RequestStatus
 from portal_runtime.clock import Clock
 from portal_runtime.errors import Conflict, DomainError, NotFound
 from portal_runtime.uow import UnitOfWork
@@ -153,9 +153,9 @@ def request_management(
         .where(
             ManagementRequest.customer_id == cmd.customer_id,
             ManagementRequest.reseller_id == by.reseller_id,
-            ManagementRequest.status == "pending",
+            ManagementRequest.status == RequestStatus.PENDING,
         )
-        .values(status="replaced", decided_at=at)
+        .values(status=RequestStatus.REPLACED, decided_at=at)
     )
     token = secrets.token_urlsafe(32)
     req = ManagementRequest(
@@ -165,7 +165,7 @@ def request_management(
         requested_by_name=by.name,
         requested_by_email=by.email,
         token_hash=token_hash(token),
-        status="pending",
+        status=RequestStatus.PENDING,
         created_at=at,
         expires_at=at + dt.timedelta(days=config.management_request_days),
     )
@@ -182,9 +182,8 @@ def request_management(
 
 def decide_management_request(cmd: DecideManagementRequest, uow: UnitOfWork, clock: Clock) -> dict:
     req = onboarding.find_request(uow.session, cmd.token, lock=True)
-    onboarding.still_open(req, clock.now())
-    req.status = "approved" if cmd.approve else "declined"
-    req.decided_at = clock.now()
+    onboarding.refuse_expired(req, clock.now())
+    req.decide(cmd.approve, clock.now())
     if cmd.approve:
         onboarding.add_manager(req.customer, req.reseller_id, req.reseller_name, clock.now())
     return views.request_view(req)

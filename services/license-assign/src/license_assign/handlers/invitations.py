@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 
 from license_assign import accounts, events, invitations, views
 from license_assign.accounts import Gone, token_hash
-from license_assign.activation_codes import ActivationCodes
 from license_assign.assignments import (
     NoFreeLicense,
     complete_assignment,
@@ -23,6 +22,7 @@ from license_assign.commands import (
 )
 from license_assign.config import LicenseAssignConfig
 from license_assign.models import InvitationClaim, InvitationLink, ReplacedInvitationToken
+from license_assign.ports import CodeSigner
 from portal_runtime.clock import Clock
 from portal_runtime.errors import Conflict, Invalid, NotFound
 from portal_runtime.uow import UnitOfWork
@@ -83,7 +83,7 @@ def disable_invitation_link(cmd: DisableInvitationLink, uow: UnitOfWork) -> None
 def claim_invitation(
     cmd: ClaimInvitation,
     uow: UnitOfWork,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
 ) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from license_assign import accounts, bulk_assignments, views
-from license_assign.activation_codes import ActivationCodes
 from license_assign.assignments import (
     complete_assignment,
     find_license,
@@ -15,6 +14,7 @@ from license_assign.assignments import (
 )
 from license_assign.commands import AssignLicense, AssignLicenses, RevokeLicense
 from license_assign.config import LicenseAssignConfig
+from license_assign.ports import CodeSigner
 from portal_contracts.api.licenses import ASSIGN_AT_ONCE_ROWS
 from portal_runtime.clock import Clock
 from portal_runtime.errors import Conflict
@@ -39,7 +39,7 @@ def revoke_license(
 def assign_license(
     cmd: AssignLicense,
     uow: UnitOfWork,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
 ) -> dict:
@@ -62,7 +62,7 @@ def assign_license(
 def assign_licenses(
     cmd: AssignLicenses,
     uow: UnitOfWork,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
 ) -> dict:

@@ -15,12 +15,12 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from license_assign import accounts, events, views
-from license_assign.activation_codes import ActivationCodes
 from license_assign.assignments import issue_code, revoke
 from license_assign.config import LicenseAssignConfig
 from license_assign.fallback import refresh_fallback
 from license_assign.issuance import issue_seats, line_pack, line_team
 from license_assign.models import Customer, EarlyPaymentNotice, License, LicenseOrder, OrderRecord
+from license_assign.ports import CodeSigner
 from license_assign.renewals import change_licenses
 from portal_runtime import logs
 from portal_runtime.clock import Clock
@@ -33,7 +33,7 @@ log = logs.get("license_assign.handlers")
 def handle_order_placed(
     event: Event,
     uow: UnitOfWork,
-    codes: ActivationCodes,
+    codes: CodeSigner,
     clock: Clock,
     config: LicenseAssignConfig,
 ) -> None:
@@ -94,9 +94,7 @@ def placing_reseller(order: dict) -> str | None:
     return buyer.get("reseller_id") or order.get("reseller_id")
 
 
-def handle_order_cancelled(
-    event: Event, uow: UnitOfWork, codes: ActivationCodes, clock: Clock
-) -> None:
+def handle_order_cancelled(event: Event, uow: UnitOfWork, codes: CodeSigner, clock: Clock) -> None:
     payload = event.payload
     session = uow.session
     record = session.get(OrderRecord, payload["order_number"])
