@@ -1,4 +1,5 @@
-"""Customer accounts, teams and subscription packs: finding and creating them."""
+"""Customer accounts, teams and subscription packs: finding and creating them, and the domain
+errors of links and teams (`Gone`: a link that worked once; `UnknownTeam`: no such team here)."""
 
 from __future__ import annotations
 

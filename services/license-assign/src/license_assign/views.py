@@ -120,6 +120,21 @@ def claimed_view(lic: License) -> dict:
     return body
 
 
+def verified_view(payload: dict, today: dt.date) -> dict:
+    """A validly signed code's payload as ``/activation-codes/verify`` answers it."""
+    return {
+        "valid": True,
+        "license_id": payload["license_id"],
+        "product": payload["product"],
+        "licensee": payload["licensee"],
+        "valid_until": payload["valid_until"],
+        "fallback_version": payload.get("fallback_version"),
+        "issued_at": payload.get("issued_at"),
+        "expired": dt.date.fromisoformat(payload["valid_until"]) < today,
+        "reason": None,
+    }
+
+
 def activation_code_view(lic: License) -> dict:
     return {
         "license_id": lic.license_id,

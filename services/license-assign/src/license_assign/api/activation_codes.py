@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint
 
-from license_assign import queries
+from license_assign import queries, views
 from license_assign.offline_verifier import InvalidCode
 from portal_contracts.api.licenses import VerifyCodeRequest
 from portal_runtime.web import current_service, json_body
@@ -22,17 +20,7 @@ def verify_activation_code():
         payload = service.codes.verify(data["code"])
     except InvalidCode as exc:
         return {"valid": False, "reason": str(exc)}
-    answer = {
-        "valid": True,
-        "license_id": payload["license_id"],
-        "product": payload["product"],
-        "licensee": payload["licensee"],
-        "valid_until": payload["valid_until"],
-        "fallback_version": payload.get("fallback_version"),
-        "issued_at": payload.get("issued_at"),
-        "expired": dt.date.fromisoformat(payload["valid_until"]) < service.clock.today(),
-        "reason": None,
-    }
+    answer = views.verified_view(payload, service.clock.today())
     # Online we also know whether the code is still the license's current one.
     with service.sessions() as session:
         reason = queries.code_standing(session, payload["license_id"], data["code"])

@@ -33,8 +33,7 @@ def get_license(customer_id: str, license_id: str):
     acting_on(customer_id)
     service = current_service()
     with service.sessions() as session:
-        lic = queries.find_license(session, customer_id, license_id)
-        return views.license_view(lic, service.clock.today())
+        return queries.one_license(session, customer_id, license_id, service.clock.today())
 
 
 @bp.get("/customers/<customer_id>/licenses/<license_id>/activation-code")

@@ -56,6 +56,10 @@ def licenses(session: Session, customer_id: str, args: dict, today: dt.date, lim
     return {"items": [views.license_view(lic, today) for lic in rows], "next_cursor": next_cursor}
 
 
+def one_license(session: Session, customer_id: str, license_id: str, today: dt.date) -> dict:
+    return views.license_view(find_license(session, customer_id, license_id), today)
+
+
 def activation_code(session: Session, customer_id: str, license_id: str) -> dict:
     lic = find_license(session, customer_id, license_id)
     if not lic.activation_code:
