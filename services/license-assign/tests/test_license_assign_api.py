@@ -187,6 +187,16 @@ def test_the_monthly_revocation_cap_answers_409_past_the_cap(api):
     assert api.license(held[1]["license_id"])["status"] == "assigned"
 
 
+def test_the_revocation_limit_says_the_cap_and_how_much_of_it_this_month_used(api):
+    limit = f"{ACME}/revocation-limit"
+    assert api.get(limit).get_json() == {"monthly_limit": None, "revoked_this_month": 0}
+    api.service.config.monthly_revocation_cap = 2
+    held = api.licenses(status="assigned")
+    assert api.post(f"{ACME}/licenses/{held[0]['license_id']}/revoke").status_code == 200
+    assert api.get(limit).get_json() == {"monthly_limit": 2, "revoked_this_month": 1}
+    assert api.get(f"/customers/{demo.GLOBEX_ID}/revocation-limit", ACME_ADMIN).status_code == 404
+
+
 # -- teams and packs -----------------------------------------------------------------------------
 
 

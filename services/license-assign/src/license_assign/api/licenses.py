@@ -10,7 +10,6 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from license_assign import queries, views
 from license_assign.api.access import acting_on, handle, keyset_args, page_args
-from license_assign.assignments import revocations_this_month
 from license_assign.commands import RevokeLicense
 from license_assign.queries import lists
 from portal_contracts.api.licenses import LicenseListArgs
@@ -54,9 +53,9 @@ def revocation_limit(customer_id: str):
     """How many revocations the account may make per month (None: no cap) and has made."""
     acting_on(customer_id)
     service = current_service()
+    cap = service.config.monthly_revocation_cap
     with service.sessions() as session:
-        made = revocations_this_month(session, customer_id, service.clock.now())
-    return {"monthly_limit": service.config.monthly_revocation_cap, "revoked_this_month": made}
+        return queries.revocation_limit(session, customer_id, cap, service.clock.now())
 
 
 @bp.get("/customers/<customer_id>/users")

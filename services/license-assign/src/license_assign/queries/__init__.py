@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from license_assign import accounts, invitations, onboarding, views
 from license_assign.accounts import Gone, token_hash
-from license_assign.assignments import find_license, live_licenses
+from license_assign.assignments import find_license, live_licenses, revocations_this_month
 from license_assign.bulk_assignments import job_result
 from license_assign.models import (
     AssignmentJob,
@@ -58,6 +58,12 @@ def licenses(session: Session, customer_id: str, args: dict, today: dt.date, lim
 
 def one_license(session: Session, customer_id: str, license_id: str, today: dt.date) -> dict:
     return views.license_view(find_license(session, customer_id, license_id), today)
+
+
+def revocation_limit(session: Session, customer_id: str, cap: int | None, now: dt.datetime):
+    """How many revocations the account may make per month (None: no cap) and has made."""
+    made = revocations_this_month(session, customer_id, now)
+    return {"monthly_limit": cap, "revoked_this_month": made}
 
 
 def activation_code(session: Session, customer_id: str, license_id: str) -> dict:
