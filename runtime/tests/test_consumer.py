@@ -246,6 +246,24 @@ def test_a_failing_message_in_a_batch_leaves_no_trace_and_the_others_are_handled
     assert announcing.consumer().handle_batch(batch)[:1] == [False]
 
 
+def test_a_failing_message_alone_in_its_batch_leaves_no_trace_and_is_handled_later(announcing):
+    """A batch of one runs without a savepoint: its failure still undoes all it did."""
+    failing, fine = placed("FAIL-10"), placed("MID-FAIL-11")
+    [outcome] = announcing.consumer().handle_batch([failing])
+    assert isinstance(outcome, RuntimeError)
+    [outcome] = announcing.consumer().handle_batch([fine])
+    assert isinstance(outcome, RuntimeError)
+    # Only what the handler committed on purpose before failing stays; no inbox row, no event.
+    assert invoices(announcing) == ["MID-FAIL-11-attempt"]
+    assert recorded_events(announcing) == [] and inbox(announcing) == []
+    ok = placed("O-12")
+    assert announcing.consumer().handle_batch([ok]) == [True]
+    assert announcing.consumer().handle_batch([ok]) == [False]
+    assert invoices(announcing) == ["MID-FAIL-11-attempt", "O-12"]
+    assert recorded_events(announcing) == [("O-12", ok.message_id, ok.correlation_id)]
+    assert inbox(announcing) == [ok.message_id]
+
+
 def test_a_batch_with_a_duplicate_and_a_repeat_within_it_has_each_effect_once(announcing):
     first = placed("O-4")
     announcing.consumer().handle(first)

@@ -162,7 +162,8 @@ class EventConsumer:
         return outcome
 
     def handle_batch(self, events: list[Event]) -> list[bool | Exception]:
-        """Handle several events in one transaction, each in a savepoint of its own.
+        """Handle several events in one transaction, each in a savepoint of its own (a batch
+        of one needs none: its transaction is its own).
 
         The outcome of each is True (handled), False (a duplicate: its inbox row exists) or the
         exception its handlers raised, whose savepoint was rolled back so nothing of it stays.
@@ -197,7 +198,14 @@ class EventConsumer:
                 try:
                     with (
                         tracing.consuming(consumer, event),
-                        uow.step(event.correlation_id, event.message_id, event.traceparent),
+                        uow.step(
+                            event.correlation_id,
+                            event.message_id,
+                            event.traceparent,
+                            # Alone in its transaction, a message needs no savepoint to keep
+                            # its failure to itself: the rollback of the whole is the same.
+                            savepoint=len(events) > 1,
+                        ),
                     ):
                         if uow.session.get(Processed, (consumer, event.message_id)) is not None:
                             outcomes.append(False)

@@ -79,6 +79,7 @@ class UnitOfWork:
         correlation_id: str | None = None,
         causation_id: str | None = None,
         traceparent: str | None = None,
+        savepoint: bool = True,
     ):
         """One message of a batch inside this unit of work: a savepoint, and the events it
         records carry its own correlation and causation ids and trace. When the block ends, its
@@ -87,24 +88,30 @@ class UnitOfWork:
 
         A handler that commits on purpose (billing records a payment attempt before calling the
         provider) ends the savepoint: the earlier steps, complete, are committed with it, and a
-        failure after that undoes what this step did since."""
+        failure after that undoes what this step did since.
+
+        ``savepoint=False`` is for a step alone in its transaction (a batch of one): a failure
+        then rolls the whole transaction back, which undoes exactly what a savepoint would, and
+        saves the SAVEPOINT and RELEASE round trips."""
         outer = (self.correlation_id, self.causation_id, self.traceparent)
         first, wake = len(self._pending), set(self._wake)
         self.correlation_id = correlation_id or outer[0]
         self.causation_id = causation_id
         self.traceparent = traceparent or outer[2]
-        savepoint = self.session.begin_nested()
+        if not savepoint and (first or self.session.in_transaction()):
+            raise RuntimeError("a step without a savepoint must be alone in its transaction")
+        nested = self.session.begin_nested() if savepoint else None
         try:
             yield self
             for row in self._pending[first:]:
                 self.session.add(row)
-            if savepoint.is_active:
-                savepoint.commit()
+            if nested is not None and nested.is_active:
+                nested.commit()
             else:
                 self.session.flush()
         except BaseException:
-            if savepoint.is_active:
-                savepoint.rollback()
+            if nested is not None and nested.is_active:
+                nested.rollback()
             else:
                 self.session.rollback()
             del self._pending[first:]
