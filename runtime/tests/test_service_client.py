@@ -163,3 +163,23 @@ def test_path_segments_are_escaped_so_a_value_cannot_reach_another_route(recordi
     assert request_line(recording.requests[0]) == (
         b"GET /internal/customers/C-1%2F..%2F..%2Fadmin%3Fx%3D1/cart HTTP/1.1"
     )
+
+
+def test_a_proxy_the_environment_names_is_used_unless_no_proxy_exempts_the_service(
+    recording, monkeypatch
+):
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{recording.port}")
+    monkeypatch.setenv("NO_PROXY", "billing.invalid")
+    proxied = ServiceClient(
+        "catalog", "orders", dev_keys("orders"), timeout=2, base_url="http://catalog.invalid:8081"
+    )
+    proxied.get_json("/products")
+    assert request_line(recording.requests[0]) == (
+        b"GET http://catalog.invalid:8081/products HTTP/1.1"
+    )
+    exempt = ServiceClient(
+        "billing", "orders", dev_keys("orders"), timeout=2, base_url="http://billing.invalid:8084"
+    )
+    with pytest.raises(ServiceUnavailable):
+        exempt.get_json("/invoices")
+    assert len(recording.requests) == 1

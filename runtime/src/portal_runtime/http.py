@@ -93,6 +93,17 @@ class ServiceClient:
         self.timeout = timeout
         self.base_url = base_url or service_url(service)
         self.session = session_with_retries()
+        # What the environment says of this one host (a proxy, unless NO_PROXY exempts it; a
+        # ~/.netrc login), read once: requests would scan os.environ and look for ~/.netrc again
+        # on every call, a third of the gateway's CPU per forwarded request.
+        scheme = urlsplit(self.base_url).scheme
+        environ = requests.utils.get_environ_proxies(self.base_url)
+        proxy = environ.get(scheme, environ.get("all"))
+        self.session.proxies = {scheme: proxy} if proxy else {}
+        netrc = requests.utils.get_netrc_auth(self.base_url)
+        if netrc:
+            self.session.auth = netrc
+        self.session.trust_env = False
 
     def _identity_header(self, prepared: requests.PreparedRequest, identity) -> str:
         parts = urlsplit(prepared.url)
