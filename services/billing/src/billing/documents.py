@@ -66,6 +66,11 @@ def invoice_document(service, invoice: Invoice) -> InvoiceDocument:
         doc = stored_invoice_document(session, invoice)
     if doc is not None:
         return doc
+    return render_invoice_document(service, invoice)
+
+
+def render_invoice_document(service, invoice: Invoice) -> InvoiceDocument:
+    """Render and store the PDF of ``invoice``, which had none when the caller looked."""
     content = render_invoice(invoice)
     row = InvoiceDocument(
         invoice_id=invoice.id,
@@ -84,6 +89,11 @@ def credit_note_document(service, note: CreditNote) -> CreditNoteDocument:
         doc = stored_credit_note_document(session, note)
     if doc is not None:
         return doc
+    return render_credit_note_document(service, note)
+
+
+def render_credit_note_document(service, note: CreditNote) -> CreditNoteDocument:
+    """Render and store the PDF of ``note``, which had none when the caller looked."""
     content = render_credit_note(note)
     row = CreditNoteDocument(
         credit_note_id=note.id, created_at=note.issued_at, content=content, sha256=sha256(content)
@@ -129,10 +139,11 @@ def render_pending(service) -> int:
             .unique()
             .all()
         )
+    # The query above found them without a document: no second look each.
     for invoice in invoices:
-        invoice_document(service, invoice)
+        render_invoice_document(service, invoice)
     for note in notes:
-        credit_note_document(service, note)
+        render_credit_note_document(service, note)
     rendered = len(invoices) + len(notes)
     if rendered:
         log.info("documents.rendered", count=rendered)

@@ -258,31 +258,19 @@ class Sandbox:
     def charge(
         self, source_kind: str, source_token: str, amount: Decimal, currency: str, key: str
     ) -> ChargeResult:
-        existing = self.find_charge(key)
-        if existing is not None:
-            return existing
-        outcome, reason = "approved", None
-        with self.sessions() as session:
-            if source_kind == "card":
-                card = session.get(VaultCard, source_token)
-                if card is None:
-                    outcome, reason = "declined", "unknown_card"
-                elif card.behaviour.startswith("decline:"):
-                    outcome, reason = "declined", card.behaviour.split(":", 1)[1]
-                elif card.expiry and parse_expiry(card.expiry, self.clock.today()) is None:
-                    outcome, reason = "declined", "expired_card"
-            else:
-                agreement = session.scalar(
-                    select(PayPalAgreement).where(PayPalAgreement.agreement_id == source_token)
-                )
-                if agreement is None or agreement.status != "approved":
-                    outcome, reason = "declined", "paypal_not_approved"
+        """Take a charge once per idempotency key: the look-up, the decision and the record in
+        one transaction; a concurrent call with the same key that recorded first is the answer."""
+        reference = "ch_" + secrets.token_hex(10)
         try:
             with self.sessions() as session, session.begin():
+                existing = self._charge_by_key(session, key)
+                if existing is not None:
+                    return existing
+                outcome, reason = self._judge(session, source_kind, source_token)
                 session.add(
                     SandboxCharge(
                         idempotency_key=key,
-                        reference="ch_" + secrets.token_hex(10),
+                        reference=reference,
                         source_kind=source_kind,
                         source_token=source_token,
                         amount=amount,
@@ -292,18 +280,40 @@ class Sandbox:
                     )
                 )
         except IntegrityError:
-            pass  # a concurrent call with the same key won: its answer is the answer
-        return self.find_charge(key)
+            return self.find_charge(key)  # a concurrent call with the same key won
+        return ChargeResult(approved=outcome == "approved", reference=reference, reason=reason)
+
+    def _judge(self, session, source_kind: str, source_token: str) -> tuple[str, str | None]:
+        """The outcome a charge to this source gets, and why it is declined."""
+        if source_kind == "card":
+            card = session.get(VaultCard, source_token)
+            if card is None:
+                return "declined", "unknown_card"
+            if card.behaviour.startswith("decline:"):
+                return "declined", card.behaviour.split(":", 1)[1]
+            if card.expiry and parse_expiry(card.expiry, self.clock.today()) is None:
+                return "declined", "expired_card"
+            return "approved", None
+        agreement = session.scalar(
+            select(PayPalAgreement).where(PayPalAgreement.agreement_id == source_token)
+        )
+        if agreement is None or agreement.status != "approved":
+            return "declined", "paypal_not_approved"
+        return "approved", None
+
+    @staticmethod
+    def _charge_by_key(session, key: str) -> ChargeResult | None:
+        row = session.scalar(select(SandboxCharge).where(SandboxCharge.idempotency_key == key))
+        if row is None:
+            return None
+        return ChargeResult(
+            approved=row.outcome == "approved", reference=row.reference, reason=row.reason
+        )
 
     def find_charge(self, key: str) -> ChargeResult | None:
         """The charge taken under this idempotency key, or None if none was."""
         with self.sessions() as session:
-            row = session.scalar(select(SandboxCharge).where(SandboxCharge.idempotency_key == key))
-            if row is None:
-                return None
-            return ChargeResult(
-                approved=row.outcome == "approved", reference=row.reference, reason=row.reason
-            )
+            return self._charge_by_key(session, key)
 
     def charges(self) -> int:
         """How many distinct charges the sandbox has taken (tests)."""
