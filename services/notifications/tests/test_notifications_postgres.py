@@ -74,3 +74,28 @@ def test_two_senders_on_postgresql_send_every_mail_exactly_once(sink, quote_pdfs
         finally:
             for sender in senders:
                 sender.engine.dispose()
+
+
+def test_a_replay_that_slips_past_the_inbox_adds_no_mail_on_postgresql(quote_pdfs):
+    with postgres_database("notifications") as url:
+        config = NotificationsConfig.from_env(SERVICE, database_url=url, broker_url="memory://")
+        service = bootstrap(config, quote_pdfs=quote_pdfs)
+        service.migrate()
+        try:
+            placed = event(
+                "orders.order.placed",
+                dict(portal_contracts.example("orders.order.placed"), send_activation_email=True),
+            )
+            [handler] = service.handlers["orders.order.placed"]
+            woken = []
+            for _ in range(2):
+                with service.uow() as uow:
+                    handler(placed, uow)
+                    woken.append(set(uow._wake))
+                    uow.commit()
+            with service.sessions() as session:
+                templates = sorted(session.scalars(select(OutgoingMail.template)))
+            assert templates == ["activation", "order_confirmation"]
+            assert woken == [{"mail"}, set()]  # the replay queued nothing, so wakes nobody
+        finally:
+            service.engine.dispose()

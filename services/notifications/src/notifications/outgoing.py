@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifications import mail
 from notifications.config import MailSettings
 from notifications.models import KnownLicense, OutgoingMail, ProductName
 from portal_runtime import logs
 from portal_runtime.consumer import Event
+from portal_runtime.db import is_sqlite
 from portal_runtime.uow import UnitOfWork
 
 log = logs.get("notifications")
@@ -38,11 +41,12 @@ def queue_mail(
 ) -> bool:
     """Render ``template`` for ``email`` and add its row, unless this cause already has it."""
     message_id = mail.message_id(event.message_id, template, email)
-    if uow.session.scalar(select(OutgoingMail.id).where(OutgoingMail.message_id == message_id)):
-        return False
     rendered = mail.render(template, dict(context, recipient_email=email, recipient_name=name))
-    uow.session.add(
-        OutgoingMail(
+    # One statement: the row, unless this cause already has it (its Message-ID is unique).
+    insert = sqlite_insert if is_sqlite(uow.session.get_bind()) else postgresql_insert
+    added = uow.session.execute(
+        insert(OutgoingMail)
+        .values(
             message_id=message_id,
             cause_message_id=event.message_id,
             cause_type=event.type,
@@ -59,7 +63,11 @@ def queue_mail(
             attempts=0,
             next_attempt_at=None,
         )
-    )
+        .on_conflict_do_nothing(index_elements=[OutgoingMail.message_id])
+        .returning(OutgoingMail.id)
+    ).scalar()
+    if added is None:
+        return False
     uow.wake("mail")  # the sender, once this commits
     log.info("mail.queued", template=template, message_id=message_id)
     return True

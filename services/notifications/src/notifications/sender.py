@@ -46,8 +46,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-def claim(service, now: dt.datetime) -> list[int]:
-    """Take up to a batch of due rows for this sender; others skip them until the lease ends."""
+def claim(service, now: dt.datetime) -> list[OutgoingMail]:
+    """Take up to a batch of due rows for this sender; others skip them until the lease ends.
+    The rows come back loaded, in the order claimed (nobody else touches them meanwhile)."""
     config = service.config
     query = (
         select(OutgoingMail)
@@ -65,7 +66,7 @@ def claim(service, now: dt.datetime) -> list[int]:
         rows = list(session.scalars(query))
         for row in rows:
             row.next_attempt_at = lease_until
-        return [row.id for row in rows]
+        return rows
 
 
 def release(service, ids: list[int]) -> None:
@@ -142,24 +143,13 @@ def mark_failed_attempt(service, mail_id: int, error: str, permanent: bool = Fal
             )
 
 
-def load(service, ids: list[int]) -> list[OutgoingMail]:
-    """The claimed rows, in one query, in the order claimed."""
-    with service.sessions() as session:
-        rows = {
-            row.id: row
-            for row in session.scalars(select(OutgoingMail).where(OutgoingMail.id.in_(ids)))
-        }
-    return [rows[mail_id] for mail_id in ids if mail_id in rows]
-
-
 def send_pending(service) -> int:
     """One run of the job: send what is due; returns how many mails went out."""
-    ids = claim(service, service.mail_clock.now())
-    if not ids:
+    remaining = claim(service, service.mail_clock.now())
+    if not remaining:
         return 0
     # Stop well inside the lease, so no other sender takes a row this one is still sending.
     deadline = time.monotonic() + service.config.send_claim_seconds / 2
-    remaining = load(service, ids)
     sent: list[OutgoingMail] = []
     try:
         with service.mailer.session() as smtp:
