@@ -110,6 +110,10 @@ def test_domain_errors_answer_as_problems_naming_what_was_wrong(shop):
     def po():
         raise Invalid("po_number", "A PO number is required to be invoiced.")
 
+    @bp.post("/empty")
+    def empty():
+        raise Conflict("Add a product first.", title="Empty cart")
+
     @bp.post("/twice")
     def twice():
         shop.handle(Greet("twice"))
@@ -124,6 +128,9 @@ def test_domain_errors_answer_as_problems_naming_what_was_wrong(shop):
     resp = api.post("/po")
     assert resp.status_code == 422
     assert resp.get_json()["errors"] == {"po_number": ["A PO number is required to be invoiced."]}
+    resp = api.post("/empty")
+    assert (resp.status_code, resp.get_json()["title"]) == (409, "Empty cart")
     resp = api.post("/twice")
     assert resp.status_code == 409
     assert resp.get_json()["detail"] == "twice is refused"
+    assert resp.get_json()["title"] == "Conflict"

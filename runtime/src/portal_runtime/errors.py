@@ -10,14 +10,18 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A request the rules refuse; ``status`` is the HTTP status it maps to."""
+    """A request the rules refuse; ``status`` is the HTTP status it maps to, ``title`` the
+    problem's title (the status's phrase unless a subclass or the raiser names one)."""
 
     status = 400
+    title: str | None = None
 
-    def __init__(self, detail: str, *, errors: dict | None = None):
+    def __init__(self, detail: str, *, errors: dict | None = None, title: str | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        if title is not None:
+            self.title = title
 
 
 class NotFound(DomainError):

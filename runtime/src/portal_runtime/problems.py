@@ -86,7 +86,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return response(Problem(exc.status, exc.detail, errors=exc.errors))
+        return response(Problem(exc.status, exc.detail, errors=exc.errors, title=exc.title))
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):

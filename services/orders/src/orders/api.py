@@ -23,10 +23,8 @@ from portal_contracts.api.orders import (
     PlaceOrderRequest,
     QuoteOrderRequest,
 )
-from portal_runtime import problems
-from portal_runtime.errors import DomainError, Forbidden
+from portal_runtime.errors import Forbidden
 from portal_runtime.identity import Identity
-from portal_runtime.problems import Problem
 from portal_runtime.web import (
     current_identity,
     current_service,
@@ -39,13 +37,6 @@ from portal_runtime.web import (
 bp = Blueprint("orders", __name__)
 
 BUYING_ROLES = ("admin", "sales")
-
-
-@bp.errorhandler(DomainError)
-def refused(exc: DomainError):
-    """As the runtime maps domain errors, keeping the title some of ours name ("Empty cart")."""
-    title = getattr(exc, "title", None)
-    return problems.response(Problem(exc.status, exc.detail, errors=exc.errors, title=title))
 
 
 def require_buyer(identity: Identity) -> None:
