@@ -23,11 +23,11 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock $(PYPROJECTS)
 run: venv  ## migrate, seed and start everything on the embedded default; Ctrl-C stops it
 	$(BIN)/python -m portal_system.run
 
-# Tests run in two processes; those sharing a whole system stay in one (tests/conftest.py).
+# Tests run in two processes; those sharing a whole system stay in one (conftest.py).
 TEST_WORKERS ?= 2
 
 test: venv  ## every test; integration tests use BROKER_URL / TEST_DATABASE_URL servers
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-fast: venv  ## unit and service-layer tests only (SQLite, memory bus)
 	$(BIN)/python -m pytest -m "not integration and not e2e"

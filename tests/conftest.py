@@ -32,9 +32,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).parent == here:
             item.add_marker(pytest.mark.e2e)
-            # `make test` runs tests in two processes (pytest-xdist, --dist loadgroup): these
-            # share one system, so they stay together in one of them.
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture(scope="session")

@@ -45,15 +45,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 
-def pytest_collection_modifyitems(items):
-    # One process of `make test` (pytest-xdist, --dist loadgroup) runs every portal test, on the
-    # one system they share.
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.xdist_group("portal"))
-
-
 @pytest.fixture(scope="session")
 def portal_system(tmp_path_factory):
     system = System(
