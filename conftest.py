@@ -8,9 +8,12 @@ is spread over both, a module at a time (its module-scoped fixtures are built on
 
 from __future__ import annotations
 
+import pytest
+
 SHARED_SYSTEMS = {"tests/": "e2e", "portal/tests/": "portal"}
 
 
+@pytest.hookimpl(optionalhook=True)  # without xdist (-p no:xdist) there is nothing to schedule
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 

@@ -1,4 +1,4 @@
-"""Read-side helpers for search routes: partial matches and cursor pagination.
+"""Read-side helpers for search routes: partial matches, day ranges and cursor pagination.
 
 Lists take ``limit`` (default 50, at most 100) and an opaque ``cursor``: search results come
 newest first; an account's own short lists (teams, links) oldest first; lists built by grouping
@@ -8,11 +8,12 @@ rows (people, packs) page over their sorted keys.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 
-from portal_runtime.problems import invalid
+from portal_runtime.errors import Invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -24,9 +25,9 @@ def parse_limit(raw: str | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise invalid({"limit": ["Not a valid integer."]})
+        raise Invalid("limit", "Not a valid integer.")
     if not 1 <= value <= MAX_LIMIT:
-        raise invalid({"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+        raise Invalid("limit", f"Must be between 1 and {MAX_LIMIT}.")
     return value
 
 
@@ -34,14 +35,14 @@ def _decode_text(cursor: str) -> str:
     try:
         return base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
     except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
-        raise invalid({"cursor": ["Not a cursor this list gave out."]})
+        raise Invalid("cursor", "Not a cursor this list gave out.")
 
 
 def _decode(cursor: str) -> int:
     try:
         return int(_decode_text(cursor))
     except ValueError:
-        raise invalid({"cursor": ["Not a cursor this list gave out."]})
+        raise Invalid("cursor", "Not a cursor this list gave out.")
 
 
 def _encode(key) -> str:
@@ -90,3 +91,15 @@ def contains(column, text: str):
 def equals_ci(column, text: str):
     """Case-insensitive equality (emails)."""
     return func.lower(column) == text.strip().lower()
+
+
+def on_days(query: Select, column, first: dt.date | None, last: dt.date | None) -> Select:
+    """Rows whose instant ``column`` falls on the days ``first`` to ``last`` (both included,
+    whole days in UTC; either may be open), compared on the stored instant so an index on it
+    serves the range."""
+    if first:
+        query = query.where(column >= dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC))
+    if last:
+        after = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        query = query.where(column < after)
+    return query

@@ -16,7 +16,7 @@ from cart_quote.price_book import book_for
 from cart_quote.tax import Summary, summary_for
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
-from portal_runtime.queries import contains, equals_ci, page
+from portal_runtime.queries import contains, equals_ci, on_days, page
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,7 @@ def search_quotes(
         query = query.where(
             or_(equals_ci(Quote.customer_email, email), equals_ci(Quote.end_user_email, email))
         )
-    # A date range is whole days in UTC (`to` includes that day), compared on the stored instant
-    # so the (tenant, issued_at) index serves it.
-    if args.get("from_"):
-        start = dt.datetime.combine(args["from_"], dt.time.min, tzinfo=dt.UTC)
-        query = query.where(Quote.issued_at >= start)
-    if args.get("to"):
-        end = dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-        query = query.where(Quote.issued_at < end)
+    query = on_days(query, Quote.issued_at, args.get("from_"), args.get("to"))
     status = args.get("status")
     if status == QuoteStatus.OPEN:
         query = query.where(Quote.status == QuoteStatus.OPEN, Quote.valid_until >= today)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from orders.models import Order
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
-from portal_runtime.queries import contains, equals_ci, page
+from portal_runtime.queries import contains, equals_ci, on_days, page
 
 
 def owned_by(query: Select, identity: Identity) -> Select:
@@ -69,11 +67,5 @@ def search(
         )
     if args.get("status"):
         query = query.where(Order.status == args["status"])
-    # A date range is whole days in UTC: `to` includes that day's orders.
-    if args.get("from_"):
-        start = dt.datetime.combine(args["from_"], dt.time.min, tzinfo=dt.UTC)
-        query = query.where(Order.placed_at >= start)
-    if args.get("to"):
-        end = dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-        query = query.where(Order.placed_at < end)
+    query = on_days(query, Order.placed_at, args.get("from_"), args.get("to"))
     return page(session, query, Order.id, limit, cursor)
