@@ -82,3 +82,17 @@ class Form:
             if name is None:
                 name = fields.get(api_name.split(".")[0], "_form")
             self.error(name, messages[0] if messages else "This is not valid.")
+
+
+def search_page(form: Form, search, query: dict, fields) -> dict:
+    """One page of a search's results (``{"items", "next_cursor"}``): none while ``form`` has
+    errors of its own, and none when the API refuses the filters, its errors then shown on the
+    form's ``fields`` (the API's names for them)."""
+    from portal.gateway_client import Invalid
+
+    if form.ok:
+        try:
+            return search(**query)
+        except Invalid as exc:
+            form.take_api_errors(exc.errors, {name: name for name in fields})
+    return {"items": [], "next_cursor": None}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from portal.auth import login_required
-from portal.forms import Form
+from portal.forms import Form, search_page
 from portal.gateway_client import ApiError, Conflict, Invalid, api
 from portal.pages.cart import KINDS, payment_choices
 from portal.pages.downloads import send
@@ -28,13 +28,9 @@ def search():
     }
     if form.value("overdue") == "yes":
         query["overdue"] = "true"
-    page = {"items": [], "next_cursor": None}
-    try:
-        page = api().invoices.search(**query)
-    except Invalid as exc:
-        form.take_api_errors(
-            exc.errors, {k: k for k in ("number", "customer_name", "customer_email", "status")}
-        )
+    page = search_page(
+        form, api().invoices.search, query, ("number", "customer_name", "customer_email", "status")
+    )
     return render_template(
         "invoices/search.html",
         form=form,

@@ -8,6 +8,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, url_for
 
 from portal.auth import buyer_required
+from portal.forms import search_page
 from portal.gateway_client import Conflict, Invalid, NotFound, api
 from portal.pages.cart import KINDS
 from portal.pages.home import remember_customer
@@ -26,22 +27,12 @@ ACTIONS = {
 @buyer_required
 def search():
     form, query = search_form()
-    page = {"items": [], "next_cursor": None}
-    if form.ok:
-        try:
-            page = api().orders.search(**query)
-        except Invalid as exc:
-            form.take_api_errors(
-                exc.errors,
-                {
-                    "from": "from",
-                    "to": "to",
-                    "number": "number",
-                    "po_number": "po_number",
-                    "customer_email": "customer_email",
-                    "customer_name": "customer_name",
-                },
-            )
+    page = search_page(
+        form,
+        api().orders.search,
+        query,
+        ("from", "to", "number", "po_number", "customer_email", "customer_name"),
+    )
     return render_template(
         "orders/search.html",
         form=form,

@@ -8,7 +8,7 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from portal.auth import buyer_required
-from portal.forms import Form
+from portal.forms import Form, search_page
 from portal.gateway_client import Conflict, Invalid, api
 from portal.pages.cart import KINDS
 from portal.pages.downloads import send
@@ -48,21 +48,12 @@ def search_form() -> tuple[Form, dict]:
 @buyer_required
 def search():
     form, query = search_form()
-    page = {"items": [], "next_cursor": None}
-    if form.ok:
-        try:
-            page = api().quotes.search(**query)
-        except Invalid as exc:
-            form.take_api_errors(
-                exc.errors,
-                {
-                    "from": "from",
-                    "to": "to",
-                    "number": "number",
-                    "customer_email": "customer_email",
-                    "customer_name": "customer_name",
-                },
-            )
+    page = search_page(
+        form,
+        api().quotes.search,
+        query,
+        ("from", "to", "number", "customer_email", "customer_name"),
+    )
     return render_template(
         "quotes/search.html",
         form=form,
