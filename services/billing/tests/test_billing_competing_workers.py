@@ -278,3 +278,59 @@ def test_cancellations_racing_their_invoices_end_with_one_credit_note_each_on_po
         with service.sessions() as session:
             assert list(session.scalars(select(EarlyCancellation))) == []
         service.engine.dispose()
+
+
+def test_a_cancellation_handled_while_its_invoice_is_being_committed_is_still_credited(
+    tmp_path, kit
+):
+    """The narrow race: the invoice's worker has inserted the invoice and found no early
+    cancellation, but not committed; the cancellation's worker looks for the invoice just then.
+    Both look under the order's lock, so the cancellation waits for the invoice and credits it
+    (before, it recorded an early cancellation that nobody would ever apply)."""
+    number = "O-2026-000777"
+    with postgres_database("billing") as url:
+        service = billing_on(url, tmp_path)
+        service.migrate()
+        card = kit.store_card(service, "reseller:RS-1001", demo.SUCCESS_CARD)
+        placed = event("orders.order.placed", kit.order_placed(number, method_id=card))
+        cancelled = event(
+            "orders.order.cancelled", dict(example("orders.order.cancelled"), order_number=number)
+        )
+        invoice_checked, cancellation_done = threading.Event(), threading.Event()
+        errors: list[BaseException] = []
+
+        def issue() -> None:
+            try:
+                with service.uow() as uow:
+                    for handle in service.handlers["orders.order.placed"]:
+                        handle(placed, uow)
+                    invoice_checked.set()
+                    # Hold the commit while the cancellation is handled, unless it waits for us.
+                    cancellation_done.wait(timeout=2)
+                    uow.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        def cancel() -> None:
+            try:
+                assert invoice_checked.wait(timeout=30)
+                with service.uow() as uow:
+                    for handle in service.handlers["orders.order.cancelled"]:
+                        handle(cancelled, uow)
+                    uow.commit()
+                cancellation_done.set()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=issue), threading.Thread(target=cancel)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == []
+        notes = recorded(service, "billing.credit_note.issued")
+        assert [n["order_number"] for n in notes] == [number]
+        assert notes[0]["refunded"]
+        with service.sessions() as session:
+            assert list(session.scalars(select(EarlyCancellation))) == []
+        service.engine.dispose()

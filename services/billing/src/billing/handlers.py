@@ -28,7 +28,7 @@ from billing.models import (
     Payment,
     PaymentMethod,
 )
-from billing.numbering import lock_series, series_owner, take_next
+from billing.numbering import lock_order, lock_series, series_owner, take_next
 from billing.ports import ChargeResult, PaymentProvider
 from portal_runtime import logs
 from portal_runtime.clock import Clock
@@ -79,10 +79,13 @@ def issue_invoice(
             order_number=number,
         )
 
-    now = clock.now()
-    counter = lock_series(uow.session, "INV", series_owner(seller.code, now.date()))
+    # Under the order's lock until the commit: a competing worker issuing it, or its cancellation
+    # arriving now, waits here and then sees this invoice (or this sees their rows).
+    lock_order(uow.session, number)
     if invoicing.invoice_for(uow, number) is not None:
         return  # a competing worker issued it while we waited for the lock
+    now = clock.now()
+    counter = lock_series(uow.session, "INV", series_owner(seller.code, now.date()))
     invoice = invoicing.new_invoice(order, take_next(counter), seller, now)
     invoicing.state_payment(invoice, charge, invoicing.method_label(method, kind), now, config)
     uow.session.add(invoice)
@@ -118,9 +121,10 @@ def issue_credit_note(
     number = cancelled["order_number"]
     invoice = invoicing.invoice_for(uow, number)
     if invoice is None:
-        # Issuing an invoice holds its owner's INV lock from its check for an early cancellation
-        # to its commit: under that lock, either the invoice is there or it will see ours.
-        lock_series(uow.session, "INV", invoicing.owner_of(cancelled["buyer"]))
+        # Issuing the invoice holds the order's lock from its own look for the invoice to its
+        # commit, past its check for an early cancellation: under that lock, either the invoice
+        # is there now or its issuing will find the early cancellation this records.
+        lock_order(uow.session, number)
         invoice = invoicing.invoice_for(uow, number)
     if invoice is None:
         # The cancellation overtook the invoice: keep it; issuing the invoice applies it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,19 @@ def lock_series(session: Session, series: str, owner: str) -> NumberSeries:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+# The first key of the advisory locks billing takes per order (the second is the number's hash).
+ORDER_LOCK = 0x42494C4C  # "BILL"
+
+
+def lock_order(session: Session, order_number: str) -> None:
+    """Hold ``order_number`` until this transaction ends: issuing its invoice and handling its
+    cancellation take this lock before they look for each other's rows, so one of them always
+    sees what the other committed. A PostgreSQL advisory lock; on SQLite a transaction that
+    writes holds the database's one write lock already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(ORDER_LOCK, func.hashtext(order_number))))
 
 
 def series_owner(seller_code: str, day: dt.date) -> str:
