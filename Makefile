@@ -27,7 +27,9 @@ run: venv  ## migrate, seed and start everything on the embedded default; Ctrl-C
 TEST_WORKERS ?= 2
 
 test: venv  ## every test; integration tests use BROKER_URL / TEST_DATABASE_URL servers
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not stops_broker"
+	# Alone: it stops the machine's RabbitMQ, which every other broker test would see.
+	$(BIN)/python -m pytest -m stops_broker
 
 test-fast: venv  ## unit and service-layer tests only (SQLite, memory bus)
 	$(BIN)/python -m pytest -m "not integration and not e2e"

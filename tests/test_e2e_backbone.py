@@ -150,6 +150,8 @@ def rabbitmq(command: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", command], check=True, timeout=120, capture_output=True)
 
 
+# Every other test that uses RabbitMQ would see it stop: `make test` runs this one on its own.
+@pytest.mark.stops_broker
 def test_orders_placed_while_the_broker_is_down_are_answered_and_delivered_later(system):
     client = login(system, demo.DEMO_RESELLER_USER)
     enter(client)
