@@ -11,6 +11,8 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from portal.gateway_client import Invalid
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -88,8 +90,6 @@ def search_page(form: Form, search, query: dict, fields) -> dict:
     """One page of a search's results (``{"items", "next_cursor"}``): none while ``form`` has
     errors of its own, and none when the API refuses the filters, its errors then shown on the
     form's ``fields`` (the API's names for them)."""
-    from portal.gateway_client import Invalid
-
     if form.ok:
         try:
             return search(**query)

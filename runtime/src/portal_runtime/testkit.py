@@ -97,18 +97,12 @@ class Api:
     """A service's app called as the gateway calls it: ``identity`` signed on every request.
 
     ``Api(create_app(service), RESELLER)``; ``api.get(path, identity=ACME_ADMIN)`` for another
-    caller, ``identity=None`` for a public route; ``api.as_(identity)`` for a client that calls
-    as someone else by default."""
+    caller, ``identity=None`` for a public route."""
 
     def __init__(self, app, identity: Identity | None = RESELLER):
         self.app = app
         self.identity = identity
         self.client = app.test_client()
-
-    def as_(self, identity: Identity | None) -> Api:
-        other = Api.__new__(Api)
-        other.app, other.identity, other.client = self.app, identity, self.client
-        return other
 
     def call(self, method: str, path: str, identity=_DEFAULT, **kw):
         who = self.identity if identity is _DEFAULT else identity
