@@ -15,11 +15,10 @@ import base64
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import exists, false, select, true, tuple_
+from sqlalchemy import and_, exists, false, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from license_assign import accounts, renewals, views
-from license_assign.issuance import chunks
 from license_assign.models import License, LicenseOrder, OrderRecord, SubscriptionPack, Team
 from portal_runtime.errors import Invalid
 from portal_runtime.identity import Identity
@@ -58,6 +57,19 @@ def license_rows(customer_id: str):
         .join(Team, Team.id == License.team_pk)
         .join(SubscriptionPack, SubscriptionPack.id == License.pack_pk)
         .where(License.customer_id == customer_id, License.removed_at.is_(None))
+    )
+
+
+def plain(session: Session, query):
+    """Run a select of columns as Core does: thousands of rows of a page come back as plain
+    rows without passing through the ORM's loading (a quarter of a page's time)."""
+    return session.connection().execute(query)
+
+
+def live_licenses(customer_id: str):
+    """The ids of the account's live licenses (narrowed further by the caller)."""
+    return select(License.id).where(
+        License.customer_id == customer_id, License.removed_at.is_(None)
     )
 
 
@@ -110,18 +122,17 @@ def license_orders(identity: Identity):
     )
 
 
-def numbers_by_license(session: Session, identity: Identity, license_pks: list[int]):
-    """Visible order numbers and PO numbers of each license, ``{pk: [number]}`` twice."""
+def numbers_by_license(session: Session, identity: Identity, licenses):
+    """Visible order numbers and PO numbers of each license of ``licenses`` (a select of
+    license ids: the page's own condition, so no list of ids goes back to the database),
+    ``{pk: [number]}`` twice."""
     orders: dict[int, list[str]] = defaultdict(list)
     pos: dict[int, list[str]] = defaultdict(list)
-    for part in chunks(license_pks):
-        query = license_orders(identity).add_columns(
-            LicenseOrder.order_number, LicenseOrder.po_number
-        )
-        for pk, number, po in session.execute(query.where(LicenseOrder.license_pk.in_(part))):
-            orders[pk].append(number)
-            if po is not None:
-                pos[pk].append(po)
+    query = license_orders(identity).add_columns(LicenseOrder.order_number, LicenseOrder.po_number)
+    for pk, number, po in plain(session, query.where(LicenseOrder.license_pk.in_(licenses))):
+        orders[pk].append(number)
+        if po is not None:
+            pos[pk].append(po)
     return orders, pos
 
 
@@ -200,16 +211,17 @@ def packs(
     accounts.require_customer(session, customer_id)
     found = session.execute(query.order_by(SubscriptionPack.number).limit(limit + 1)).all()
     found, next_cursor = page_of_keys(found, limit, lambda p: p.number)
+    in_page = License.pack_pk.in_([p.id for p in found])
     rows = (
-        session.execute(
-            license_rows(customer_id)
-            .where(License.pack_pk.in_([p.id for p in found]))
-            .order_by(License.id)
-        ).all()
+        plain(session, license_rows(customer_id).where(in_page).order_by(License.id)).all()
         if found
         else []
     )
-    orders, _ = numbers_by_license(session, identity, [r.id for r in rows])
+    orders, _ = (
+        numbers_by_license(session, identity, live_licenses(customer_id).where(in_page))
+        if rows
+        else ({}, {})
+    )
     members: dict[str, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         members[row.pack_number][(row.product, row.valid_until)].append(row)
@@ -286,15 +298,24 @@ def renewable(
         groups.group_by(*key, License.pack_pk).order_by(*key).limit(limit + 1)
     ).all()
     found, next_cursor = page_of_keys(found, limit, lambda g: renewals.renewal_key(*g[:3]))
-    rows = []
+    rows, orders, pos = [], {}, {}
     if found:
-        in_page = tuple_(License.valid_until, License.pack_pk, License.product).in_(
-            [(g.valid_until, g.pack_pk, g.product) for g in found]
+        # The packs' own index finds the page's licenses; the tuples pick its groups.
+        in_page = and_(
+            License.pack_pk.in_({g.pack_pk for g in found}),
+            tuple_(License.valid_until, License.pack_pk, License.product).in_(
+                [(g.valid_until, g.pack_pk, g.product) for g in found]
+            ),
         )
-        rows = session.execute(
-            license_rows(customer_id).where(*wanted, in_page).order_by(License.id)
+        rows = plain(
+            session, license_rows(customer_id).where(*wanted, in_page).order_by(License.id)
         ).all()
-    orders, pos = numbers_by_license(session, identity, [r.id for r in rows])
+        these = (
+            live_licenses(customer_id)
+            .join(SubscriptionPack, SubscriptionPack.id == License.pack_pk)
+            .where(*wanted, in_page)
+        )
+        orders, pos = numbers_by_license(session, identity, these)
     items = [
         views.RENEWABLE.dump(group)
         for group in renewals.renewal_groups(found, rows, orders, pos, today)
