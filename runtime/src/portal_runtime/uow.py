@@ -19,6 +19,19 @@ import portal_contracts
 from portal_runtime import logs, metrics, tracing, wakeup
 from portal_runtime.db import MessagingModels, utcnow
 
+# The outbox columns an event is recorded with (the rest start empty: published_at, last_error).
+RECORDED = (
+    "message_id",
+    "type",
+    "version",
+    "payload",
+    "correlation_id",
+    "causation_id",
+    "occurred_at",
+    "attempts",
+    "traceparent",
+)
+
 
 class UnitOfWork:
     def __init__(
@@ -39,11 +52,14 @@ class UnitOfWork:
         self.traceparent = traceparent
         self.session: Session | None = None
         self._pending: list[Any] = []
+        # How many of ``_pending`` are in the transaction already (a finished step's).
+        self._written = 0
         self._wake: set[str] = set()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self._pending = []
+        self._written = 0
         self._wake = set()
         return self
 
@@ -54,6 +70,7 @@ class UnitOfWork:
         finally:
             self.session.close()
             self._pending = []
+            self._written = 0
             self._wake = set()
 
     def record(self, event_type: str, payload: dict, version: int = 1) -> str:
@@ -103,8 +120,7 @@ class UnitOfWork:
         nested = self.session.begin_nested() if savepoint else None
         try:
             yield self
-            for row in self._pending[first:]:
-                self.session.add(row)
+            self._write_outbox()
             if nested is not None and nested.is_active:
                 nested.commit()
             else:
@@ -115,6 +131,7 @@ class UnitOfWork:
             else:
                 self.session.rollback()
             del self._pending[first:]
+            self._written = min(self._written, first)
             self._wake = wake
             raise
         finally:
@@ -126,8 +143,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         wake = set(self._wake) | ({"outbox"} if self._pending else set())
-        for row in self._pending:
-            self.session.add(row)
+        self._write_outbox()
         for loop in wake:
             wakeup.notify_in(self.session, loop)
         self.session.commit()
@@ -135,12 +151,27 @@ class UnitOfWork:
             logs.get().info("event.recorded", event_type=row.type, message_id=row.message_id)
             metrics.EVENTS_RECORDED.labels(self.producer, row.type).inc()
         self._pending = []
+        self._written = 0
         self._wake = set()
         engine = self.session.get_bind()
         for loop in wake:
             wakeup.ring(engine, loop)
 
+    def _write_outbox(self) -> None:
+        """The events recorded since the last write become outbox rows in the transaction, in
+        one executemany (the ORM would send one multi-row INSERT ... RETURNING that the driver
+        parses row by row: most of a 500-row assignment batch's flush)."""
+        rows = self._pending[self._written :]
+        if rows:
+            table = self._models.Outbox.__table__
+            self.session.execute(
+                table.insert(),
+                [{key: getattr(row, key) for key in RECORDED} for row in rows],
+            )
+        self._written = len(self._pending)
+
     def rollback(self) -> None:
         self._pending = []
+        self._written = 0
         self._wake = set()
         self.session.rollback()
