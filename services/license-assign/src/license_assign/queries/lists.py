@@ -302,7 +302,7 @@ def renewable(
     if found:
         # The packs' own index finds the page's licenses; the tuples pick its groups.
         in_page = and_(
-            License.pack_pk.in_({g.pack_pk for g in found}),
+            License.pack_pk.in_(sorted({g.pack_pk for g in found})),
             tuple_(License.valid_until, License.pack_pk, License.product).in_(
                 [(g.valid_until, g.pack_pk, g.product) for g in found]
             ),
