@@ -453,6 +453,18 @@ def seed_big_account(engines: dict, args) -> None:
 PARTS = ("assignment", "lists", "searches")
 
 
+def bench_parts(text: str) -> set[str]:
+    """``--only``'s value: known part names, or an error naming the unknown ones."""
+    parts = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(parts - set(PARTS))
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(
+            f"unknown part(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(PARTS)}"
+        )
+    return parts
+
+
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)] * 1000
@@ -653,7 +665,7 @@ def bench(args) -> None:
     with running(system, ready_timeout=300):
         client = login(system, demo.DEMO_RESELLER_USER)
         client.enter_customer(BIG, BIG_CONTACT)
-        parts = set(args.only.split(",")) if args.only else set(PARTS)
+        parts = args.only
         searches = bench_searches(client, samples, args.reps) if "searches" in parts else {}
         lists = bench_lists(client, args.pages) if "lists" in parts else {}
         flow = (
@@ -707,7 +719,10 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--reps", type=int, default=40)
     b.add_argument("--pages", type=int, default=40)
     b.add_argument(
-        "--only", default="", help=f"comma-separated parts to measure ({','.join(PARTS)}; all)"
+        "--only",
+        type=bench_parts,
+        default=set(PARTS),
+        help=f"comma-separated parts to measure ({','.join(PARTS)}; all)",
     )
     args = parser.parse_args(argv)
     if args.command == "seed":
