@@ -3,6 +3,9 @@
 The issuing transaction holds the number series lock (``billing.numbering``) only while it
 allocates the number and inserts the invoice or credit note; the PDF is rendered afterwards, by
 the worker's ``render-documents`` job or by the first read that needs it, whichever comes first.
+The job looks only at documents issued within ``RENDER_WINDOW`` (a worker that was down longer,
+or a history imported without PDFs, renders on first download), so its query reads a few recent
+rows, never a long history.
 Rendering draws only what the document stored at issue, and the first stored rendition wins a
 race (the other is discarded), so every download returns the same bytes, whose SHA-256 the JSON
 shows.
@@ -10,6 +13,7 @@ shows.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from sqlalchemy import select
@@ -23,6 +27,7 @@ from portal_runtime import logs
 log = logs.get("billing.documents")
 
 RENDER_BATCH = 20
+RENDER_WINDOW = dt.timedelta(days=2)
 
 
 def sha256(content: bytes) -> str:
@@ -115,11 +120,14 @@ def credit_notes_with_invoice():
 
 
 def render_pending(service) -> int:
-    """The worker's job: render and store the PDFs of documents issued without one yet."""
+    """The worker's job: render and store the PDFs of documents issued in the last
+    ``RENDER_WINDOW`` without one yet."""
+    since = service.clock.now() - RENDER_WINDOW
     with service.sessions() as session:
         invoices = session.scalars(
             invoices_with_lines()
             .where(
+                Invoice.issued_at >= since,
                 ~select(InvoiceDocument.id).where(InvoiceDocument.invoice_id == Invoice.id).exists()
             )
             .order_by(Invoice.id)
@@ -129,6 +137,7 @@ def render_pending(service) -> int:
             session.scalars(
                 credit_notes_with_invoice()
                 .where(
+                    CreditNote.issued_at >= since,
                     ~select(CreditNoteDocument.id)
                     .where(CreditNoteDocument.credit_note_id == CreditNote.id)
                     .exists()
