@@ -128,7 +128,9 @@ def render_pending(service) -> int:
             invoices_with_lines()
             .where(
                 Invoice.issued_at >= since,
-                ~select(InvoiceDocument.id).where(InvoiceDocument.invoice_id == Invoice.id).exists()
+                ~select(InvoiceDocument.id)
+                .where(InvoiceDocument.invoice_id == Invoice.id)
+                .exists(),
             )
             .order_by(Invoice.id)
             .limit(RENDER_BATCH)
@@ -140,7 +142,7 @@ def render_pending(service) -> int:
                     CreditNote.issued_at >= since,
                     ~select(CreditNoteDocument.id)
                     .where(CreditNoteDocument.credit_note_id == CreditNote.id)
-                    .exists()
+                    .exists(),
                 )
                 .order_by(CreditNote.id)
                 .limit(RENDER_BATCH)
