@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from gateway.models import PortalUser
 from portal_runtime.identity import Identity
@@ -143,7 +144,12 @@ def authenticate(service) -> Identity:
         return Identity(kind="license_holder", email=email)
     subject = claims["sub"]
     with service.sessions() as session:
-        user = session.scalar(select(PortalUser).where(PortalUser.public_id == subject))
+        # Its reseller in the same round trip: every request asks for both.
+        user = session.scalar(
+            select(PortalUser)
+            .options(joinedload(PortalUser.reseller))
+            .where(PortalUser.public_id == subject)
+        )
         if not token_is_current(claims, user):
             raise unauthorized("The bearer token is invalid or has expired.")
         return caller_of(user)
