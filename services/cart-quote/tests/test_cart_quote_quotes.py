@@ -164,6 +164,9 @@ def test_search_by_each_key_only_the_resellers_own(cart_quote, clock, client_for
 
     assert numbers("") == [second, first]  # newest first, the other reseller's absent
     assert numbers(f"number={first}") == [first]
+    assert numbers(f"number={first.lower()}") == [first]  # a whole number, any case
+    assert numbers(f"number={first[-4:]}") == [first]  # part of one
+    assert numbers(f"number={first[:-1]}") == [second, first]  # the start of both
     assert numbers("customer_name=acme") == [first]
     assert numbers("customer_name=GLOB") == [second]
     assert numbers("customer_email=LICENSING@globex.example") == [second]

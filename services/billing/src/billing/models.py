@@ -352,7 +352,12 @@ def _never_edited(_mapper, _connection, target) -> None:
 
 # Searches of one tenant's invoices (GET /invoices): newest first, by number and email. Partial
 # matches on customer names use a pg_trgm index on PostgreSQL (migration ``c9e5a7b32d43``).
-Index("ix_invoices_tenant_id", Invoice.tenant, Invoice.id)
+Index(
+    "ix_invoices_tenant_id",
+    Invoice.tenant,
+    Invoice.id,
+    postgresql_include=["customer_name"],  # search_page filters on it in the index
+)
 Index("ix_invoices_lower_number", func.lower(Invoice.number))
 Index("ix_invoices_lower_customer_email", func.lower(Invoice.customer_email))
 # The worker renders the PDFs of recent documents only (``billing.documents.RENDER_WINDOW``).

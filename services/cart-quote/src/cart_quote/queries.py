@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from cart_quote.price_book import book_for
 from cart_quote.tax import Summary, summary_for
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
-from portal_runtime.queries import contains, equals_ci, on_days, page
+from portal_runtime.queries import contains, equals_ci, on_days, search_page
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,20 @@ def find_quote(session: Session, identity: Identity, number: str, fresh: bool = 
     return quote
 
 
+# A whole quote number, as ``quotes.number_of`` writes them.
+WHOLE_NUMBER = re.compile(r"Q-\d{4}-\d{6,}", re.IGNORECASE)
+
+
+def number_matches(text: str):
+    """Quotes whose number contains ``text``; a whole number is that quote alone, found by the
+    unique index (its trigrams are shared by every number of the year, so a partial match
+    would read them all)."""
+    text = text.strip()
+    if WHOLE_NUMBER.fullmatch(text):
+        return Quote.number == text.upper()
+    return contains(Quote.number, text)
+
+
 def search_quotes(
     session: Session,
     identity: Identity,
@@ -85,9 +100,11 @@ def search_quotes(
     cursor: str | None,
 ) -> tuple[list[Quote], str | None]:
     """The caller's quotes matching ``args`` (``QuoteSearchArgs``), a page, by id."""
-    query = owned_quotes(select(Quote).where(Quote.number.is_not(None)), identity)
+    query = owned_quotes(select(Quote).where(Quote.number.is_not(None)), identity).options(
+        selectinload(Quote.lines)  # every quote of the page shows its lines
+    )
     if args.get("number"):
-        query = query.where(contains(Quote.number, args["number"]))
+        query = query.where(number_matches(args["number"]))
     if args.get("customer_name"):
         query = query.where(contains(Quote.customer_name, args["customer_name"]))
     if args.get("customer_email"):
@@ -104,4 +121,4 @@ def search_quotes(
         query = query.where(Quote.status == QuoteStatus.OPEN, Quote.valid_until < today)
     elif status:
         query = query.where(Quote.status == status)
-    return page(session, query, Quote.id, limit, cursor)
+    return search_page(session, query, Quote.id, limit, cursor)

@@ -268,7 +268,12 @@ class IdempotencyKey(Base):
 # Searches of one reseller's orders (GET /orders): its newest first, by day, and by the fields
 # matched case-insensitively. Partial matches on customer names use a pg_trgm index on
 # PostgreSQL (migration ``a7c3e5f10b21``).
-Index("ix_orders_reseller_id_id", Order.reseller_id, Order.id)
+Index(
+    "ix_orders_reseller_id_id",
+    Order.reseller_id,
+    Order.id,
+    postgresql_include=["customer_name"],  # search_page filters on it in the index
+)
 Index("ix_orders_reseller_id_placed_at", Order.reseller_id, Order.placed_at)
 Index("ix_orders_lower_number", func.lower(Order.number))
 Index("ix_orders_lower_po_number", func.lower(Order.po_number))
