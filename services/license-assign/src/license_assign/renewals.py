@@ -127,9 +127,10 @@ def allowed_actions(product: str, active: bool) -> list[str]:
     return ["renew", "upgrade"] if active else ["renew"]
 
 
-def renewal_groups(found, rows, orders: dict, pos: dict, today: dt.date) -> list[dict]:
+def renewal_groups(found, rows, numbers: dict, today: dt.date) -> list[dict]:
     """One renewable group per ``(valid_until, pack, product)`` of ``found``, with its licenses
-    (``rows``) and the visible order and PO numbers of each (``orders``, ``pos``)."""
+    (``rows``) and its visible order and PO numbers (``numbers``: ``{(valid_until, pack_pk,
+    product): (orders, pos)}``)."""
     members: dict[tuple, list] = defaultdict(list)
     for row in rows:
         members[(row.valid_until, row.pack_pk, row.product)].append(row)
@@ -137,6 +138,7 @@ def renewal_groups(found, rows, orders: dict, pos: dict, today: dt.date) -> list
     for group in found:
         valid_until, pack, product, pack_pk = group
         these = members[(valid_until, pack_pk, product)]
+        orders, pos = numbers.get((valid_until, pack_pk, product), ((), ()))
         active = valid_until >= today
         teams = {m.team_id for m in these}
         groups.append(
@@ -148,8 +150,8 @@ def renewal_groups(found, rows, orders: dict, pos: dict, today: dt.date) -> list
                 "status": "active" if active else "expired",
                 "quantity": len(these),
                 "license_ids": [m.license_id for m in these],
-                "order_numbers": sorted({o for m in these for o in orders[m.id]}),
-                "po_numbers": sorted({p for m in these for p in pos[m.id]}),
+                "order_numbers": sorted(orders),
+                "po_numbers": sorted(pos),
                 "allowed_actions": allowed_actions(product, active),
             }
         )

@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import and_, exists, false, select, true, tuple_
+from sqlalchemy import exists, false, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from license_assign import accounts, renewals, views
@@ -49,6 +49,9 @@ REPORT_BATCH = 2000
 
 BAD_CURSOR = "Not a cursor this list gave out."
 
+# A group without visible orders: no order numbers, no PO numbers.
+NONE: tuple[set, set] = (set(), set())
+
 
 def license_rows(customer_id: str):
     """The account's live licenses with their team and pack, as rows (``LICENSE_COLUMNS``)."""
@@ -64,13 +67,6 @@ def plain(session: Session, query):
     """Run a select of columns as Core does: thousands of rows of a page come back as plain
     rows without passing through the ORM's loading (a quarter of a page's time)."""
     return session.connection().execute(query)
-
-
-def live_licenses(customer_id: str):
-    """The ids of the account's live licenses (narrowed further by the caller)."""
-    return select(License.id).where(
-        License.customer_id == customer_id, License.removed_at.is_(None)
-    )
 
 
 def status_of(row, today: dt.date) -> str:
@@ -122,18 +118,38 @@ def license_orders(identity: Identity):
     )
 
 
-def numbers_by_license(session: Session, identity: Identity, licenses):
-    """Visible order numbers and PO numbers of each license of ``licenses`` (a select of
-    license ids: the page's own condition, so no list of ids goes back to the database),
-    ``{pk: [number]}`` twice."""
-    orders: dict[int, list[str]] = defaultdict(list)
-    pos: dict[int, list[str]] = defaultdict(list)
-    query = license_orders(identity).add_columns(LicenseOrder.order_number, LicenseOrder.po_number)
-    for pk, number, po in plain(session, query.where(LicenseOrder.license_pk.in_(licenses))):
-        orders[pk].append(number)
+def numbers_by_group(session: Session, identity: Identity, customer_id: str, *where):
+    """Visible order numbers and PO numbers of each subscription group (end date, pack pk,
+    product) of the account's live licenses that ``where`` picks (the page's own condition, so
+    no list of ids goes back to the database): ``{(valid_until, pack_pk, product): (orders,
+    pos)}``, two sets each. The database returns each group's distinct numbers, not a row per
+    license (a page of packs holds thousands of licenses and a few orders)."""
+    groups: dict[tuple, tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    query = (
+        select(
+            License.valid_until,
+            License.pack_pk,
+            License.product,
+            LicenseOrder.order_number,
+            LicenseOrder.po_number,
+        )
+        .join(LicenseOrder, LicenseOrder.license_pk == License.id)
+        .join(OrderRecord, OrderRecord.order_number == LicenseOrder.order_number)
+        .join(SubscriptionPack, SubscriptionPack.id == License.pack_pk)
+        .where(
+            License.customer_id == customer_id,
+            License.removed_at.is_(None),
+            visible_orders(identity),
+            *where,
+        )
+        .distinct()
+    )
+    for valid_until, pack_pk, product, number, po in plain(session, query):
+        orders, pos = groups[(valid_until, pack_pk, product)]
+        orders.add(number)
         if po is not None:
-            pos[pk].append(po)
-    return orders, pos
+            pos.add(po)
+    return groups
 
 
 # -- active users --------------------------------------------------------------------------------
@@ -217,11 +233,7 @@ def packs(
         if found
         else []
     )
-    orders, _ = (
-        numbers_by_license(session, identity, live_licenses(customer_id).where(in_page))
-        if rows
-        else ({}, {})
-    )
+    numbers = numbers_by_group(session, identity, customer_id, in_page) if rows else {}
     members: dict[str, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         members[row.pack_number][(row.product, row.valid_until)].append(row)
@@ -235,7 +247,7 @@ def packs(
                     "valid_until": valid_until,
                     "quantity": len(group),
                     "license_ids": [r.license_id for r in group],
-                    "order_numbers": sorted({o for r in group for o in orders.get(r.id, [])}),
+                    "order_numbers": sorted(numbers.get((valid_until, pack.id, product), NONE)[0]),
                 }
             )
         ends = {s["valid_until"] for s in subscriptions}
@@ -298,29 +310,23 @@ def renewable(
         groups.group_by(*key, License.pack_pk).order_by(*key).limit(limit + 1)
     ).all()
     found, next_cursor = page_of_keys(found, limit, lambda g: renewals.renewal_key(*g[:3]))
-    rows, orders, pos = [], {}, {}
+    rows, numbers = [], {}
     if found:
-        # The packs' own index finds the page's licenses; the tuples pick its groups.
-        in_page = and_(
-            License.pack_pk.in_(sorted({g.pack_pk for g in found})),
-            tuple_(License.valid_until, License.pack_pk, License.product).in_(
-                [(g.valid_until, g.pack_pk, g.product) for g in found]
-            ),
-        )
-        rows = plain(
-            session, license_rows(customer_id).where(*wanted, in_page).order_by(License.id)
-        ).all()
-        these = (
-            live_licenses(customer_id)
-            .join(SubscriptionPack, SubscriptionPack.id == License.pack_pk)
-            .where(*wanted, in_page)
-        )
-        orders, pos = numbers_by_license(session, identity, these)
-    items = [
-        views.RENEWABLE.dump(group)
-        for group in renewals.renewal_groups(found, rows, orders, pos, today)
-    ]
-    return {"items": items, "next_cursor": next_cursor}
+        # The packs' own index finds the page's packs' licenses; the page's groups are picked
+        # from them here. (A list of (end date, pack, product) tuples in the SQL made PostgreSQL
+        # expect one row and join the packs by a nested loop: 40 ms a page instead of 4.)
+        in_page = License.pack_pk.in_(sorted({g.pack_pk for g in found}))
+        groups_in_page = {(g.valid_until, g.pack_pk, g.product) for g in found}
+        rows = [
+            row
+            for row in plain(
+                session, license_rows(customer_id).where(*wanted, in_page).order_by(License.id)
+            )
+            if (row.valid_until, row.pack_pk, row.product) in groups_in_page
+        ]
+        numbers = numbers_by_group(session, identity, customer_id, *wanted, in_page)
+    groups = renewals.renewal_groups(found, rows, numbers, today)
+    return {"items": [views.RENEWABLE.dump(g) for g in groups], "next_cursor": next_cursor}
 
 
 # -- licensing report ----------------------------------------------------------------------------
