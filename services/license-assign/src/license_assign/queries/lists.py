@@ -305,7 +305,10 @@ def renewable(
         .where(*wanted)
     )
     if cursor:
-        groups = groups.where(tuple_(*key) > tuple_(*renewal_cursor(cursor)))
+        after = renewal_cursor(cursor)
+        # The end date alone is the licenses' own column: it lets the scan start at the cursor
+        # (the whole key, pack number included, is compared only on the rows from there).
+        groups = groups.where(License.valid_until >= after[0], tuple_(*key) > tuple_(*after))
     found = session.execute(
         groups.group_by(*key, License.pack_pk).order_by(*key).limit(limit + 1)
     ).all()
