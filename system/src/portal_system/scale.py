@@ -568,6 +568,9 @@ def bench_issuance_and_assignment(system, client, people: int) -> dict:
             raise RuntimeError("the seats were not issued within 10 minutes")
         time.sleep(0.05)
     issued = time.perf_counter() - accepted
+    # The handler alone, before the upload: while 10,000 activation mails go out it would share
+    # the two cores with the mail sender.
+    in_handler = issuance_in_handler(people)
     run = uuid.uuid4().hex[:6]
     emails = [f"p{n}.{run}@scale.example" for n in range(people)]
     body = "first_name,last_name,email\n" + "\n".join(
@@ -593,7 +596,7 @@ def bench_issuance_and_assignment(system, client, people: int) -> dict:
     mail_rate, twice = watch_mails(system, set(emails), seconds=30)
     return {
         "issued_s": issued,
-        "issuance_in_handler_s": issuance_in_handler(people),
+        "issuance_in_handler_s": in_handler,
         "assign_s": assigned,
         "assigned": job["assigned"],
         "rows": rows,
