@@ -131,6 +131,9 @@ def serve_with_gunicorn(name: str, app: str, port: int, workers: int) -> None:
             os.environ.get("WEB_KEEPALIVE", "15"),
             "--log-level",
             "warning",
+            # Hooks: the start-up state frozen out of the garbage collector's walks.
+            "--config",
+            "python:portal_runtime.gc_tuning",
             app,
         ],
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal_contracts import subscribed_types
-from portal_runtime import logs, wakeup
+from portal_runtime import gc_tuning, logs, wakeup
 from portal_runtime.clock import Clock
 from portal_runtime.commands import CommandBus, inject_all
 from portal_runtime.config import Config
@@ -135,6 +135,7 @@ class Service:
                 threads.append(
                     threading.Thread(target=self._run_job, args=(job, stop), name=job.name)
                 )
+        gc_tuning.freeze_startup()
         for thread in threads:
             thread.daemon = True
             thread.start()
