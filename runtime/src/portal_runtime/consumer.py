@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import structlog
 from kombu import Producer
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import portal_contracts
@@ -193,7 +194,16 @@ class EventConsumer:
         consumer = self.config.service
         outcomes: list[bool | Exception] = []
         with self.uow_factory() as uow:
+            # A batch's duplicates, in one look at the inbox (not one per message; a message
+            # alone looks inside its step, which must open its transaction). A competing worker
+            # that commits one of them meanwhile makes its inbox insert fail below, which the
+            # IntegrityError branch settles.
+            alone = len(events) == 1
+            seen = set() if alone else self._in_inbox(uow.session, [e.message_id for e in events])
             for event in events:
+                if event.message_id in seen:
+                    outcomes.append(False)
+                    continue
                 started = time.perf_counter()
                 try:
                     with (
@@ -204,10 +214,10 @@ class EventConsumer:
                             event.traceparent,
                             # Alone in its transaction, a message needs no savepoint to keep
                             # its failure to itself: the rollback of the whole is the same.
-                            savepoint=len(events) > 1,
+                            savepoint=not alone,
                         ),
                     ):
-                        if uow.session.get(Processed, (consumer, event.message_id)) is not None:
+                        if alone and self._in_inbox(uow.session, [event.message_id]):
                             outcomes.append(False)
                             continue
                         for handler in self.handlers[event.type]:
@@ -218,6 +228,7 @@ class EventConsumer:
                             )
                         )
                     outcomes.append(True)
+                    seen.add(event.message_id)  # the same message twice in one batch
                 except IntegrityError as exc:
                     # A competing worker committed this message first, or the handler's own
                     # constraint: only the inbox row decides which.
@@ -239,6 +250,18 @@ class EventConsumer:
                     return [False]
                 return [exc]
         return outcomes
+
+    def _in_inbox(self, session, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` this consumer's inbox already holds."""
+        Processed = self.models.ProcessedMessage
+        return set(
+            session.scalars(
+                select(Processed.message_id).where(
+                    Processed.consumer == self.config.service,
+                    Processed.message_id.in_(message_ids),
+                )
+            )
+        )
 
     def already_processed(self, message_id: str) -> bool:
         """Whether this consumer's inbox holds ``message_id`` (looked up in a fresh transaction)."""
