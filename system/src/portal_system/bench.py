@@ -495,6 +495,17 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {p99:.0f} ms   max {max(latencies) * 1000:.0f} ms  (201 -> invoice, licenses, "
             "confirmation, activation and invoice e-mails; times from their sources)"
         )
+        by_effect = []
+        for effect in sorted(EFFECTS):
+            times = [
+                tracker.effects[n][effect] - tracker.accepted[n]
+                for n in tracker.done
+                if effect in tracker.effects[n]
+            ]
+            by_effect.append(
+                f"{effect} {percentile(times, 50) * 1000:.0f}/{percentile(times, 99) * 1000:.0f}"
+            )
+        print(f"  by effect      {'  '.join(by_effect)}  (p50/p99 ms from the 201)")
         cpu_ms = report_cpu(tracker, sampler)
         ratios = []
         if args.baseline_orders_per_s:
