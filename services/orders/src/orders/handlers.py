@@ -93,6 +93,7 @@ def new_order(cmd: PlaceOrder) -> Order:
         source_reference=cmd.source_reference,
         source_key=cmd.source_key,
         billing_address=cmd.billing_address,
+        licenses=[],  # none yet: the view after the flush need not ask the database
     )
     for number, line in enumerate(cmd.lines, start=1):
         order.lines.append(
