@@ -40,22 +40,26 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def releases_of(session: Session, product: str) -> list[tuple[str, dt.date]]:
+    """The product's stored releases, oldest first: read once per session (an order of
+    many seats asks for each seat; the table is written only by the seed, before any license)."""
+    known = session.info.setdefault("product_releases", {})
+    if product not in known:
+        known[product] = list(
+            session.execute(
+                select(ProductVersion.version, ProductVersion.released_on)
+                .where(ProductVersion.product == product)
+                .order_by(ProductVersion.released_on)
+            ).tuples()
+        )
+    return known[product]
+
+
 def version_at(session: Session, product: str, day: dt.date) -> str | None:
-    """The product's version current on ``day``: the latest released on or before it."""
-    stored = session.scalar(
-        select(ProductVersion.version)
-        .where(ProductVersion.product == product, ProductVersion.released_on <= day)
-        .order_by(ProductVersion.released_on.desc())
-        .limit(1)
-    )
-    if stored is not None:
-        return stored
-    has_table = session.scalar(
-        select(ProductVersion.id).where(ProductVersion.product == product).limit(1)
-    )
-    if has_table is not None:
-        return None  # the product has releases, none of them this early
-    current = [version for version, released in RELEASES if released <= day]
+    """The product's version current on ``day``: the latest released on or before it (from
+    the built-in ``RELEASES`` for a product with none stored)."""
+    releases = releases_of(session, product) or RELEASES
+    current = [version for version, released in releases if released <= day]
     return current[-1] if current else None
 
 
