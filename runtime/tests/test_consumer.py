@@ -293,3 +293,19 @@ def test_a_handler_committing_on_purpose_inside_a_batch_keeps_every_message_whol
     ]
     assert [number for number, _, _ in recorded_events(announcing)] == ["MID-8", "O-6", "O-9"]
     assert len(inbox(announcing)) == 3
+
+
+def test_a_batch_without_its_database_fails_each_message_and_raises_nothing(tmp_path):
+    """Each message then follows its retry schedule, as a failing handler's would. Raised out of
+    the batch, the error sent all of them back to the queue at once, to come again at once, until
+    RabbitMQ's delivery limit dead-lettered them (``make chaos`` with PostgreSQL stopped)."""
+    (tmp_path / "billing.db").mkdir()  # a directory where the database file should be
+    config = Config.from_env(
+        "billing", database_url=f"sqlite:///{tmp_path / 'billing.db'}", broker_url="memory://"
+    )
+    service = Service(config, "sample", MESSAGING, handlers=HANDLERS)
+    outcomes = service.consumer().handle_batch([placed("O-1"), placed("O-2")])
+    assert len(outcomes) == 2 and all(isinstance(o, Exception) for o in outcomes)
+    [alone] = service.consumer().handle_batch([placed("O-3")])
+    assert isinstance(alone, Exception)
+    service.engine.dispose()

@@ -199,7 +199,14 @@ class EventConsumer:
             # that commits one of them meanwhile makes its inbox insert fail below, which the
             # IntegrityError branch settles.
             alone = len(events) == 1
-            seen = set() if alone else self._in_inbox(uow.session, [e.message_id for e in events])
+            try:
+                seen = (
+                    set() if alone else self._in_inbox(uow.session, [e.message_id for e in events])
+                )
+            except Exception as exc:  # noqa: BLE001 - no database: each message fails, is retried
+                # As a failing handler would: never out of here, where the whole batch would go
+                # back to the queue at once and come again at once (up to its delivery limit).
+                return [exc for _ in events]
             for event in events:
                 if event.message_id in seen:
                     outcomes.append(False)
