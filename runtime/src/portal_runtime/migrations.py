@@ -114,3 +114,14 @@ def drop_trigram_index(name: str) -> None:
 
     if on_postgresql():
         op.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def rebuild_index(
+    name: str, table: str, columns: list[str], include: list[str] | None = None
+) -> None:
+    """Drop index ``name`` and create it again on ``columns``, holding ``include`` too on
+    PostgreSQL (``INCLUDE``: readable by an index-only scan; SQLite has no such clause)."""
+    from alembic import op
+
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, columns, postgresql_include=include or [])

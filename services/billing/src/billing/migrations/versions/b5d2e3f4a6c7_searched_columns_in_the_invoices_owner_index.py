@@ -4,12 +4,13 @@ Revision ID: b5d2e3f4a6c7
 Revises: a4f1c2d3e5b6
 Create Date: 2026-12-03 07:00:00
 
-``ix_invoices_tenant_id`` (tenant, id) also holds customer_name (``INCLUDE``, on PostgreSQL): a search of
-one tenant's invoices reads the page's ids from this index alone, newest first, filtering on the held
-columns as it goes (``portal_runtime.queries.search_page``), so a partial name that matches
-thousands of rows across every tenant costs no more than the tenant's own rows.
+``ix_invoices_tenant_id`` (tenant, id) also holds customer_name (``INCLUDE``, on PostgreSQL):
+a search of one tenant's invoices reads the page's ids from this index alone, newest first,
+filtering on the held columns as it goes (``portal_runtime.queries.page(keys_first=True)``), so
+a partial name that matches thousands of rows across every tenant costs no more than the
+tenant's own rows.
 """
-from alembic import op
+from portal_runtime.migrations import rebuild_index
 
 
 revision = 'b5d2e3f4a6c7'
@@ -19,10 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index('ix_invoices_tenant_id', table_name='invoices')
-    op.create_index('ix_invoices_tenant_id', 'invoices', ['tenant', 'id'], postgresql_include=['customer_name'])
+    rebuild_index('ix_invoices_tenant_id', 'invoices', ['tenant', 'id'], include=['customer_name'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_invoices_tenant_id', table_name='invoices')
-    op.create_index('ix_invoices_tenant_id', 'invoices', ['tenant', 'id'])
+    rebuild_index('ix_invoices_tenant_id', 'invoices', ['tenant', 'id'])

@@ -4,12 +4,13 @@ Revision ID: f4c8d2e0a3b5
 Revises: d7b8c8711b98
 Create Date: 2026-12-03 07:00:00
 
-``ix_quotes_tenant_id`` (tenant, id) also holds number, customer_name (``INCLUDE``, on PostgreSQL): a search of
-one tenant's quotes reads the page's ids from this index alone, newest first, filtering on the held
-columns as it goes (``portal_runtime.queries.search_page``), so a partial name that matches
-thousands of rows across every tenant costs no more than the tenant's own rows.
+``ix_quotes_tenant_id`` (tenant, id) also holds number and customer_name (``INCLUDE``, on PostgreSQL):
+a search of one tenant's quotes reads the page's ids from this index alone, newest first,
+filtering on the held columns as it goes (``portal_runtime.queries.page(keys_first=True)``), so
+a partial name that matches thousands of rows across every tenant costs no more than the
+tenant's own rows.
 """
-from alembic import op
+from portal_runtime.migrations import rebuild_index
 
 
 revision = 'f4c8d2e0a3b5'
@@ -19,10 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index('ix_quotes_tenant_id', table_name='quotes')
-    op.create_index('ix_quotes_tenant_id', 'quotes', ['tenant', 'id'], postgresql_include=['number', 'customer_name'])
+    rebuild_index('ix_quotes_tenant_id', 'quotes', ['tenant', 'id'], include=['number', 'customer_name'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_quotes_tenant_id', table_name='quotes')
-    op.create_index('ix_quotes_tenant_id', 'quotes', ['tenant', 'id'])
+    rebuild_index('ix_quotes_tenant_id', 'quotes', ['tenant', 'id'])

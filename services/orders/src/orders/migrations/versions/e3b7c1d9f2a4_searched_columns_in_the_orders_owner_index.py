@@ -4,12 +4,13 @@ Revision ID: e3b7c1d9f2a4
 Revises: c65961584706
 Create Date: 2026-12-03 07:00:00
 
-``ix_orders_reseller_id_id`` (reseller_id, id) also holds customer_name (``INCLUDE``, on PostgreSQL): a search of
-one reseller's orders reads the page's ids from this index alone, newest first, filtering on the held
-columns as it goes (``portal_runtime.queries.search_page``), so a partial name that matches
-thousands of rows across every tenant costs no more than the tenant's own rows.
+``ix_orders_reseller_id_id`` (reseller_id, id) also holds customer_name (``INCLUDE``, on PostgreSQL):
+a search of one reseller's orders reads the page's ids from this index alone, newest first,
+filtering on the held columns as it goes (``portal_runtime.queries.page(keys_first=True)``), so
+a partial name that matches thousands of rows across every reseller costs no more than the
+reseller's own rows.
 """
-from alembic import op
+from portal_runtime.migrations import rebuild_index
 
 
 revision = 'e3b7c1d9f2a4'
@@ -19,10 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index('ix_orders_reseller_id_id', table_name='orders')
-    op.create_index('ix_orders_reseller_id_id', 'orders', ['reseller_id', 'id'], postgresql_include=['customer_name'])
+    rebuild_index('ix_orders_reseller_id_id', 'orders', ['reseller_id', 'id'], include=['customer_name'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_orders_reseller_id_id', table_name='orders')
-    op.create_index('ix_orders_reseller_id_id', 'orders', ['reseller_id', 'id'])
+    rebuild_index('ix_orders_reseller_id_id', 'orders', ['reseller_id', 'id'])
