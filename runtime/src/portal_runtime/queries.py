@@ -57,31 +57,24 @@ def page(
     cursor: str | None,
     *,
     oldest_first: bool = False,
+    keys_first: bool = False,
 ) -> tuple[list, str | None]:
     """Rows by ``key_column`` (an integer key), newest first unless ``oldest_first``, and the
-    cursor of the next page."""
+    cursor of the next page.
+
+    ``keys_first`` (searches over a long history): one statement whose inner query picks the
+    page's keys alone. Where an index holds the tenant, the key and the searched columns
+    (``INCLUDE``), that is an index-only scan that stops at the page, however common the
+    searched text; the outer query reads those rows only."""
     limit = parse_limit(limit_raw)
     if cursor:
         after = _decode(cursor)
         query = query.where(key_column > after if oldest_first else key_column < after)
     order = key_column.asc() if oldest_first else key_column.desc()
-    rows = list(session.scalars(query.order_by(order).limit(limit + 1)))
-    next_cursor = _encode(getattr(rows[limit - 1], key_column.key)) if len(rows) > limit else None
-    return rows[:limit], next_cursor
-
-
-def search_page(
-    session: Session, query: Select, key_column, limit_raw: str | None, cursor: str | None
-) -> tuple[list, str | None]:
-    """A page of a search over a long history, newest first, like :func:`page`, in one
-    statement whose inner query picks the page's keys alone: where an index holds the tenant,
-    the key and the searched columns (``INCLUDE``), that is an index-only scan that stops at
-    the page, however common the searched text; the outer query reads those rows only."""
-    limit = parse_limit(limit_raw)
-    if cursor:
-        query = query.where(key_column < _decode(cursor))
-    keys = query.with_only_columns(key_column).order_by(key_column.desc()).limit(limit + 1)
-    rows = list(session.scalars(query.where(key_column.in_(keys)).order_by(key_column.desc())))
+    query = query.order_by(order).limit(limit + 1)
+    if keys_first:
+        query = query.where(key_column.in_(query.with_only_columns(key_column)))
+    rows = list(session.scalars(query))
     next_cursor = _encode(getattr(rows[limit - 1], key_column.key)) if len(rows) > limit else None
     return rows[:limit], next_cursor
 

@@ -356,7 +356,7 @@ Index(
     "ix_invoices_tenant_id",
     Invoice.tenant,
     Invoice.id,
-    postgresql_include=["customer_name"],  # search_page filters on it in the index
+    postgresql_include=["customer_name"],  # page(keys_first=True) filters on it in the index
 )
 Index("ix_invoices_lower_number", func.lower(Invoice.number))
 Index("ix_invoices_lower_customer_email", func.lower(Invoice.customer_email))

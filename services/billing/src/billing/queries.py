@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from billing.documents import credit_notes_with_invoice
 from billing.models import CreditNote, Invoice, InvoiceDocument, InvoiceStatus, PaymentMethod
 from portal_runtime.errors import NotFound
-from portal_runtime.queries import contains, equals_ci, page, search_page
+from portal_runtime.queries import contains, equals_ci, page
 
 
 def with_settlement(query: Select) -> Select:
@@ -38,8 +38,8 @@ def search_invoices(session: Session, tenant: str | None, args: dict):
     if "overdue" in args:
         is_overdue = (Invoice.status == InvoiceStatus.not_paid) & Invoice.overdue_at.is_not(None)
         query = query.where(is_overdue if args["overdue"] else ~is_overdue)
-    rows, next_cursor = search_page(
-        session, query, Invoice.id, args.get("limit"), args.get("cursor")
+    rows, next_cursor = page(
+        session, query, Invoice.id, args.get("limit"), args.get("cursor"), keys_first=True
     )
     # The digests of the PDFs already stored (a list renders nothing).
     digests = dict(

@@ -243,7 +243,10 @@ Index(
     "ix_quotes_tenant_id",
     Quote.tenant,
     Quote.id,
-    postgresql_include=["number", "customer_name"],  # search_page filters on them in the index
+    postgresql_include=[
+        "number",
+        "customer_name",
+    ],  # page(keys_first=True) filters on them in the index
 )
 Index("ix_quotes_tenant_issued_at", Quote.tenant, Quote.issued_at)
 Index("ix_quotes_lower_customer_email", func.lower(Quote.customer_email))

@@ -17,7 +17,7 @@ from cart_quote.price_book import book_for
 from cart_quote.tax import Summary, summary_for
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
-from portal_runtime.queries import contains, equals_ci, on_days, search_page
+from portal_runtime.queries import contains, equals_ci, on_days, page
 
 
 @dataclass(frozen=True)
@@ -121,4 +121,4 @@ def search_quotes(
         query = query.where(Quote.status == QuoteStatus.OPEN, Quote.valid_until < today)
     elif status:
         query = query.where(Quote.status == status)
-    return search_page(session, query, Quote.id, limit, cursor)
+    return page(session, query, Quote.id, limit, cursor, keys_first=True)

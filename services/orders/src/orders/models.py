@@ -272,7 +272,7 @@ Index(
     "ix_orders_reseller_id_id",
     Order.reseller_id,
     Order.id,
-    postgresql_include=["customer_name"],  # search_page filters on it in the index
+    postgresql_include=["customer_name"],  # page(keys_first=True) filters on it in the index
 )
 Index("ix_orders_reseller_id_placed_at", Order.reseller_id, Order.placed_at)
 Index("ix_orders_lower_number", func.lower(Order.number))

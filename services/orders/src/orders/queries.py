@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from orders.models import Order
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
-from portal_runtime.queries import contains, equals_ci, on_days, search_page
+from portal_runtime.queries import contains, equals_ci, on_days, page
 
 
 def owned_by(query: Select, identity: Identity) -> Select:
@@ -68,4 +68,4 @@ def search(
     if args.get("status"):
         query = query.where(Order.status == args["status"])
     query = on_days(query, Order.placed_at, args.get("from_"), args.get("to"))
-    return search_page(session, query, Order.id, limit, cursor)
+    return page(session, query, Order.id, limit, cursor, keys_first=True)

@@ -49,9 +49,6 @@ REPORT_BATCH = 2000
 
 BAD_CURSOR = "Not a cursor this list gave out."
 
-# A group without visible orders: no order numbers, no PO numbers.
-NONE: tuple[set, set] = (set(), set())
-
 
 def license_rows(customer_id: str):
     """The account's live licenses with their team and pack, as rows (``LICENSE_COLUMNS``)."""
@@ -247,7 +244,7 @@ def packs(
                     "valid_until": valid_until,
                     "quantity": len(group),
                     "license_ids": [r.license_id for r in group],
-                    "order_numbers": sorted(numbers.get((valid_until, pack.id, product), NONE)[0]),
+                    "order_numbers": sorted(numbers.get((valid_until, pack.id, product), ((),))[0]),
                 }
             )
         ends = {s["valid_until"] for s in subscriptions}
