@@ -285,5 +285,47 @@ def test_the_relay_keeps_events_while_the_broker_is_unreachable(services, runnin
     assert wait_for(lambda: sample_service.effects(consumer)) == ["O-7"]
 
 
+def test_a_batch_is_published_at_once_and_each_event_handled_once(services, running):
+    producer, consumer = services
+    numbers = [f"O-B{n}" for n in range(30)]
+    for number in numbers:
+        place(producer, number)
+    assert producer.relay().run_once() == 30  # one batch, one wait for the broker's confirms
+    assert unpublished(producer) == 0
+    running(consumer)
+    assert sorted(wait_for(lambda: len(sample_service.effects(consumer)) == 30 and
+                  sample_service.effects(consumer))) == sorted(numbers)  # fmt: skip
+
+
+def test_events_the_broker_refuses_stay_in_the_outbox_until_it_takes_them(services, bus):
+    """A queue that is full and rejects publishes makes RabbitMQ nack them: the relay keeps
+    those rows (one failed attempt each) and publishes them once the broker accepts them."""
+    producer, _ = services
+    url, prefix = bus
+    full = f"{prefix}full-test"
+    topology = Topology(url, prefix)
+    with connect(url) as conn:
+        topology.declare(conn)
+        channel = conn.channel()
+        channel.queue_declare(
+            full, durable=False, auto_delete=False,
+            arguments={"x-max-length": 0, "x-overflow": "reject-publish"},
+        )  # fmt: skip
+        channel.queue_bind(full, exchange=topology.events.name, routing_key="orders.#")
+    place(producer, "O-N1")
+    place(producer, "O-N2")
+    relay = producer.relay()
+    assert relay.run_once() == 0
+    Outbox = producer.models.Outbox
+    with producer.sessions() as session:
+        rows = session.execute(select(Outbox.attempts, Outbox.last_error)).all()
+    assert [attempts for attempts, _ in rows] == [1, 1]
+    assert all("refused" in error for _, error in rows)
+    with connect(url) as conn:
+        conn.channel().queue_delete(full)
+    assert relay.run_once() == 2
+    assert unpublished(producer) == 0
+
+
 def _queue(service, suffix: str) -> tuple[str, str]:
     return service.config.broker_url, f"{service.config.bus_prefix}{suffix}"

@@ -48,8 +48,10 @@ def is_amqp(url: str) -> bool:
     return url.startswith(("amqp://", "amqps://", "pyamqp://"))
 
 
-def connect(url: str, heartbeat: int = 30) -> Connection:
+def connect(url: str, heartbeat: int = 30, confirm_each: bool = True) -> Connection:
     """A connection with publisher confirms and heartbeats on AMQP, folders on ``filesystem://``.
+
+    ``confirm_each=False`` leaves confirms to the caller: the relay confirms a batch at once.
 
     The folders use ``folder_bus.Transport``: whole messages only, and kept on disk until acked.
     """
@@ -71,7 +73,9 @@ def connect(url: str, heartbeat: int = 30) -> Connection:
             },
         )
     if is_amqp(url):
-        return Connection(url, heartbeat=heartbeat, transport_options={"confirm_publish": True})
+        return Connection(
+            url, heartbeat=heartbeat, transport_options={"confirm_publish": confirm_each}
+        )
     return Connection(url)
 
 
