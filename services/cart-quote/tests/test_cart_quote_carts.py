@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 
@@ -42,6 +43,22 @@ def test_price_list_from_the_catalog_reaches_the_cart(
     # A replayed, older book changes nothing.
     deliver(cart_quote, event("catalog.price_list.published", price_list))
     assert demo_client.get(CART).get_json()["items"][0]["unit_price"] == "206.10"
+
+
+def test_a_newer_price_list_prices_the_next_line_at_once(cart_quote, demo_client, price_list):
+    """The prices a process keeps between requests give way to the next book as it arrives."""
+    assert add(demo_client, product="II", quantity=1, term_years=1).get_json()["items"][0][
+        "unit_price"
+    ] == "90.00"  # fmt: skip
+    newer = copy.deepcopy(price_list)
+    newer["effective_at"] = "2026-11-20T00:00:00+00:00"
+    product = next(p for p in newer["products"] if p["code"] == "PC")
+    product["name"] = "PyCharm"
+    product["prices"][0]["amount"] = "60.00"
+    deliver(cart_quote, event("catalog.price_list.published", newer))
+    items = add(demo_client, product="PC", quantity=1, term_years=1).get_json()["items"]
+    (pc,) = [item for item in items if item["product"] == "PC"]
+    assert (pc["unit_price"], pc["product_name"]) == ("54.00", "PyCharm")
 
 
 def test_new_line_has_default_dates_and_the_resellers_price(demo_client):

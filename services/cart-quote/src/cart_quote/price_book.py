@@ -1,14 +1,19 @@
 """Cart-quote's own copy of the catalog's prices and partner discounts, as pricing reads it.
 
 The copy is filled from ``catalog.price_list.published`` and ``catalog.partner_discount.changed``;
-pricing a line never calls the catalog.
+pricing a line never calls the catalog. Each process keeps the prices and product names it read
+from its database for as long as the version of every currency's book stays the same: pricing a
+cart or an order reads those versions (a few rows), not the whole book, each time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import weakref
+from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cart_quote.models import CatalogPrice, CatalogProduct, PartnerDiscount, PriceListVersion
@@ -27,15 +32,60 @@ class PriceListMissing(LookupError):
         self.currency = currency
 
 
+@dataclass(frozen=True)
+class CatalogCopy:
+    """What one database holds of the catalog, as of ``versions`` (currency, effective_at)."""
+
+    versions: tuple[tuple[str, dt.datetime], ...]
+    # currency -> (product, term_years, kind) -> list price
+    prices: dict[str, dict[tuple[str, int, str], Decimal]]
+    names: dict[str, str]
+
+
+# The copy last read from each database (tests run several services' databases in one process).
+_held: weakref.WeakKeyDictionary[Engine, CatalogCopy] = weakref.WeakKeyDictionary()
+
+
+def catalog_copy(session: Session) -> CatalogCopy:
+    """The catalog as this session's database holds it: read again only when a book's version
+    changed (a price list replaces its currency's whole book and bumps its version)."""
+    versions = tuple(
+        tuple(row)
+        for row in session.execute(
+            select(PriceListVersion.currency, PriceListVersion.effective_at).order_by(
+                PriceListVersion.currency
+            )
+        )
+    )
+    engine = session.get_bind()
+    held = _held.get(engine)
+    if held is not None and held.versions == versions:
+        return held
+    prices: dict[str, dict[tuple[str, int, str], Decimal]] = {}
+    for currency, product, term_years, kind, amount in session.execute(
+        select(
+            CatalogPrice.currency,
+            CatalogPrice.product,
+            CatalogPrice.term_years,
+            CatalogPrice.kind,
+            CatalogPrice.amount,
+        )
+    ):
+        prices.setdefault(currency, {})[(product, term_years, kind)] = amount
+    names = dict(session.execute(select(CatalogProduct.code, CatalogProduct.name)).all())
+    held = CatalogCopy(versions, prices, names)
+    _held[engine] = held
+    return held
+
+
 class PriceBook:
     """List prices of one currency and the discount of one buyer."""
 
-    def __init__(self, session: Session, currency: str, percent: Decimal):
+    def __init__(self, catalog: CatalogCopy, currency: str, percent: Decimal):
         self.currency = currency
         self.percent = percent
-        rows = session.scalars(select(CatalogPrice).where(CatalogPrice.currency == currency))
-        self._prices = {(r.product, r.term_years, r.kind): r.amount for r in rows}
-        self._names = {p.code: p.name for p in session.scalars(select(CatalogProduct))}
+        self._prices = catalog.prices.get(currency, {})
+        self._names = catalog.names
         self._priced = {key[0] for key in self._prices}
 
     def list_price(self, product: str, term_years: int, kind: str) -> Decimal:
@@ -66,6 +116,7 @@ def discount_of(session: Session, identity: Identity) -> Decimal:
 
 def book_for(session: Session, identity: Identity, default_currency: str) -> PriceBook:
     currency = currency_of(identity, default_currency)
-    if session.get(PriceListVersion, currency) is None:
+    catalog = catalog_copy(session)
+    if currency not in dict(catalog.versions):
         raise PriceListMissing(currency)
-    return PriceBook(session, currency, discount_of(session, identity))
+    return PriceBook(catalog, currency, discount_of(session, identity))
