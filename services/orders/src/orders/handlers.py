@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders import events, idempotency, queries
 from orders.commands import CancelOrder, PlaceOrder, RequestActivationEmail, ResendLicenses
 from orders.config import OrdersConfig
-from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus, PaymentStatus
 from orders.placement import AlreadyOrdered
 from orders.views import order_view
 from portal_runtime.clock import Clock
@@ -33,13 +33,11 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork, config: OrdersConfig, clock: C
     try:
         with uow.session.begin_nested():
             order = new_order(cmd)
-            uow.session.add(order)
-            uow.session.flush()  # the number derives from the row id
-            order.number = f"O-{order.placed_at.year}-{order.id:06d}"
+            insert_order(uow.session, order)
             body = order_view(order, config)
             if cmd.idempotency:
-                uow.session.add(cmd.idempotency.answer(order.number, body, clock.now()))
-                uow.session.flush()
+                answer = cmd.idempotency.answer(order.number, body, clock.now())
+                uow.session.execute(insert(IdempotencyKey.__table__), [row_values(answer)])
     except IntegrityError:
         if cmd.idempotency and (row := idempotency.replay(uow.session, cmd.idempotency)):
             return row.response, row.status_code
@@ -48,6 +46,40 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork, config: OrdersConfig, clock: C
         raise
     uow.record("orders.order.placed", events.order_placed(order, config.portal_base_url))
     return body, 201
+
+
+def row_values(obj) -> dict:
+    """A new ORM object's column values as a Core insert takes them: an unset column with a
+    constant default gets it, an unset primary key is left to the database. (The constructors
+    here set every column whose default is computed, such as ``placed_at``.)"""
+    values = {}
+    for attr in inspect(type(obj)).column_attrs:
+        column = attr.columns[0]
+        value = getattr(obj, attr.key)
+        if value is None and column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        if value is None and column.primary_key:
+            continue
+        values[column.key] = value
+    return values
+
+
+def insert_order(session, order: Order) -> None:
+    """Store a new order and its lines with Core statements; ``order`` gets its id and number.
+
+    The order stays out of the session (its view and event read it as built): the ORM's flush of
+    the same objects was a third of the web process's CPU per order."""
+    orders = Order.__table__
+    order.id = session.execute(
+        insert(orders).returning(orders.c.id), [row_values(order)]
+    ).scalar_one()
+    # The number derives from the row id.
+    order.number = f"O-{order.placed_at.year}-{order.id:06d}"
+    session.execute(update(orders).where(orders.c.id == order.id).values(number=order.number))
+    for line in order.lines:
+        line.order_id = order.id
+    if order.lines:
+        session.execute(insert(OrderLine.__table__), [row_values(line) for line in order.lines])
 
 
 def _source_name(cmd: PlaceOrder) -> str:
