@@ -7,7 +7,7 @@
 - ``orders.order.cancelled`` -> a credit note: a paid invoice is refunded, an unpaid one applied.
 
 Each transaction holds its number series lock only to allocate the number and insert the
-document; the PDF is rendered after commit and stored once (``billing.documents``). Event
+document; its PDF is rendered on first download and stored once (``billing.documents``). Event
 handlers are guarded so that a replay changes nothing even without the inbox.
 """
 

@@ -59,7 +59,7 @@ class NumberSeries(Base):
 
     Locked (``SELECT … FOR UPDATE``) in the same transaction that inserts the numbered document,
     so a rolled-back insert gives its number back and competing workers queue for it; the PDF is
-    rendered after that transaction (``billing.documents``), never under the lock.
+    rendered on first download (``billing.documents``), never under the lock.
     """
 
     __tablename__ = "number_series"
