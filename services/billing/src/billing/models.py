@@ -360,6 +360,3 @@ Index(
 )
 Index("ix_invoices_lower_number", func.lower(Invoice.number))
 Index("ix_invoices_lower_customer_email", func.lower(Invoice.customer_email))
-# The worker renders the PDFs of recent documents only (``billing.documents.RENDER_WINDOW``).
-Index("ix_invoices_issued_at", Invoice.issued_at)
-Index("ix_credit_notes_issued_at", CreditNote.issued_at)
