@@ -57,8 +57,9 @@ class NumberSeries(Base):
     """The next number of a gapless series (``INV`` or ``CN``) of one seller and year
     (``owner`` = ``<seller code>-<year>``; older rows counted per reseller or customer).
 
-    Locked (``SELECT … FOR UPDATE``) in the same transaction that inserts the numbered document,
-    so a rolled-back insert gives its number back and competing workers queue for it; the PDF is
+    Advanced and locked by one upsert (``billing.numbering.take_next``) in the same transaction
+    that inserts the numbered document, so a rolled-back insert gives its number back and
+    competing workers queue for it; the PDF is
     rendered on first download (``billing.documents``), never under the lock.
     """
 
@@ -265,6 +266,10 @@ class Payment(Base):
     reason: Mapped[str | None] = mapped_column(String(100), nullable=True)
     provider_reference: Mapped[str | None] = mapped_column(String(60), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # The invoice it paid: set with the outcome, the two are written in one UPDATE after the
+    # invoice's INSERT.
+    invoice: Mapped[Invoice | None] = relationship()
 
 
 class PaymentMethod(Base):
