@@ -108,32 +108,6 @@ def test_pdf_is_stored_once_as_issued_and_a_later_payment_leaves_it_alone(
         assert session.scalar(select(func.count(InvoiceDocument.id))) == 1
 
 
-def test_the_worker_renders_recent_pdfs_and_an_old_one_renders_on_first_download(
-    service, kit, clock, as_reseller
-):
-    from sqlalchemy import func, select
-
-    from billing.documents import RENDER_WINDOW, render_pending
-    from billing.models import InvoiceDocument
-
-    def stored() -> int:
-        with service.sessions() as session:
-            return session.scalar(select(func.count(InvoiceDocument.id)))
-
-    place(service, kit, "O-2026-000001", kind="po", po_number="PO-1")
-    clock.advance(seconds=(RENDER_WINDOW + RENDER_WINDOW).total_seconds())
-    place(service, kit, "O-2026-000002", kind="po", po_number="PO-2")
-    # The job renders the invoice issued just now, not the one from long ago (a long history
-    # imported without PDFs is not re-rendered at 20 a second forever).
-    assert render_pending(service) == 1
-    assert render_pending(service) == 0
-    assert stored() == 1
-    old = as_reseller.get("/invoices/INV-PS-2026-000001/pdf")
-    assert old.status_code == 200 and "INV-PS-2026-000001 / PO-1" in pdf_text(old.data)
-    assert stored() == 2
-    assert as_reseller.get("/invoices/INV-PS-2026-000001/pdf").data == old.data
-
-
 def test_search_by_each_key(service, kit, as_reseller):
     card = kit.store_card(service, kit.RESELLER_TENANT, demo.SUCCESS_CARD)
     globex = {"id": demo.GLOBEX_ID, "name": demo.GLOBEX_NAME, "email": demo.GLOBEX_CONTACT}

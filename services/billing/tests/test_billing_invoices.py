@@ -223,7 +223,8 @@ def test_every_issued_event_matches_its_contract_and_the_customer(service, kit):
 def test_an_issued_invoice_cannot_be_edited(service, kit):
     import pytest
 
-    from billing.documents import render_pending
+    from billing import queries
+    from billing.documents import invoice_document
     from billing.models import InvoiceDocument, IssuedDocumentChanged
 
     deliver(
@@ -240,7 +241,9 @@ def test_an_issued_invoice_cannot_be_edited(service, kit):
         invoice.lines[0].quantity = 99
         with pytest.raises(IssuedDocumentChanged):
             session.commit()
-    render_pending(service)
+    with service.sessions() as session:
+        invoice = queries.invoice(session, None, "INV-PS-2026-000001")
+    invoice_document(service, invoice)  # its first download stores it
     with service.sessions() as session:
         session.delete(session.scalar(select(InvoiceDocument)))
         with pytest.raises(IssuedDocumentChanged):

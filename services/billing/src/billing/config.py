@@ -34,9 +34,6 @@ class BillingConfig(Config):
     paypal_return_hosts: tuple[str, ...] = ()
     # Who issues the invoices and credit notes (SELLER_* variables); numbered per seller and year.
     seller: Seller = field(default_factory=Seller.from_env)
-    # How often the worker renders the PDFs of newly issued documents (a download renders a
-    # missing one at once anyway).
-    render_documents_seconds: float = 1.0
 
     def may_return_to(self, url: str) -> bool:
         host = urlsplit(url).netloc.lower()
@@ -48,7 +45,7 @@ class BillingConfig(Config):
         """Billing's own settings: ``BILLING_PO_DUE_DAYS``, ``BILLING_GRACE_DAYS``,
         ``BILLING_OVERDUE_CHECK_SECONDS``, ``BILLING_PAYMENT_SETTLE_AFTER_SECONDS``,
         ``BILLING_RECONCILE_SECONDS``, ``PORTAL_BASE_URL``, ``BILLING_SANDBOX_DATABASE_URL``,
-        ``PAYPAL_RETURN_HOSTS``, ``BILLING_RENDER_DOCUMENTS_SECONDS``; the seller from
+        ``PAYPAL_RETURN_HOSTS``; the seller from
         ``SELLER_*`` (``portal_runtime.seller``)."""
         values = dict(
             po_due_days=int(os.environ.get("BILLING_PO_DUE_DAYS", "30")),
@@ -58,7 +55,6 @@ class BillingConfig(Config):
                 os.environ.get("BILLING_PAYMENT_SETTLE_AFTER_SECONDS", "300")
             ),
             payment_reconcile_seconds=float(os.environ.get("BILLING_RECONCILE_SECONDS", "60")),
-            render_documents_seconds=float(os.environ.get("BILLING_RENDER_DOCUMENTS_SECONDS", "1")),
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080"),
             sandbox_database_url=os.environ.get("BILLING_SANDBOX_DATABASE_URL", ""),
             paypal_return_hosts=tuple(

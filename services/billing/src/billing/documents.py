@@ -1,33 +1,25 @@
-"""Issued documents' PDFs: rendered once, after the issuing transaction, and stored for good.
+"""Issued documents' PDFs: rendered on first download and stored for good.
 
-The issuing transaction holds the number series lock (``billing.numbering``) only while it
-allocates the number and inserts the invoice or credit note; the PDF is rendered afterwards, by
-the worker's ``render-documents`` job or by the first read that needs it, whichever comes first.
-The job looks only at documents issued within ``RENDER_WINDOW`` (a worker that was down longer,
-or a history imported without PDFs, renders on first download), so its query reads a few recent
-rows, never a long history.
+Issuing an invoice or credit note stores what it says, not its PDF: most are never downloaded
+(the invoice mail links to the PDF rather than attaching it), and rendering each one as it was
+issued cost the billing worker about as much CPU as issuing it. The first read that needs the
+PDF (its download, or the invoice's JSON, which shows the stored PDF's SHA-256) renders it,
+outside any transaction, and stores it in a short transaction of its own.
 Rendering draws only what the document stored at issue, and the first stored rendition wins a
-race (the other is discarded), so every download returns the same bytes, whose SHA-256 the JSON
-shows.
+race (the unique key on the document refuses the second, which is discarded), so every download
+returns the same bytes, whose SHA-256 the JSON shows.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from billing.models import CreditNote, CreditNoteDocument, Invoice, InvoiceDocument
 from billing.pdf import render_credit_note, render_invoice
-from portal_runtime import logs
-
-log = logs.get("billing.documents")
-
-RENDER_BATCH = 20
-RENDER_WINDOW = dt.timedelta(days=2)
 
 
 def sha256(content: bytes) -> str:
@@ -111,51 +103,6 @@ def document_sha256(doc) -> str:
     return doc.sha256 or sha256(doc.content)
 
 
-def invoices_with_lines():
-    return select(Invoice).options(selectinload(Invoice.lines), joinedload(Invoice.credit_note))
-
-
 def credit_notes_with_invoice():
+    """Credit notes with what their PDF draws: the invoice they correct and its lines."""
     return select(CreditNote).options(joinedload(CreditNote.invoice).selectinload(Invoice.lines))
-
-
-def render_pending(service) -> int:
-    """The worker's job: render and store the PDFs of documents issued in the last
-    ``RENDER_WINDOW`` without one yet."""
-    since = service.clock.now() - RENDER_WINDOW
-    with service.sessions() as session:
-        invoices = session.scalars(
-            invoices_with_lines()
-            .where(
-                Invoice.issued_at >= since,
-                ~select(InvoiceDocument.id)
-                .where(InvoiceDocument.invoice_id == Invoice.id)
-                .exists(),
-            )
-            .order_by(Invoice.id)
-            .limit(RENDER_BATCH)
-        ).all()
-        notes = (
-            session.scalars(
-                credit_notes_with_invoice()
-                .where(
-                    CreditNote.issued_at >= since,
-                    ~select(CreditNoteDocument.id)
-                    .where(CreditNoteDocument.credit_note_id == CreditNote.id)
-                    .exists(),
-                )
-                .order_by(CreditNote.id)
-                .limit(RENDER_BATCH)
-            )
-            .unique()
-            .all()
-        )
-    # The query above found them without a document: no second look each.
-    for invoice in invoices:
-        render_invoice_document(service, invoice)
-    for note in notes:
-        render_credit_note_document(service, note)
-    rendered = len(invoices) + len(notes)
-    if rendered:
-        log.info("documents.rendered", count=rendered)
-    return rendered

@@ -7,7 +7,7 @@
 - ``orders.order.cancelled`` -> a credit note: a paid invoice is refunded, an unpaid one applied.
 
 Each transaction holds its number series lock only to allocate the number and insert the
-document; the PDF is rendered after commit and stored once (``billing.documents``). Event
+document; its PDF is rendered on first download and stored once (``billing.documents``). Event
 handlers are guarded so that a replay changes nothing even without the inbox.
 """
 
@@ -28,7 +28,7 @@ from billing.models import (
     Payment,
     PaymentMethod,
 )
-from billing.numbering import lock_order, lock_series, series_owner, take_next
+from billing.numbering import lock_order, series_owner, take_next
 from billing.ports import ChargeResult, PaymentProvider
 from portal_runtime import logs
 from portal_runtime.clock import Clock
@@ -53,10 +53,6 @@ def issue_invoice(
 ) -> None:
     order = event.payload
     number = order["order_number"]
-    if invoicing.invoice_for(uow, number) is not None:
-        return
-    tenant = invoicing.tenant_of(order["buyer"])
-    _, _, amount = invoicing.amounts_of(order)
     kind = order["payment"]["kind"]
 
     # Charge before taking the number lock: the provider call may be slow, and the order number
@@ -66,6 +62,10 @@ def issue_invoice(
     attempt: Payment | None = None
     method = None
     if kind in ("card", "paypal"):
+        if invoicing.is_invoiced(uow, number):
+            return  # a redelivery: neither the provider nor the attempts hear of it again
+        tenant = invoicing.tenant_of(order["buyer"])
+        _, _, amount = invoicing.amounts_of(order)
         method = invoicing.active_method(uow, tenant, order["payment"].get("method_id"))
         attempt, charge = attempts.charge(
             uow,
@@ -80,18 +80,23 @@ def issue_invoice(
         )
 
     # Under the order's lock until the commit: a competing worker issuing it, or its cancellation
-    # arriving now, waits here and then sees this invoice (or this sees their rows).
-    lock_order(uow.session, number)
-    if invoicing.invoice_for(uow, number) is not None:
-        return  # a competing worker issued it while we waited for the lock
-    now = clock.now()
-    counter = lock_series(uow.session, "INV", series_owner(seller.code, now.date()))
-    invoice = invoicing.new_invoice(order, take_next(counter), seller, now)
+    # arriving now, waits here and then sees this invoice (or this sees their rows). The only
+    # look for the invoice of a PO order: nothing before the lock needs it. Nothing is flushed
+    # on the way (the attempt's outcome waits for its invoice: one UPDATE, not two).
+    with uow.session.no_autoflush:
+        lock_order(uow.session, number)
+        issued, cancelled_early = invoicing.order_state(uow, number)
+        if issued:
+            return  # a competing worker issued it while we waited for the lock
+        now = clock.now()
+        invoice_number = take_next(uow.session, "INV", series_owner(seller.code, now.date()))
+    invoice = invoicing.new_invoice(order, invoice_number, seller, now)
     invoicing.state_payment(invoice, charge, invoicing.method_label(method, kind), now, config)
     uow.session.add(invoice)
-    uow.session.flush()
     if attempt is not None:
-        attempt.invoice_id = invoice.id
+        # The charge's outcome and the invoice it paid, in one UPDATE after the invoice's INSERT
+        # (the whole invoice is one flush, when the message's step ends).
+        attempt.invoice = invoice
     # A charge approved here is stated by the invoice's status (paid); payment.captured is for
     # money that comes in later, so every consumer is not sent the same news twice.
     uow.record("billing.invoice.issued", events.invoice_issued(invoice))
@@ -104,9 +109,10 @@ def issue_invoice(
         status=invoice.status,
         payment_type=invoice.payment_type,
     )
-    early = uow.session.get(EarlyCancellation, number)
-    if early is not None:
+    if cancelled_early:
         # The order was cancelled before its invoice existed: credit it now.
+        uow.session.flush()
+        early = uow.session.get(EarlyCancellation, number)
         invoicing.credit_invoice(uow, payments, seller, clock, invoice, early.reason)
         uow.session.delete(early)
 

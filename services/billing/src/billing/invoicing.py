@@ -10,12 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from billing import events
 from billing.config import BillingConfig
-from billing.models import CreditNote, Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentMethod
-from billing.numbering import lock_series, series_owner, take_next
+from billing.models import (
+    CreditNote,
+    EarlyCancellation,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+)
+from billing.numbering import series_owner, take_next
 from billing.ports import ChargeResult, PaymentProvider
 from portal_runtime import logs
 from portal_runtime.clock import Clock
@@ -54,6 +62,28 @@ def active_method(uow: UnitOfWork, tenant: str, method_id: str | None) -> Paymen
 
 def invoice_for(uow: UnitOfWork, order_number: str) -> Invoice | None:
     return uow.session.scalar(select(Invoice).where(Invoice.order_number == order_number))
+
+
+INVOICES = Invoice.__table__
+EARLY_CANCELLATIONS = EarlyCancellation.__table__
+
+
+def invoiced(order_number: str):
+    """Whether the order has its invoice, as a SQL expression (Core: a yes or no needs no
+    object, and a Core statement sends nothing the session holds first)."""
+    return exists().where(INVOICES.c.order_number == order_number)
+
+
+def is_invoiced(uow: UnitOfWork, order_number: str) -> bool:
+    return uow.session.scalar(select(invoiced(order_number)))
+
+
+def order_state(uow: UnitOfWork, order_number: str) -> tuple[bool, bool]:
+    """``(invoiced, cancelled early)`` in one round trip: taken under the order's lock, it sees
+    a competing worker's invoice and a cancellation that overtook this one (both are written
+    under that lock)."""
+    cancelled = exists().where(EARLY_CANCELLATIONS.c.order_number == order_number)
+    return tuple(uow.session.execute(select(invoiced(order_number), cancelled)).one())
 
 
 def find_invoice(uow: UnitOfWork, tenant: str | None, number: str, lock: bool = False):
@@ -200,14 +230,13 @@ def credit_invoice(
     if invoice.credit_note is not None:
         return
     now = clock.now()
-    counter = lock_series(uow.session, "CN", series_owner(seller.code, now.date()))
-    # Lock the invoice too: a payment arriving meanwhile must not be overwritten by "applied".
+    # Lock the invoice: a payment arriving meanwhile must not be overwritten by "applied", and a
+    # competing cancellation waits here and then finds this credit note.
     uow.session.refresh(invoice, with_for_update=True)
     if uow.session.scalar(select(CreditNote.id).where(CreditNote.invoice_id == invoice.id)):
         return
     refunded = invoice.status == InvoiceStatus.paid
     note = CreditNote(
-        number=take_next(counter),
         invoice_id=invoice.id,
         order_number=invoice.order_number,
         tenant=invoice.tenant,
@@ -248,6 +277,8 @@ def credit_invoice(
         )
     else:
         invoice.apply_credit_note()
+    # Numbered last: the series stays locked from here to the commit, not over the refund.
+    note.number = take_next(uow.session, "CN", series_owner(seller.code, now.date()))
     invoice.credit_note = note
     uow.session.add(note)
     uow.session.flush()

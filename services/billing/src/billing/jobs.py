@@ -1,4 +1,6 @@
-"""Billing's scheduled jobs: overdue invoices, payments left unknown, documents to render."""
+"""Billing's scheduled jobs: overdue invoices and payments left unknown.
+
+PDFs have no job: each renders on its first download (``billing.documents``)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from billing import documents, events, settlement
+from billing import events, settlement
 from billing.config import BillingConfig
 from billing.models import Invoice, InvoiceStatus, Payment
 from portal_runtime import logs
@@ -85,5 +87,4 @@ def jobs(config: BillingConfig) -> tuple[Job, ...]:
     return (
         Job("mark-overdue-invoices", config.overdue_check_seconds, mark_overdue),
         Job("settle-unknown-payments", config.payment_reconcile_seconds, settle_unknown_payments),
-        Job("render-documents", config.render_documents_seconds, documents.render_pending),
     )

@@ -57,9 +57,10 @@ class NumberSeries(Base):
     """The next number of a gapless series (``INV`` or ``CN``) of one seller and year
     (``owner`` = ``<seller code>-<year>``; older rows counted per reseller or customer).
 
-    Locked (``SELECT … FOR UPDATE``) in the same transaction that inserts the numbered document,
-    so a rolled-back insert gives its number back and competing workers queue for it; the PDF is
-    rendered after that transaction (``billing.documents``), never under the lock.
+    Advanced and locked by one upsert (``billing.numbering.take_next``) in the same transaction
+    that inserts the numbered document, so a rolled-back insert gives its number back and
+    competing workers queue for it; the PDF is
+    rendered on first download (``billing.documents``), never under the lock.
     """
 
     __tablename__ = "number_series"
@@ -266,6 +267,10 @@ class Payment(Base):
     provider_reference: Mapped[str | None] = mapped_column(String(60), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    # The invoice it paid: set with the outcome, the two are written in one UPDATE after the
+    # invoice's INSERT.
+    invoice: Mapped[Invoice | None] = relationship()
+
 
 class PaymentMethod(Base):
     """A stored method of a tenant: a card as the provider's token, or a PayPal agreement.
@@ -360,6 +365,3 @@ Index(
 )
 Index("ix_invoices_lower_number", func.lower(Invoice.number))
 Index("ix_invoices_lower_customer_email", func.lower(Invoice.customer_email))
-# The worker renders the PDFs of recent documents only (``billing.documents.RENDER_WINDOW``).
-Index("ix_invoices_issued_at", Invoice.issued_at)
-Index("ix_credit_notes_issued_at", CreditNote.issued_at)

@@ -1,9 +1,9 @@
 """Gapless numbers per seller and year: ``INV-PS-2026-000001``, ``CN-PS-2026-000001``.
 
-The owner's counter row is created if missing, then locked (``SELECT … FOR UPDATE``) and advanced
-in the transaction that inserts the numbered document. A rollback returns the number; a competing
-worker waits for the lock and then sees what the first one committed. On SQLite the write lock
-taken at ``BEGIN IMMEDIATE`` gives the same order.
+The owner's counter row is created at 1 or advanced by one statement (an upsert), which also
+locks the row until the transaction that inserts the numbered document ends. A rollback returns
+the number; a competing worker's upsert waits for the lock and then advances what the first one
+committed. On SQLite the write lock taken at ``BEGIN IMMEDIATE`` gives the same order.
 """
 
 from __future__ import annotations
@@ -16,21 +16,28 @@ from sqlalchemy.orm import Session
 
 from billing.models import NumberSeries
 
+COUNTERS = NumberSeries.__table__
 
-def lock_series(session: Session, series: str, owner: str) -> NumberSeries:
+
+def take_next(session: Session, series: str, owner: str) -> str:
+    """Allocate the next number of ``series`` for ``owner``; its counter stays locked until the
+    transaction ends, so call it only once the document will be inserted (a number taken and
+    committed without its document would be a gap).
+
+    One round trip (the counter created or advanced, and read back) instead of an insert, a
+    ``SELECT … FOR UPDATE`` and an update; Core, as the counter is never needed as an object."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(NumberSeries)
-        .values(series=series, owner=owner, last_value=0)
-        .on_conflict_do_nothing(index_elements=["series", "owner"])
-    )
-    return session.execute(
-        select(NumberSeries)
-        .where(NumberSeries.series == series, NumberSeries.owner == owner)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    value = session.execute(
+        insert(COUNTERS)
+        .values(series=series, owner=owner, last_value=1)
+        .on_conflict_do_update(
+            index_elements=["series", "owner"],
+            set_={"last_value": COUNTERS.c.last_value + 1},
+        )
+        .returning(COUNTERS.c.last_value)
     ).scalar_one()
+    return f"{series}-{owner}-{value:06d}"
 
 
 # The first key of the advisory locks billing takes per order (the second is the number's hash).
@@ -49,9 +56,3 @@ def lock_order(session: Session, order_number: str) -> None:
 def series_owner(seller_code: str, day: dt.date) -> str:
     """The counter a document issued on ``day`` by this seller is numbered in."""
     return f"{seller_code}-{day.year}"
-
-
-def take_next(counter: NumberSeries) -> str:
-    """The next number of a series locked with :func:`lock_series`."""
-    counter.last_value += 1
-    return f"{counter.series}-{counter.owner}-{counter.last_value:06d}"

@@ -14,6 +14,7 @@ import secrets
 from decimal import Decimal
 
 from sqlalchemy import Integer, String, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -61,6 +62,9 @@ class SandboxCharge(SandboxBase):
     outcome: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+CHARGES = SandboxCharge.__table__
 
 
 class SandboxRefund(SandboxBase):
@@ -258,30 +262,37 @@ class Sandbox:
     def charge(
         self, source_kind: str, source_token: str, amount: Decimal, currency: str, key: str
     ) -> ChargeResult:
-        """Take a charge once per idempotency key: the look-up, the decision and the record in
-        one transaction; a concurrent call with the same key that recorded first is the answer."""
+        """Take a charge once per idempotency key: the decision and its record in one
+        transaction. The record is inserted unless the key has one (a repeated call, or a
+        concurrent one that recorded first: the insert waits for it), which is then the answer;
+        a new key, the usual case, costs no look-up of its own."""
         reference = "ch_" + secrets.token_hex(10)
-        try:
-            with self.sessions() as session, session.begin():
-                existing = self._charge_by_key(session, key)
-                if existing is not None:
-                    return existing
-                outcome, reason = self._judge(session, source_kind, source_token)
-                session.add(
-                    SandboxCharge(
-                        idempotency_key=key,
-                        reference=reference,
-                        source_kind=source_kind,
-                        source_token=source_token,
-                        amount=amount,
-                        currency=currency,
-                        outcome=outcome,
-                        reason=reason,
-                    )
+        with self.sessions() as session, session.begin():
+            outcome, reason = self._judge(session, source_kind, source_token)
+            recorded = session.execute(
+                self._insert(session)
+                .values(
+                    idempotency_key=key,
+                    reference=reference,
+                    source_kind=source_kind,
+                    source_token=source_token,
+                    amount=amount,
+                    currency=currency,
+                    outcome=outcome,
+                    reason=reason,
+                    created_at=utcnow(),
                 )
-        except IntegrityError:
-            return self.find_charge(key)  # a concurrent call with the same key won
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(CHARGES.c.id)
+            ).scalar()
+            if recorded is None:
+                return self._charge_by_key(session, key)
         return ChargeResult(approved=outcome == "approved", reference=reference, reason=reason)
+
+    @staticmethod
+    def _insert(session):
+        dialect = session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CHARGES)
 
     def _judge(self, session, source_kind: str, source_token: str) -> tuple[str, str | None]:
         """The outcome a charge to this source gets, and why it is declined."""
