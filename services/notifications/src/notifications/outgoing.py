@@ -42,35 +42,51 @@ def queue_mail(
     """Render ``template`` for ``email`` and add its row, unless this cause already has it."""
     message_id = mail.message_id(event.message_id, template, email)
     rendered = mail.render(template, dict(context, recipient_email=email, recipient_name=name))
-    # One statement: the row, unless this cause already has it (its Message-ID is unique).
-    insert = sqlite_insert if is_sqlite(uow.session.get_bind()) else postgresql_insert
-    added = uow.session.execute(
-        insert(OutgoingMail)
-        .values(
-            message_id=message_id,
-            cause_message_id=event.message_id,
-            cause_type=event.type,
-            correlation_id=event.correlation_id,
-            template=template,
-            recipient=email.strip(),
-            recipient_name=name or None,
-            sender=settings.mail_from,
-            subject=rendered.subject,
-            text_body=rendered.text,
-            html_body=rendered.html,
-            attachment=attachment,
-            status="pending",
-            attempts=0,
-            next_attempt_at=None,
-        )
-        .on_conflict_do_nothing(index_elements=[OutgoingMail.message_id])
-        .returning(OutgoingMail.id)
-    ).scalar()
+    row = dict(
+        message_id=message_id,
+        cause_message_id=event.message_id,
+        cause_type=event.type,
+        correlation_id=event.correlation_id,
+        template=template,
+        recipient=email.strip(),
+        recipient_name=name or None,
+        sender=settings.mail_from,
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        attachment=attachment,
+        status="pending",
+        attempts=0,
+        next_attempt_at=None,
+    )
+    added = uow.session.execute(_insert_unless_queued(uow.session.get_bind()), row).scalar()
     if added is None:
         return False
     uow.wake("mail")  # the sender, once this commits
     log.info("mail.queued", template=template, message_id=message_id)
     return True
+
+
+def _insert_unless_queued_on(insert):
+    """One statement: the row, unless this cause already has it (its Message-ID is unique). On
+    the Core table with the values as parameters, so it is compiled once: the ORM-enabled insert
+    took SQLAlchemy's ORM bulk path and a new cache key of every value, on each call."""
+    table = OutgoingMail.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.message_id])
+        .returning(table.c.id)
+    )
+
+
+_INSERT_UNLESS_QUEUED = {
+    "sqlite": _insert_unless_queued_on(sqlite_insert),
+    "postgresql": _insert_unless_queued_on(postgresql_insert),
+}
+
+
+def _insert_unless_queued(bind):
+    return _INSERT_UNLESS_QUEUED["sqlite" if is_sqlite(bind) else "postgresql"]
 
 
 def full_name(person: dict | None) -> str | None:
