@@ -11,7 +11,7 @@ import sys
 import time
 from email.message import EmailMessage
 
-from portal_system.mailsink import address_from_url, read_mails, start_sink
+from portal_system.mailsink import address_from_url, message_id_of, read_mails, start_sink
 
 
 def free_port() -> int:
@@ -46,6 +46,29 @@ def test_every_received_message_is_kept_in_order_of_arrival(tmp_path):
     assert mails[2].get_content().strip() == "Body 3"
     names = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
     assert len(names) == 3 and all(n.endswith(".eml") for n in names)
+
+
+def test_the_same_message_sent_twice_is_easy_to_spot_by_its_file_name(tmp_path):
+    port = free_port()
+    controller = start_sink(tmp_path, port=port)
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+            for number in (1, 2, 1):
+                smtp.send_message(message(number))
+    finally:
+        controller.stop()
+
+    digests = [p.name.rsplit("-", 1)[1] for p in sorted(tmp_path.glob("*.eml"))]
+    assert digests[0] == digests[2] != digests[1]
+
+
+def test_the_message_id_is_read_from_the_headers_alone():
+    raw = (
+        b"From: a@portal.example\r\nMessage-ID:\r\n <m1@portal.example>\r\n\r\n"
+        b"Message-ID: <not-this@portal.example>\r\n"
+    )
+    assert message_id_of(raw) == "<m1@portal.example>"
+    assert message_id_of(b"From: a@portal.example\r\n\r\nMessage-ID: <m2@x>\r\n") is None
 
 
 def test_the_sink_accepts_credentials_given_in_smtp_url(tmp_path):

@@ -351,3 +351,20 @@ def test_a_mail_whose_header_cannot_be_formatted_fails_alone_once_and_the_batch_
     received = sink.mails()
     assert len(received) == 5
     assert all("victim@elsewhere.example" not in str(m) for m in received)
+
+
+def test_an_address_that_is_not_ascii_goes_out_over_smtputf8(service, sink):
+    sink.start()  # the local sink offers SMTPUTF8, as most servers do
+    deliver(
+        service,
+        example_event(
+            "licensing.invitation.claimed", admin_emails=["zoë@acme.example", "a1@acme.example"]
+        ),
+    )
+
+    assert send_pending(service) == 2
+
+    # In UTF-8 as it is (an address has no RFC 2047 form), as the server read the envelope.
+    files = [path.read_bytes() for path in sorted(sink.folder.glob("*.eml"))]
+    assert sum("\r\nTo: zoë@acme.example\r\n".encode() in data for data in files) == 1
+    assert sum(b"\r\nTo: a1@acme.example\r\n" in data for data in files) == 1

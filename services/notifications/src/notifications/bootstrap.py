@@ -9,6 +9,7 @@ from notifications.config import NotificationsConfig, config_from_env
 from notifications.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from notifications.jobs import jobs
 from notifications.models import FAILED, MESSAGING, PENDING
+from notifications.outgoing import ProductNames
 from notifications.ports import HttpQuotePdfs, SmtpMailer
 from notifications.sender import mails_in_status
 from portal_runtime import web
@@ -25,6 +26,7 @@ def bootstrap(
     mail_clock: Clock | None = None,
     mailer=None,
     quote_pdfs=None,
+    product_names: ProductNames | None = None,
 ) -> Service:
     """Notifications on its real adapters (SMTP, cart-quote's PDFs) unless a fake is passed."""
     config = config or config_from_env()
@@ -46,6 +48,7 @@ def bootstrap(
             ServiceClient("cart-quote", SERVICE, config.identity_keys, config.http_timeout)
         ),
         settings=config.mail_settings(),
+        product_names=product_names or ProductNames(),
     )
 
 

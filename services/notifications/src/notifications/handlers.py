@@ -13,12 +13,12 @@ from notifications.commands import RetryMail
 from notifications.config import MailSettings
 from notifications.models import FAILED, PENDING, KnownLicense, OutgoingMail, ProductName
 from notifications.outgoing import (
+    ProductNames,
     account_link,
     full_name,
     licenses_of,
     my_licenses_url,
     order_link,
-    product_names,
     queue_mail,
     unique_emails,
 )
@@ -30,12 +30,14 @@ from portal_runtime.uow import UnitOfWork
 # -- orders ---------------------------------------------------------------------------------------
 
 
-def email_order_placed(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_order_placed(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     """The buyer's confirmation; the end user's activation e-mail when the buyer asked for it."""
     p = event.payload
     context = dict(
         p,
-        products=product_names(uow, (line["product"] for line in p["lines"])),
+        products=product_names.of(uow, (line["product"] for line in p["lines"])),
         licenses=[],
         portal_url=order_link(settings, p),
         account_url=account_link(settings, p["customer"]["id"]),
@@ -51,14 +53,16 @@ def email_order_placed(event: Event, uow: UnitOfWork, settings: MailSettings) ->
         )  # fmt: skip
 
 
-def email_activation_requested(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_activation_requested(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     """The activation e-mail again, when the reseller sends it from the order's page."""
     p = event.payload
     context = dict(
         p,
         lines=None,
         products={},
-        licenses=licenses_of(uow, p["license_ids"]),
+        licenses=licenses_of(uow, product_names, p["license_ids"]),
         account_url=account_link(settings, p["customer"]["id"]),
     )
     queue_mail(
@@ -67,11 +71,13 @@ def email_activation_requested(event: Event, uow: UnitOfWork, settings: MailSett
     )  # fmt: skip
 
 
-def email_licenses_resent(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_licenses_resent(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     p = event.payload
     context = dict(
         p,
-        licenses=licenses_of(uow, p["license_ids"]),
+        licenses=licenses_of(uow, product_names, p["license_ids"]),
         account_url=account_link(settings, p["customer"]["id"]),
     )
     queue_mail(
@@ -83,12 +89,14 @@ def email_licenses_resent(event: Event, uow: UnitOfWork, settings: MailSettings)
 # -- quotes ---------------------------------------------------------------------------------------
 
 
-def email_quote(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_quote(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     """The quote to its buyer, with the PDF attached when it is sent."""
     p = event.payload
     context = dict(
         p,
-        products=product_names(uow, (line["product"] for line in p["lines"])),
+        products=product_names.of(uow, (line["product"] for line in p["lines"])),
         quote_url=settings.link(f"/portal/quotes/{p['quote_number']}"),
     )
     queue_mail(
@@ -127,13 +135,15 @@ email_credit_note = _to_buyer("credit_note")
 # -- licensing ------------------------------------------------------------------------------------
 
 
-def email_license_assigned(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_license_assigned(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     """The person's license, with its offline activation code and a single-use link to their
     own My licenses page (where the code can be downloaded again)."""
     p = event.payload
     context = dict(
         p,
-        product_name=product_names(uow, [p["product"]])[p["product"]],
+        product_name=product_names.of(uow, [p["product"]])[p["product"]],
         my_licenses_url=my_licenses_url(settings, p.get("my_licenses_token")),
         ask_url=settings.link("/portal/my-licenses/"),
     )
@@ -143,21 +153,25 @@ def email_license_assigned(event: Event, uow: UnitOfWork, settings: MailSettings
     )  # fmt: skip
 
 
-def email_license_revoked(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_license_revoked(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     p = event.payload
-    context = dict(p, product_name=product_names(uow, [p["product"]])[p["product"]])
+    context = dict(p, product_name=product_names.of(uow, [p["product"]])[p["product"]])
     queue_mail(
         uow, event, settings, "license_revoked", p["former_assignee"]["email"], context,
         name=full_name(p["former_assignee"]),
     )  # fmt: skip
 
 
-def email_invitation_claimed(event: Event, uow: UnitOfWork, settings: MailSettings) -> None:
+def email_invitation_claimed(
+    event: Event, uow: UnitOfWork, settings: MailSettings, product_names: ProductNames
+) -> None:
     """Every admin of the account hears of every claim."""
     p = event.payload
     context = dict(
         p,
-        product_name=product_names(uow, [p["product"]])[p["product"]],
+        product_name=product_names.of(uow, [p["product"]])[p["product"]],
         account_url=account_link(settings, p["customer_id"]),
     )
     for admin in unique_emails(p["admin_emails"]):
@@ -228,8 +242,10 @@ def email_invitation_refused(event: Event, uow: UnitOfWork, settings: MailSettin
 # -- catalog --------------------------------------------------------------------------------------
 
 
-def record_product_names(event: Event, uow: UnitOfWork) -> None:
-    """Keep the products' display names; replaying a price list writes the same names."""
+def record_product_names(event: Event, uow: UnitOfWork, product_names: ProductNames) -> None:
+    """Keep the products' display names; replaying a price list writes the same names. Emails
+    this process queues from now on use them (``ProductNames.changing``)."""
+    product_names.changing(uow)
     for product in event.payload["products"]:
         row = uow.session.get(ProductName, product["code"])
         if row is None:

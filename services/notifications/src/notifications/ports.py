@@ -13,11 +13,12 @@ import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
+from email.message import Message
+from email.utils import getaddresses
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from notifications.mail import Attachment
+from notifications.mail import Attachment, wire_bytes
 from portal_runtime.http import ServiceClient, ServiceUnavailable
 
 # -- sending mail ------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ class Mailer(Protocol):
 
 
 class MailSession(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
 
 class SmtpSettings:
@@ -53,10 +54,27 @@ class _SmtpSession:
     def __init__(self, client: smtplib.SMTP):
         self.client = client
 
-    def send(self, message: EmailMessage) -> None:
-        refused = self.client.send_message(message)
+    def send(self, message: Message) -> None:
+        """The message flattened once and sent as those bytes (``send_message`` would flatten
+        it again); the envelope is its From and To, as ``send_message`` took it."""
+        sender = getaddresses([message["From"]])[0][1]
+        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+        options = self._international(sender, recipients)
+        data = wire_bytes(message, utf8=bool(options))
+        refused = self.client.sendmail(sender, recipients, data, options)
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _international(self, sender: str, recipients: list[str]) -> tuple[str, ...]:
+        """The MAIL options an address that is not ASCII needs, if the server offers them."""
+        if "".join([sender, *recipients]).isascii():
+            return ()
+        if not self.client.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError(
+                "An address requires internationalized email (SMTPUTF8), which the server "
+                "does not offer"
+            )
+        return ("SMTPUTF8", "BODY=8BITMIME")
 
 
 class SmtpMailer:
