@@ -13,7 +13,7 @@ from billing.config import BillingConfig
 from billing.sandbox import Sandbox
 from portal_contracts import demo, example
 from portal_runtime import testkit
-from portal_runtime.testing import service_on_sqlite
+from portal_runtime.testing import postgres_database, service_on_sqlite
 from portal_runtime.testkit import Api
 
 RESELLER_TENANT = f"reseller:{demo.DEMO_RESELLER_ID}"
@@ -32,6 +32,23 @@ def service(tmp_path, clock):
     )
     service.config.portal_base_url = "http://portal.test"
     return service
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def service_on_both(request, tmp_path, clock):
+    """Billing on SQLite, and on the real PostgreSQL (the sandbox on SQLite in both)."""
+    sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
+    if request.param == "sqlite":
+        yield service_on_sqlite(
+            bootstrap, BillingConfig, "billing", tmp_path, clock=clock, payments=sandbox
+        )
+        return
+    with postgres_database("billing") as url:
+        config = BillingConfig.from_env("billing", database_url=url, broker_url="memory://")
+        service = bootstrap(config, clock=clock, payments=sandbox)
+        service.migrate()
+        yield service
+        service.engine.dispose()
 
 
 @pytest.fixture

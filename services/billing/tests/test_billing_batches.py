@@ -10,28 +10,14 @@ import copy
 import pytest
 from sqlalchemy import select
 
-from billing.bootstrap import bootstrap
-from billing.config import BillingConfig
 from billing.models import EarlyCancellation, Invoice, Payment
-from billing.sandbox import Sandbox
 from portal_contracts import demo, example
-from portal_runtime.testing import deliver, event, postgres_database, recorded, service_on_sqlite
+from portal_runtime.testing import deliver, event, recorded
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def service(request, tmp_path, clock):
-    sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
-    if request.param == "sqlite":
-        yield service_on_sqlite(
-            bootstrap, BillingConfig, "billing", tmp_path, clock=clock, payments=sandbox
-        )
-        return
-    with postgres_database("billing") as url:
-        config = BillingConfig.from_env("billing", database_url=url, broker_url="memory://")
-        service = bootstrap(config, clock=clock, payments=sandbox)
-        service.migrate()
-        yield service
-        service.engine.dispose()
+@pytest.fixture
+def service(service_on_both):
+    return service_on_both
 
 
 def cancelled(number: str) -> dict:

@@ -18,39 +18,22 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from billing import documents
-from billing.bootstrap import bootstrap, create_app
-from billing.config import BillingConfig
+from billing.bootstrap import create_app
 from billing.models import CreditNoteDocument, InvoiceDocument
 from portal_contracts import demo, example
 from portal_runtime.testing import (
     deliver,
     event,
     held_after,
-    postgres_database,
-    service_on_sqlite,
 )
 from portal_runtime.testkit import RESELLER, Api
 
 INVOICE = "INV-PS-2026-000001"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def service(request, tmp_path, clock):
-    """Billing on SQLite, and on the real PostgreSQL (the sandbox on SQLite in both)."""
-    from billing.sandbox import Sandbox
-
-    sandbox = Sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", "http://portal.test", clock)
-    if request.param == "sqlite":
-        yield service_on_sqlite(
-            bootstrap, BillingConfig, "billing", tmp_path, clock=clock, payments=sandbox
-        )
-        return
-    with postgres_database("billing") as url:
-        config = BillingConfig.from_env("billing", database_url=url, broker_url="memory://")
-        service = bootstrap(config, clock=clock, payments=sandbox)
-        service.migrate()
-        yield service
-        service.engine.dispose()
+@pytest.fixture
+def service(service_on_both):
+    return service_on_both
 
 
 def pdf_text(content: bytes) -> str:
