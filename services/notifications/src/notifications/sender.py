@@ -46,27 +46,35 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-def claim(service, now: dt.datetime) -> list[OutgoingMail]:
+def claim(service, now: dt.datetime) -> list:
     """Take up to a batch of due rows for this sender; others skip them until the lease ends.
-    The rows come back loaded, in the order claimed (nobody else touches them meanwhile)."""
+
+    One statement: the due rows' lease is set and the rows come back (``UPDATE ... RETURNING``),
+    in id order. Nobody else touches them meanwhile, so read-only rows are all a run needs."""
     config = service.config
-    query = (
-        select(OutgoingMail)
+    table = OutgoingMail.__table__
+    due = (
+        select(table.c.id)
         .where(
-            OutgoingMail.status == PENDING,
-            or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
+            table.c.status == PENDING,
+            or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
         )
-        .order_by(OutgoingMail.id)
+        .order_by(table.c.id)
         .limit(config.send_batch)
     )
     if not is_sqlite(service.engine):
-        query = query.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
     lease_until = now + dt.timedelta(seconds=config.send_claim_seconds)
-    with service.sessions() as session, session.begin():
-        rows = list(session.scalars(query))
-        for row in rows:
-            row.next_attempt_at = lease_until
-        return rows
+    # A CTE, so the locked, limited choice is made once (a subquery may be run again per row).
+    due = due.cte("due")
+    claim_due = (
+        update(table)
+        .where(table.c.id == due.c.id)
+        .values(next_attempt_at=lease_until)
+        .returning(*table.c)
+    )
+    with service.engine.begin() as conn:
+        return sorted(conn.execute(claim_due).all(), key=lambda row: row.id)
 
 
 def release(service, ids: list[int]) -> None:
