@@ -190,7 +190,7 @@ class EventConsumer:
         if time.time() < self._fault_until:
             fault = InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
             return [fault for _ in events]
-        Processed = self.models.ProcessedMessage
+        inbox = self.models.ProcessedMessage.__table__
         consumer = self.config.service
         outcomes: list[bool | Exception] = []
         with self.uow_factory() as uow:
@@ -229,10 +229,15 @@ class EventConsumer:
                             continue
                         for handler in self.handlers[event.type]:
                             handler(event, uow)
-                        uow.session.add(
-                            Processed(
-                                consumer=consumer, message_id=event.message_id, type=event.type
-                            )
+                        # A Core insert: the ORM's unit of work for this one row was a fifth
+                        # of a small handler's cost. Python-side defaults (processed_at) apply.
+                        uow.session.execute(
+                            inbox.insert(),
+                            {
+                                "consumer": consumer,
+                                "message_id": event.message_id,
+                                "type": event.type,
+                            },
                         )
                     outcomes.append(True)
                     seen.add(event.message_id)  # the same message twice in one batch
