@@ -194,7 +194,7 @@ def test_a_message_that_is_not_due_yet_stays_on_disk_until_it_is(tmp_path):
         later.ack()
 
 
-# -- deliveries handled together: one transaction, a savepoint per message -------------------
+# -- deliveries handled together: one transaction; a failure sends the others round again --
 
 
 def invoice_and_announce(evt, uow) -> None:
@@ -244,6 +244,30 @@ def test_a_failing_message_in_a_batch_leaves_no_trace_and_the_others_are_handled
     assert sorted(inbox(announcing)) == sorted([batch[0].message_id, batch[2].message_id])
     # Handled again, the failed one is the only one with an effect.
     assert announcing.consumer().handle_batch(batch)[:1] == [False]
+
+
+def test_a_failing_message_in_a_batch_is_tried_once_and_the_others_still_have_one_effect(billing):
+    """The batch shares one transaction: the failure rolls it back, and the messages that were
+    rolled back with it are handled again, without the failing one (its attempt counts once
+    on its retry schedule)."""
+    calls: list[str] = []
+
+    def counting(evt, uow):
+        calls.append(evt.payload["order_number"])
+        invoice_and_announce(evt, uow)
+
+    billing.handlers = dict(billing.handlers, **{"orders.order.placed": [counting]})
+    batch = [placed("O-21"), placed("O-22"), placed("FAIL-23"), placed("O-24")]
+    outcomes = billing.consumer().handle_batch(batch)
+    assert [o if isinstance(o, bool) else "failed" for o in outcomes] == [
+        True,
+        True,
+        "failed",
+        True,
+    ]
+    assert calls.count("FAIL-23") == 1
+    assert invoices(billing) == ["O-21", "O-22", "O-24"]
+    assert len(recorded_events(billing)) == 3 and len(inbox(billing)) == 3
 
 
 def test_a_failing_message_alone_in_its_batch_leaves_no_trace_and_is_handled_later(announcing):

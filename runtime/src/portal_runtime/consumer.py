@@ -163,12 +163,13 @@ class EventConsumer:
         return outcome
 
     def handle_batch(self, events: list[Event]) -> list[bool | Exception]:
-        """Handle several events in one transaction, each in a savepoint of its own (a batch
-        of one needs none: its transaction is its own).
+        """Handle several events in one transaction.
 
         The outcome of each is True (handled), False (a duplicate: its inbox row exists) or the
-        exception its handlers raised, whose savepoint was rolled back so nothing of it stays.
-        One commit covers them all; if that commit fails, each is handled again on its own.
+        exception its handlers raised, of which nothing stays (but what a handler committed on
+        purpose before failing). One commit covers them all; a message that fails is left out
+        and the others are handled again without it; if the commit fails, each is handled
+        again on its own.
         Each is counted by outcome and timed (``portal_runtime.metrics``), in a span that
         continues the trace its message carried (``portal_runtime.tracing``)."""
         outcomes = self._handle_batch(events)
@@ -187,12 +188,20 @@ class EventConsumer:
         return outcomes
 
     def _handle_batch(self, events: list[Event]) -> list[bool | Exception]:
+        """One transaction for the batch, no savepoints: a failure is rare, and a savepoint and
+        its release were two round trips for every message. When a message fails, the
+        transaction is rolled back, that message keeps its error (it ran once, as it would
+        alone), and the others not committed yet are handled again without it."""
         if time.time() < self._fault_until:
             fault = InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
             return [fault for _ in events]
         inbox = self.models.ProcessedMessage.__table__
         consumer = self.config.service
         outcomes: list[bool | Exception] = []
+        # events[:durable] are committed: a handler that commits on purpose (billing records a
+        # payment attempt before calling the provider) commits the messages before it.
+        durable = 0
+        failed: int | None = None
         with self.uow_factory() as uow:
             # A batch's duplicates, in one look at the inbox (not one per message; a message
             # alone looks inside its step, which must open its transaction). A competing worker
@@ -207,7 +216,7 @@ class EventConsumer:
                 # As a failing handler would: never out of here, where the whole batch would go
                 # back to the queue at once and come again at once (up to its delivery limit).
                 return [exc for _ in events]
-            for event in events:
+            for index, event in enumerate(events):
                 if event.message_id in seen:
                     outcomes.append(False)
                     continue
@@ -219,9 +228,7 @@ class EventConsumer:
                             event.correlation_id,
                             event.message_id,
                             event.traceparent,
-                            # Alone in its transaction, a message needs no savepoint to keep
-                            # its failure to itself: the rollback of the whole is the same.
-                            savepoint=not alone,
+                            savepoint=False,
                         ),
                     ):
                         if alone and self._in_inbox(uow.session, [event.message_id]):
@@ -245,23 +252,39 @@ class EventConsumer:
                     # A competing worker committed this message first, or the handler's own
                     # constraint: only the inbox row decides which.
                     outcomes.append(False if self.already_processed(event.message_id) else exc)
+                    failed = index
                 except Exception as exc:  # noqa: BLE001 - the message's failure, kept for it
                     outcomes.append(exc)
+                    failed = index
                 finally:
+                    if uow.step_committed:
+                        durable = index
                     metrics.HANDLER_DURATION.labels(consumer, event.type).observe(
                         time.perf_counter() - started
                     )
-            try:
-                uow.commit()
-            except Exception as exc:  # noqa: BLE001 - a failed commit fails the batch's messages
-                with contextlib.suppress(Exception):
-                    uow.rollback()
-                if len(events) > 1:
-                    return [self._handle_batch([event])[0] for event in events]
-                if isinstance(exc, IntegrityError) and self.already_processed(events[0].message_id):
-                    return [False]
-                return [exc]
-        return outcomes
+                if failed is not None:
+                    break
+            if failed is None:
+                try:
+                    uow.commit()
+                    return outcomes
+                except Exception as exc:  # noqa: BLE001 - a failed commit fails the batch
+                    with contextlib.suppress(Exception):
+                        uow.rollback()
+                    if alone:
+                        if isinstance(exc, IntegrityError) and self.already_processed(
+                            events[0].message_id
+                        ):
+                            return [False]
+                        return [exc]
+                # Each of those not committed yet, on its own.
+                return outcomes[:durable] + [self._handle_batch([e])[0] for e in events[durable:]]
+        # The failed message keeps its outcome; the others rolled back with it go round again.
+        again = [e for i, e in enumerate(events[durable:], durable) if i != failed]
+        redone = iter(self._handle_batch(again) if again else [])
+        return [
+            outcomes[i] if i < durable or i == failed else next(redone) for i in range(len(events))
+        ]
 
     def _in_inbox(self, session, message_ids: list[str]) -> set[str]:
         """Which of ``message_ids`` this consumer's inbox already holds."""

@@ -55,6 +55,8 @@ class UnitOfWork:
         # How many of ``_pending`` are in the transaction already (a finished step's).
         self._written = 0
         self._wake: set[str] = set()
+        # Whether the last step's transaction was committed inside it (see ``step``).
+        self.step_committed = False
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -107,17 +109,21 @@ class UnitOfWork:
         provider) ends the savepoint: the earlier steps, complete, are committed with it, and a
         failure after that undoes what this step did since.
 
-        ``savepoint=False`` is for a step alone in its transaction (a batch of one): a failure
-        then rolls the whole transaction back, which undoes exactly what a savepoint would, and
-        saves the SAVEPOINT and RELEASE round trips."""
+        ``savepoint=False`` saves the SAVEPOINT and RELEASE round trips: a failure then rolls
+        the whole transaction back, the earlier steps' work with it (since the last commit), so
+        the caller must do those again (the consumer does). Alone in its transaction, a step
+        loses nothing more than a savepoint would.
+
+        ``step_committed`` tells afterwards whether the transaction the step began in was
+        committed inside it (the earlier steps with it), whether the step ended well or not."""
         outer = (self.correlation_id, self.causation_id, self.traceparent)
         first, wake = len(self._pending), set(self._wake)
         self.correlation_id = correlation_id or outer[0]
         self.causation_id = causation_id
         self.traceparent = traceparent or outer[2]
-        if not savepoint and (first or self.session.in_transaction()):
-            raise RuntimeError("a step without a savepoint must be alone in its transaction")
         nested = self.session.begin_nested() if savepoint else None
+        began_in = self.session.get_transaction()
+        self.step_committed = False
         try:
             yield self
             self._write_outbox()
@@ -126,16 +132,24 @@ class UnitOfWork:
             else:
                 self.session.flush()
         except BaseException:
+            self.step_committed = self._committed_since(began_in)
             if nested is not None and nested.is_active:
                 nested.rollback()
+                del self._pending[first:]
+                self._written = min(self._written, first)
+                self._wake = wake
             else:
-                self.session.rollback()
-            del self._pending[first:]
-            self._written = min(self._written, first)
-            self._wake = wake
+                # The whole transaction: every step's rows and events since the last commit.
+                self.rollback()
             raise
+        else:
+            self.step_committed = self._committed_since(began_in)
         finally:
             self.correlation_id, self.causation_id, self.traceparent = outer
+
+    def _committed_since(self, transaction) -> bool:
+        """Whether ``transaction`` (the session's, when a step began) has been committed."""
+        return transaction is not None and self.session.get_transaction() is not transaction
 
     def wake(self, loop: str) -> None:
         """Wake ``loop`` (e.g. ``"mail"``) once this unit of work has committed."""

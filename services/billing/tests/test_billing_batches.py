@@ -1,4 +1,4 @@
-"""Orders handled together in one consumer batch (one transaction, a savepoint each), as a busy
+"""Orders handled together in one consumer batch (one transaction), as a busy
 worker handles them: numbered consecutively in the batch's order, each charged once and its
 attempt tied to its invoice, and a cancellation that overtook its order still credited. On SQLite
 and on the real PostgreSQL (its advisory and row locks differ)."""
