@@ -24,6 +24,9 @@ log = logs.get("license_assign.handlers")
 
 # Rows per multi-row INSERT / ids per IN (...) check: well under every driver's parameter cap.
 CHUNK = 1000
+# Seats from which PostgreSQL gets them by COPY: below, two multi-row inserts are fewer round
+# trips than drawing the keys and two COPYs (most lines have a few seats).
+COPY_FROM = 50
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -75,7 +78,8 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
 
 
 def insert_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
-    """Multi-row inserts (SQLite): batched INSERT ... VALUES ... RETURNING, compiled once."""
+    """Multi-row inserts (SQLite, and a line of few seats on PostgreSQL): batched
+    INSERT ... VALUES ... RETURNING, compiled once."""
     licenses, links = License.__table__, LicenseOrder.__table__
     pks: dict[str, int] = {}
     for part in chunks(ids):
@@ -154,7 +158,7 @@ def issue_seats(
         "previous_valid_until": None,
         "previous_product": None,
     }
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and quantity >= COPY_FROM:
         copy_seats(session, ids, common, link)
     else:
         insert_seats(session, ids, common, link)
