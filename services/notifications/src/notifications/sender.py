@@ -23,7 +23,7 @@ import smtplib
 import time
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from notifications import mail, ports
 from notifications.models import FAILED, PENDING, SENT, OutgoingMail
@@ -46,35 +46,61 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
+MAIL = OutgoingMail.__table__
+
+
+def _claim_statement(locking: bool):
+    """``UPDATE ... RETURNING`` of the due rows' lease, built once per kind of database: a
+    statement built for every run spent more on its own construction and cache key than on
+    the round trip."""
+    due = (
+        select(MAIL.c.id)
+        .where(
+            MAIL.c.status == PENDING,
+            or_(MAIL.c.next_attempt_at.is_(None), MAIL.c.next_attempt_at <= bindparam("now")),
+        )
+        .order_by(MAIL.c.id)
+        .limit(bindparam("batch"))
+    )
+    if locking:
+        due = due.with_for_update(skip_locked=True)
+    # A CTE, so the locked, limited choice is made once (a subquery may be run again per row).
+    due = due.cte("due")
+    return (
+        update(MAIL)
+        .where(MAIL.c.id == due.c.id)
+        .values(next_attempt_at=bindparam("lease_until"))
+        .returning(*MAIL.c)
+    )
+
+
+CLAIM = {locking: _claim_statement(locking) for locking in (False, True)}
+MARK_SENT = (
+    update(MAIL)
+    .where(MAIL.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=SENT,
+        attempts=MAIL.c.attempts + 1,
+        sent_at=bindparam("sent_at"),
+        next_attempt_at=None,
+        last_error=None,
+    )
+)
+
+
 def claim(service, now: dt.datetime) -> list:
     """Take up to a batch of due rows for this sender; others skip them until the lease ends.
 
     One statement: the due rows' lease is set and the rows come back (``UPDATE ... RETURNING``),
     in id order. Nobody else touches them meanwhile, so read-only rows are all a run needs."""
     config = service.config
-    table = OutgoingMail.__table__
-    due = (
-        select(table.c.id)
-        .where(
-            table.c.status == PENDING,
-            or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
-        )
-        .order_by(table.c.id)
-        .limit(config.send_batch)
-    )
-    if not is_sqlite(service.engine):
-        due = due.with_for_update(skip_locked=True)
     lease_until = now + dt.timedelta(seconds=config.send_claim_seconds)
-    # A CTE, so the locked, limited choice is made once (a subquery may be run again per row).
-    due = due.cte("due")
-    claim_due = (
-        update(table)
-        .where(table.c.id == due.c.id)
-        .values(next_attempt_at=lease_until)
-        .returning(*table.c)
-    )
+    statement = CLAIM[not is_sqlite(service.engine)]
     with service.engine.begin() as conn:
-        return sorted(conn.execute(claim_due).all(), key=lambda row: row.id)
+        rows = conn.execute(
+            statement, {"now": now, "batch": config.send_batch, "lease_until": lease_until}
+        ).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 def release(service, ids: list[int]) -> None:
@@ -91,17 +117,9 @@ def mark_sent(service, sent: list[OutgoingMail]) -> None:
     """Mark a batch's sent mails ``sent``, in one statement."""
     if not sent:
         return
-    with service.sessions() as session, session.begin():
-        session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.id.in_([row.id for row in sent]))
-            .values(
-                status=SENT,
-                attempts=OutgoingMail.attempts + 1,
-                sent_at=service.mail_clock.now(),
-                next_attempt_at=None,
-                last_error=None,
-            )
+    with service.engine.begin() as conn:
+        conn.execute(
+            MARK_SENT, {"ids": [row.id for row in sent], "sent_at": service.mail_clock.now()}
         )
     for row in sent:
         log.info(
