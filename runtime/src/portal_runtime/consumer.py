@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import structlog
 from kombu import Producer
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 import portal_contracts
@@ -152,6 +152,8 @@ class EventConsumer:
         self._batch: list = []
         self._ack_multiple = False
         self._fault_until = injected_fault_until()
+        self._inbox_query = None
+        self._inbox_insert = models.ProcessedMessage.__table__.insert()
 
     # -- handling, independent of the broker --------------------------------------------------
 
@@ -195,7 +197,7 @@ class EventConsumer:
         if time.time() < self._fault_until:
             fault = InjectedFault("HANDLER_FAULT: failing on purpose until the time it names")
             return [fault for _ in events]
-        inbox = self.models.ProcessedMessage.__table__
+        inbox_insert = self._inbox_insert
         consumer = self.config.service
         outcomes: list[bool | Exception] = []
         # events[:durable] are committed: a handler that commits on purpose (billing records a
@@ -239,7 +241,7 @@ class EventConsumer:
                         # A Core insert: the ORM's unit of work for this one row was a fifth
                         # of a small handler's cost. Python-side defaults (processed_at) apply.
                         uow.session.execute(
-                            inbox.insert(),
+                            inbox_insert,
                             {
                                 "consumer": consumer,
                                 "message_id": event.message_id,
@@ -288,15 +290,13 @@ class EventConsumer:
 
     def _in_inbox(self, session, message_ids: list[str]) -> set[str]:
         """Which of ``message_ids`` this consumer's inbox already holds."""
-        Processed = self.models.ProcessedMessage
-        return set(
-            session.scalars(
-                select(Processed.message_id).where(
-                    Processed.consumer == self.config.service,
-                    Processed.message_id.in_(message_ids),
-                )
+        if self._inbox_query is None:  # built once: its construction cost more than its trip
+            inbox = self.models.ProcessedMessage.__table__
+            self._inbox_query = select(inbox.c.message_id).where(
+                inbox.c.consumer == self.config.service,
+                inbox.c.message_id.in_(bindparam("ids", expanding=True)),
             )
-        )
+        return set(session.scalars(self._inbox_query, {"ids": message_ids}))
 
     def already_processed(self, message_id: str) -> bool:
         """Whether this consumer's inbox holds ``message_id`` (looked up in a fresh transaction)."""

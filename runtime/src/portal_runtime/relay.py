@@ -22,7 +22,7 @@ import time
 
 from amqp import spec
 from kombu import Connection, Producer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import sessionmaker
 
 import portal_contracts
@@ -105,6 +105,7 @@ class Relay:
         self._producer: Producer | None = None
         self._confirmed: ConfirmedChannel | None = None
         self.doorbell: wakeup.Doorbell | None = None
+        self._claim = self._mark = None
         # Fault injection for the delivery tests: die after publishing, before marking.
         self._die_after_publish = os.environ.get("RELAY_FAULT") == "exit_after_publish"
 
@@ -206,20 +207,34 @@ class Relay:
         nacked = {id(row) for row in self._confirmed.wait_for_confirms(CONFIRM_TIMEOUT)}
         return [row for row in rows if id(row) not in nacked]
 
-    def run_once(self) -> int:
-        """Publish up to one batch; return how many rows were published."""
-        table = self.models.Outbox.__table__
-        service = self.config.service
-        with self.sessions() as session, session.begin():
-            query = (
+    def _statements(self, locking: bool):
+        """The claim and the mark, built once (a statement built for every run cost more in
+        its own construction and cache key than the round trip)."""
+        if self._claim is None:
+            table = self.models.Outbox.__table__
+            claim = (
                 select(table)
                 .where(table.c.published_at.is_(None))
                 .order_by(table.c.id)
                 .limit(self.config.relay_batch)
             )
-            if not is_sqlite(session.get_bind()):
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
+            if locking:
+                claim = claim.with_for_update(skip_locked=True)
+            mark = (
+                update(table)
+                .where(table.c.id.in_(bindparam("ids", expanding=True)))
+                .values(published_at=bindparam("published_at"))
+            )
+            self._claim, self._mark = claim, mark
+        return self._claim, self._mark
+
+    def run_once(self) -> int:
+        """Publish up to one batch; return how many rows were published."""
+        table = self.models.Outbox.__table__
+        service = self.config.service
+        with self.sessions() as session, session.begin():
+            claim, mark = self._statements(not is_sqlite(session.get_bind()))
+            rows = session.execute(claim).all()
             if not rows:
                 return 0
             started = time.perf_counter()
@@ -228,11 +243,7 @@ class Relay:
                 os._exit(17)
             now = utcnow()
             if confirmed:
-                session.execute(
-                    update(table)
-                    .where(table.c.id.in_([row.id for row in confirmed]))
-                    .values(published_at=now)
-                )
+                session.execute(mark, {"ids": [row.id for row in confirmed], "published_at": now})
             if error is not None:
                 self._record_failure(session, table, rows, confirmed, error)
         each = (time.perf_counter() - started) / max(1, len(confirmed))
