@@ -37,7 +37,7 @@ from portal_runtime.config import Config
 from portal_runtime.db import MessagingModels
 from portal_runtime.retry import Poison, RetrySchedule, is_permanent
 from portal_runtime.topology import DELAY_HEADER, NOT_BEFORE_HEADER, Topology, connect
-from portal_runtime.uow import UnitOfWork
+from portal_runtime.uow import UnitOfWork, insert_into
 
 log = logs.get("consumer")
 
@@ -153,7 +153,7 @@ class EventConsumer:
         self._ack_multiple = False
         self._fault_until = injected_fault_until()
         self._inbox_query = None
-        self._inbox_insert = models.ProcessedMessage.__table__.insert()
+        self._inbox_insert = insert_into(models.ProcessedMessage.__table__)
 
     # -- handling, independent of the broker --------------------------------------------------
 
