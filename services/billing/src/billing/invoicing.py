@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, bindparam, exists, select
 
 from billing import events
 from billing.config import BillingConfig
@@ -68,22 +68,30 @@ INVOICES = Invoice.__table__
 EARLY_CANCELLATIONS = EarlyCancellation.__table__
 
 
-def invoiced(order_number: str):
+def invoiced(order_number):
     """Whether the order has its invoice, as a SQL expression (Core: a yes or no needs no
     object, and a Core statement sends nothing the session holds first)."""
     return exists().where(INVOICES.c.order_number == order_number)
 
 
+ORDER_NUMBER = bindparam("order_number", type_=String)
+# Built once: building them for every order cost more than their round trips.
+IS_INVOICED = select(invoiced(ORDER_NUMBER))
+ORDER_STATE = select(
+    invoiced(ORDER_NUMBER),
+    exists().where(EARLY_CANCELLATIONS.c.order_number == ORDER_NUMBER),
+)
+
+
 def is_invoiced(uow: UnitOfWork, order_number: str) -> bool:
-    return uow.session.scalar(select(invoiced(order_number)))
+    return uow.session.scalar(IS_INVOICED, {"order_number": order_number})
 
 
 def order_state(uow: UnitOfWork, order_number: str) -> tuple[bool, bool]:
     """``(invoiced, cancelled early)`` in one round trip: taken under the order's lock, it sees
     a competing worker's invoice and a cancellation that overtook this one (both are written
     under that lock)."""
-    cancelled = exists().where(EARLY_CANCELLATIONS.c.order_number == order_number)
-    return tuple(uow.session.execute(select(invoiced(order_number), cancelled)).one())
+    return tuple(uow.session.execute(ORDER_STATE, {"order_number": order_number}).one())
 
 
 def find_invoice(uow: UnitOfWork, tenant: str | None, number: str, lock: bool = False):

@@ -10,13 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from billing.models import NumberSeries
 
 COUNTERS = NumberSeries.__table__
+
+
+def _advance(insert):
+    return (
+        insert(COUNTERS)
+        .values(series=bindparam("series"), owner=bindparam("owner"), last_value=1)
+        .on_conflict_do_update(
+            index_elements=["series", "owner"],
+            set_={"last_value": COUNTERS.c.last_value + 1},
+        )
+        .returning(COUNTERS.c.last_value)
+    )
+
+
+# Built once per dialect: building the upsert for every number cost more than sending it.
+ADVANCE = {"postgresql": _advance(postgresql.insert), "sqlite": _advance(sqlite.insert)}
 
 
 def take_next(session: Session, series: str, owner: str) -> str:
@@ -26,22 +42,16 @@ def take_next(session: Session, series: str, owner: str) -> str:
 
     One round trip (the counter created or advanced, and read back) instead of an insert, a
     ``SELECT … FOR UPDATE`` and an update; Core, as the counter is never needed as an object."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    value = session.execute(
-        insert(COUNTERS)
-        .values(series=series, owner=owner, last_value=1)
-        .on_conflict_do_update(
-            index_elements=["series", "owner"],
-            set_={"last_value": COUNTERS.c.last_value + 1},
-        )
-        .returning(COUNTERS.c.last_value)
-    ).scalar_one()
+    advance = ADVANCE[session.get_bind().dialect.name]
+    value = session.execute(advance, {"series": series, "owner": owner}).scalar_one()
     return f"{series}-{owner}-{value:06d}"
 
 
 # The first key of the advisory locks billing takes per order (the second is the number's hash).
 ORDER_LOCK = 0x42494C4C  # "BILL"
+LOCK_ORDER = select(
+    func.pg_advisory_xact_lock(ORDER_LOCK, func.hashtext(bindparam("order_number", type_=String)))
+)
 
 
 def lock_order(session: Session, order_number: str) -> None:
@@ -50,7 +60,7 @@ def lock_order(session: Session, order_number: str) -> None:
     sees what the other committed. A PostgreSQL advisory lock; on SQLite a transaction that
     writes holds the database's one write lock already."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(ORDER_LOCK, func.hashtext(order_number))))
+        session.execute(LOCK_ORDER, {"order_number": order_number})
 
 
 def series_owner(seller_code: str, day: dt.date) -> str:
