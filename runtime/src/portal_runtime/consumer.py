@@ -226,12 +226,7 @@ class EventConsumer:
                 try:
                     with (
                         tracing.consuming(consumer, event),
-                        uow.step(
-                            event.correlation_id,
-                            event.message_id,
-                            event.traceparent,
-                            savepoint=False,
-                        ),
+                        uow.step(event.correlation_id, event.message_id, event.traceparent),
                     ):
                         if alone and self._in_inbox(uow.session, [event.message_id]):
                             outcomes.append(False)

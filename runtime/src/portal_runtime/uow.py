@@ -105,49 +105,32 @@ class UnitOfWork:
         correlation_id: str | None = None,
         causation_id: str | None = None,
         traceparent: str | None = None,
-        savepoint: bool = True,
     ):
-        """One message of a batch inside this unit of work: a savepoint, and the events it
-        records carry its own correlation and causation ids and trace. When the block ends, its
-        events join the transaction beside its changes (so any later commit takes them
-        together). If the block raises, what it did and recorded is undone and the error goes on.
+        """One message of a batch inside this unit of work: the events it records carry its
+        own correlation and causation ids and trace. When the block ends, its changes are
+        flushed and its events join the transaction beside them (so any later commit takes
+        them together).
 
-        A handler that commits on purpose (billing records a payment attempt before calling the
-        provider) ends the savepoint: the earlier steps, complete, are committed with it, and a
-        failure after that undoes what this step did since.
-
-        ``savepoint=False`` saves the SAVEPOINT and RELEASE round trips: a failure then rolls
-        the whole transaction back, the earlier steps' work with it (since the last commit), so
-        the caller must do those again (the consumer does). Alone in its transaction, a step
-        loses nothing more than a savepoint would.
-
-        ``step_committed`` tells afterwards whether the transaction the step began in was
-        committed inside it (the earlier steps with it), whether the step ended well or not."""
+        There is no savepoint (SAVEPOINT and RELEASE were two round trips for every message):
+        if the block raises, the whole transaction is rolled back, the earlier steps' work with
+        it, back to the last commit, and the error goes on; the caller does those steps again
+        (the consumer does, without the failing one). A handler that commits on purpose (billing
+        records a payment attempt before calling the provider) commits the earlier steps with
+        it; ``step_committed`` tells afterwards whether the transaction the step began in was
+        committed inside it, whether the step ended well or not."""
         outer = (self.correlation_id, self.causation_id, self.traceparent)
-        first, wake = len(self._pending), set(self._wake)
         self.correlation_id = correlation_id or outer[0]
         self.causation_id = causation_id
         self.traceparent = traceparent or outer[2]
-        nested = self.session.begin_nested() if savepoint else None
         began_in = self.session.get_transaction()
         self.step_committed = False
         try:
             yield self
             self._write_outbox()
-            if nested is not None and nested.is_active:
-                nested.commit()
-            else:
-                self.session.flush()
+            self.session.flush()
         except BaseException:
             self.step_committed = self._committed_since(began_in)
-            if nested is not None and nested.is_active:
-                nested.rollback()
-                del self._pending[first:]
-                self._written = min(self._written, first)
-                self._wake = wake
-            else:
-                # The whole transaction: every step's rows and events since the last commit.
-                self.rollback()
+            self.rollback()
             raise
         else:
             self.step_committed = self._committed_since(began_in)
