@@ -113,7 +113,7 @@ def release(service, ids: list[int]) -> None:
                 row.next_attempt_at = None
 
 
-def mark_sent(service, sent: list[OutgoingMail]) -> None:
+def mark_sent(service, sent: list) -> None:
     """Mark a batch's sent mails ``sent``, in one statement."""
     if not sent:
         return
@@ -176,7 +176,7 @@ def send_pending(service) -> int:
         return 0
     # Stop well inside the lease, so no other sender takes a row this one is still sending.
     deadline = time.monotonic() + service.config.send_claim_seconds / 2
-    sent: list[OutgoingMail] = []
+    sent: list = []  # claimed rows (read-only)
     try:
         with service.mailer.session() as smtp:
             while remaining:
