@@ -4,6 +4,7 @@ license-assign did with it. Every event handler is guarded, so a replayed event 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
@@ -30,9 +31,13 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork, config: OrdersConfig, clock: C
 
     One order per cart or quote and per key: the loser of two concurrent requests hits the
     cart's ``source_key`` or the key's primary key, and answers with what the winner stored
-    (or the 409 naming the winner's order)."""
+    (or the 409 naming the winner's order).
+
+    Alone in its transaction (as the API places it), the order needs no savepoint: a conflict
+    rolls the whole back, which holds nothing else, and the winner is looked up afresh."""
+    alone = not uow.session.in_transaction()
     try:
-        with uow.session.begin_nested():
+        with contextlib.nullcontext() if alone else uow.session.begin_nested():
             order = new_order(cmd)
             insert_order(uow.session, order)
             body = order_view(order, config)
@@ -40,6 +45,8 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork, config: OrdersConfig, clock: C
                 answer = cmd.idempotency.answer(order.number, body, clock.now())
                 uow.session.execute(insert(IdempotencyKey.__table__), [row_values(answer)])
     except IntegrityError:
+        if alone:
+            uow.rollback()
         if cmd.idempotency and (row := idempotency.replay(uow.session, cmd.idempotency)):
             return row.response, row.status_code
         if cmd.source_key and (earlier := queries.ordered_as(uow.session, cmd.source_key)):
