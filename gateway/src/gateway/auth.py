@@ -16,10 +16,9 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import request
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 
-from gateway.models import PortalUser
+from gateway.models import PortalUser, Reseller
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem
 
@@ -87,8 +86,9 @@ def token_subject(token: str, secret: str) -> str | None:
     return claims["sub"] if claims else None
 
 
-def token_is_current(claims: dict, user: PortalUser | None) -> bool:
-    """The token was issued to this user as it is now: not disabled, not signed out since."""
+def token_is_current(claims: dict, user) -> bool:
+    """The token was issued to this user (a ``CALLER`` row or None) as it is now: not disabled,
+    not signed out since."""
     version = claims.get("ver")
     if user is None or user.disabled or type(version) is not int:
         return False
@@ -104,9 +104,31 @@ def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="portal"'})
 
 
-def caller_of(user: PortalUser) -> Identity:
-    """The authenticated user of a request, as the services will see it (unscoped)."""
-    reseller = user.reseller
+USERS, RESELLERS = PortalUser.__table__, Reseller.__table__
+# The caller and its reseller in one round trip, as plain columns, built once: every request
+# asks for both, and the ORM's query with a joined load was a quarter of the gateway's CPU.
+CALLER = (
+    select(
+        USERS.c.public_id,
+        USERS.c.kind,
+        USERS.c.email,
+        USERS.c.name,
+        USERS.c.roles,
+        USERS.c.reseller_id,
+        USERS.c.customer_id,
+        USERS.c.disabled,
+        USERS.c.token_version,
+        RESELLERS.c.name.label("reseller_name"),
+        RESELLERS.c.currency.label("reseller_currency"),
+    )
+    .select_from(USERS.outerjoin(RESELLERS, RESELLERS.c.id == USERS.c.reseller_id))
+    .where(USERS.c.public_id == bindparam("subject"))
+)
+
+
+def caller_of(user) -> Identity:
+    """The authenticated user of a request (a ``CALLER`` row), as the services will see it
+    (unscoped)."""
     return Identity(
         user_id=user.public_id,
         kind=user.kind,
@@ -114,9 +136,9 @@ def caller_of(user: PortalUser) -> Identity:
         name=user.name,
         roles=tuple(user.roles or ()) if user.kind == "reseller_user" else (),
         reseller_id=user.reseller_id,
-        reseller_name=reseller.name if reseller else None,
+        reseller_name=user.reseller_name,
         customer_id=user.customer_id,
-        currency=reseller.currency if reseller else None,
+        currency=user.reseller_currency,
     )
 
 
@@ -142,14 +164,8 @@ def authenticate(service) -> Identity:
         if not isinstance(email, str) or not email:
             raise unauthorized("The bearer token is invalid or has expired.")
         return Identity(kind="license_holder", email=email)
-    subject = claims["sub"]
-    with service.sessions() as session:
-        # Its reseller in the same round trip: every request asks for both.
-        user = session.scalar(
-            select(PortalUser)
-            .options(joinedload(PortalUser.reseller))
-            .where(PortalUser.public_id == subject)
-        )
-        if not token_is_current(claims, user):
-            raise unauthorized("The bearer token is invalid or has expired.")
-        return caller_of(user)
+    with service.engine.connect() as conn:
+        user = conn.execute(CALLER, {"subject": claims["sub"]}).one_or_none()
+    if not token_is_current(claims, user):
+        raise unauthorized("The bearer token is invalid or has expired.")
+    return caller_of(user)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from gateway import ratelimit
 from gateway.call import Call
@@ -28,20 +28,25 @@ def entry_failed() -> Problem:
     return Problem(404, "No customer matches these details.")
 
 
+GRANTS = AccessGrant.__table__
+# Built once, and read on a plain connection: most requests for a customer ask it.
+LIVE_GRANT = (
+    select(GRANTS.c.id)
+    .where(
+        GRANTS.c.reseller_id == bindparam("reseller_id"),
+        GRANTS.c.customer_id == bindparam("customer_id"),
+        GRANTS.c.expires_at > bindparam("now"),
+    )
+    .limit(1)
+)
+
+
 def has_live_grant(service, reseller_id: str, customer_id: str, now: dt.datetime) -> bool:
-    with service.sessions() as session:
-        return (
-            session.scalar(
-                select(AccessGrant.id)
-                .where(
-                    AccessGrant.reseller_id == reseller_id,
-                    AccessGrant.customer_id == customer_id,
-                    AccessGrant.expires_at > now,
-                )
-                .limit(1)
-            )
-            is not None
-        )
+    with service.engine.connect() as conn:
+        found = conn.execute(
+            LIVE_GRANT, {"reseller_id": reseller_id, "customer_id": customer_id, "now": now}
+        ).first()
+    return found is not None
 
 
 def may_act_on(service, caller: Identity, customer_id: str, request_id: str | None = None) -> bool:
