@@ -13,7 +13,7 @@ import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_quote.models import CatalogPrice, CatalogProduct, PartnerDiscount, PriceListVersion
@@ -46,17 +46,16 @@ class CatalogCopy:
 _held: weakref.WeakKeyDictionary[Engine, CatalogCopy] = weakref.WeakKeyDictionary()
 
 
+_VERSIONS, _DISCOUNTS = PriceListVersion.__table__, PartnerDiscount.__table__
+# What every pricing reads, built once (building them cost more than their round trips).
+VERSIONS = select(_VERSIONS.c.currency, _VERSIONS.c.effective_at).order_by(_VERSIONS.c.currency)
+DISCOUNT = select(_DISCOUNTS.c.percent).where(_DISCOUNTS.c.reseller_id == bindparam("reseller_id"))
+
+
 def catalog_copy(session: Session) -> CatalogCopy:
     """The catalog as this session's database holds it: read again only when a book's version
     changed (a price list replaces its currency's whole book and bumps its version)."""
-    versions = tuple(
-        tuple(row)
-        for row in session.execute(
-            select(PriceListVersion.currency, PriceListVersion.effective_at).order_by(
-                PriceListVersion.currency
-            )
-        )
-    )
+    versions = tuple(tuple(row) for row in session.execute(VERSIONS))
     engine = session.get_bind()
     held = _held.get(engine)
     if held is not None and held.versions == versions:
@@ -108,9 +107,9 @@ def currency_of(identity: Identity, default: str) -> str:
 def discount_of(session: Session, identity: Identity) -> Decimal:
     """A reseller buys at list less its partner discount; a customer buying directly at list."""
     if identity.is_reseller and identity.reseller_id:
-        row = session.get(PartnerDiscount, identity.reseller_id)
-        if row is not None:
-            return row.percent
+        percent = session.scalar(DISCOUNT, {"reseller_id": identity.reseller_id})
+        if percent is not None:
+            return percent
     return Decimal("0")
 
 
