@@ -59,10 +59,10 @@ def place(identity: Identity, raw_body: dict, build: Callable[[dt.datetime], Pla
         f"{request.method} {request.path}",
         raw_body,
     )
-    with service.sessions() as session:
-        row = idempotency.replay(session, claim)
-        if row is not None:
-            return created(row.response, row.status_code)
+    with service.engine.connect() as conn:
+        row = idempotency.replay(conn, claim)
+    if row is not None:
+        return created(row.response, row.status_code)
     command = build(service.clock.now())
     body, status = service.handle(
         dataclasses.replace(command, idempotency=claim), correlation_id=request_id()

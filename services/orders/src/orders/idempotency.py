@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from orders.models import IdempotencyKey
@@ -77,9 +77,17 @@ def claim(scope: str, key: str | None, route: str, body: object) -> Claim:
     return Claim(scope, key, request_hash(route, body))
 
 
-def replay(session: Session, claim: Claim) -> IdempotencyKey | None:
-    """The stored answer for this key, None if unused; 422 if the key came with another body."""
-    row = session.get(IdempotencyKey, (claim.scope, claim.key))
+KEYS = IdempotencyKey.__table__
+# Every placed order looks its key up first: built once, and plain columns, not an object.
+STORED = select(KEYS.c.request_hash, KEYS.c.status_code, KEYS.c.response).where(
+    KEYS.c.scope == bindparam("scope"), KEYS.c.key == bindparam("key")
+)
+
+
+def replay(session, claim: Claim):
+    """The stored answer for this key (``request_hash``, ``status_code``, ``response``), None
+    if unused; 422 if the key came with another body. ``session``: a session or a connection."""
+    row = session.execute(STORED, {"scope": claim.scope, "key": claim.key}).first()
     if row is None:
         return None
     if row.request_hash != claim.digest:
