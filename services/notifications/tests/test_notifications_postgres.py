@@ -11,7 +11,7 @@ import portal_contracts
 from notifications import SERVICE
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from notifications.models import OutgoingMail
+from notifications.models import KnownLicense, OutgoingMail
 from notifications.sender import send_pending
 from portal_runtime.testing import deliver, event, postgres_database
 
@@ -97,5 +97,40 @@ def test_a_replay_that_slips_past_the_inbox_adds_no_mail_on_postgresql(quote_pdf
                 templates = sorted(session.scalars(select(OutgoingMail.template)))
             assert templates == ["activation", "order_confirmation"]
             assert woken == [{"mail"}, set()]  # the replay queued nothing, so wakes nobody
+        finally:
+            service.engine.dispose()
+
+
+def test_license_reports_on_postgresql_add_new_licenses_and_renew_known_ones(quote_pdfs):
+    """What the license e-mails say of each license is one upsert per report: a renewal's new
+    end date replaces the old one, and a license named twice in one report is kept once."""
+    with postgres_database("notifications") as url:
+        config = NotificationsConfig.from_env(
+            SERVICE, database_url=url, broker_url="memory://", smtp_url="smtp://127.0.0.1:1"
+        )
+        service = bootstrap(config, quote_pdfs=quote_pdfs)
+        service.migrate()
+        try:
+            issued = portal_contracts.example("licensing.licenses.issued")
+            first = issued["licenses"][0]
+            deliver(service, event("licensing.licenses.issued", issued))
+            renewed = dict(
+                issued,
+                licenses=[
+                    dict(first, valid_until="2028-11-22"),
+                    dict(first, valid_until="2028-11-22"),
+                    dict(first, license_id="L-NEW00001"),
+                ],
+            )
+            deliver(service, event("licensing.licenses.issued", renewed))
+
+            with service.sessions() as session:
+                known = {
+                    row.license_id: row.valid_until.isoformat()
+                    for row in session.scalars(select(KnownLicense))
+                }
+            assert known[first["license_id"]] == "2028-11-22"
+            assert known["L-NEW00001"] == first["valid_until"]
+            assert len(known) == len(issued["licenses"]) + 1
         finally:
             service.engine.dispose()

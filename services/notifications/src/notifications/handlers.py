@@ -7,7 +7,8 @@ sends, where links point: ``config.MailSettings``) as a dependency.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifications.commands import RetryMail
 from notifications.config import MailSettings
@@ -24,6 +25,7 @@ from notifications.outgoing import (
 )
 from portal_runtime import logs
 from portal_runtime.consumer import Event
+from portal_runtime.db import is_sqlite
 from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.uow import UnitOfWork
 
@@ -257,31 +259,51 @@ def record_product_names(event: Event, uow: UnitOfWork, product_names: ProductNa
 # -- licensing facts ------------------------------------------------------------------------------
 
 
+# What a license report says of each license, as ``known_licenses`` keeps it.
+KNOWN = ("customer_id", "order_number", "product", "valid_from", "valid_until")
+KNOWN_OPTIONAL = ("fallback_version", "subscription_pack")
+
+
+def _remember_on(insert):
+    """One upsert per license, built once per dialect: a new license is added, a known one
+    takes the report's values (a renewal's new end date)."""
+    table = KnownLicense.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.license_id],
+        set_={name: statement.excluded[name] for name in (*KNOWN, *KNOWN_OPTIONAL)},
+    )
+
+
+_REMEMBER = {"sqlite": _remember_on(sqlite_insert), "postgresql": _remember_on(postgresql_insert)}
+
+
 def record_licenses(event: Event, uow: UnitOfWork) -> None:
-    """Keep what each issued or renewed license is; a replay writes the same values."""
+    """Keep what each issued or renewed license is; a replay writes the same values. One
+    statement for the report (it was a look-up of the known ones, then the ORM's flush)."""
     p = event.payload
-    ids = [lic["license_id"] for lic in p["licenses"]]
-    known = {}
-    for start in range(0, len(ids), 1000):  # one query per thousand seats, not one per seat
-        part = ids[start : start + 1000]
-        known.update(
-            (row.license_id, row)
-            for row in uow.session.scalars(
-                select(KnownLicense).where(KnownLicense.license_id.in_(part))
-            )
-        )
-    for lic in p["licenses"]:
-        row = known.get(lic["license_id"])
-        if row is None:
-            row = known[lic["license_id"]] = KnownLicense(license_id=lic["license_id"])
-            uow.session.add(row)
-        row.customer_id = p["customer_id"]
-        row.order_number = p["order_number"]
-        row.product = lic["product"]
-        row.valid_from = lic["valid_from"]
-        row.valid_until = lic["valid_until"]
-        row.fallback_version = lic.get("fallback_version")
-        row.subscription_pack = lic.get("subscription_pack")
+    rows = {
+        lic["license_id"]: {
+            "license_id": lic["license_id"],
+            "customer_id": p["customer_id"],
+            "order_number": p["order_number"],
+            "product": lic["product"],
+            "valid_from": lic["valid_from"],
+            "valid_until": lic["valid_until"],
+            **{name: lic.get(name) for name in KNOWN_OPTIONAL},
+        }
+        for lic in p["licenses"]
+    }
+    if not rows:
+        return
+    session = uow.session
+    session.execute(
+        _REMEMBER["sqlite" if is_sqlite(session.get_bind()) else "postgresql"], [*rows.values()]
+    )
+    # A license this session read before (a resend earlier in the batch) is read afresh.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, KnownLicense) and obj.license_id in rows:
+            session.expire(obj)
 
 
 # -- the mail log ---------------------------------------------------------------------------------
