@@ -21,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
@@ -53,6 +54,27 @@ class UTCDateTime(TypeDecorator):
 def is_sqlite(engine_or_url) -> bool:
     url = getattr(engine_or_url, "url", engine_or_url)
     return str(url).startswith("sqlite")
+
+
+# Each dialect's INSERT that knows ON CONFLICT (both databases this project runs on have it).
+CONFLICT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def conflict_insert(bind):
+    """The INSERT of ``bind``'s dialect (an engine or a connection) with ON CONFLICT."""
+    return CONFLICT_INSERTS[bind.dialect.name]
+
+
+class PerDialect:
+    """A statement built once for each dialect from its ON CONFLICT INSERT (``build(insert)``);
+    called with a bind, the one of its dialect. Built per call, such a statement cost more in
+    construction and cache key than its round trip."""
+
+    def __init__(self, build):
+        self._built = {name: build(insert) for name, insert in CONFLICT_INSERTS.items()}
+
+    def __call__(self, bind):
+        return self._built[bind.dialect.name]
 
 
 def sqlalchemy_url(database_url: str) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from billing.models import NumberSeries
+from portal_runtime.db import PerDialect
 
 COUNTERS = NumberSeries.__table__
 
@@ -31,8 +31,7 @@ def _advance(insert):
     )
 
 
-# Built once per dialect: building the upsert for every number cost more than sending it.
-ADVANCE = {"postgresql": _advance(postgresql.insert), "sqlite": _advance(sqlite.insert)}
+ADVANCE = PerDialect(_advance)
 
 
 def take_next(session: Session, series: str, owner: str) -> str:
@@ -42,8 +41,9 @@ def take_next(session: Session, series: str, owner: str) -> str:
 
     One round trip (the counter created or advanced, and read back) instead of an insert, a
     ``SELECT … FOR UPDATE`` and an update; Core, as the counter is never needed as an object."""
-    advance = ADVANCE[session.get_bind().dialect.name]
-    value = session.execute(advance, {"series": series, "owner": owner}).scalar_one()
+    value = session.execute(
+        ADVANCE(session.get_bind()), {"series": series, "owner": owner}
+    ).scalar_one()
     return f"{series}-{owner}-{value:06d}"
 
 

@@ -14,14 +14,20 @@ import secrets
 from decimal import Decimal
 
 from sqlalchemy import Integer, String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from billing.ports import CardDetails, ChargeResult, PayPalApproval
 from portal_contracts.demo import DECLINED_CARD, SUCCESS_CARD
 from portal_runtime.clock import Clock
-from portal_runtime.db import Money, UTCDateTime, make_engine, session_factory, utcnow
+from portal_runtime.db import (
+    Money,
+    UTCDateTime,
+    conflict_insert,
+    make_engine,
+    session_factory,
+    utcnow,
+)
 
 # The provider's published test numbers and how they behave; any other valid number succeeds.
 TEST_CARDS = {
@@ -270,7 +276,7 @@ class Sandbox:
         with self.sessions() as session, session.begin():
             outcome, reason = self._judge(session, source_kind, source_token)
             recorded = session.execute(
-                self._insert(session)
+                conflict_insert(session.get_bind())(CHARGES)
                 .values(
                     idempotency_key=key,
                     reference=reference,
@@ -288,11 +294,6 @@ class Sandbox:
             if recorded is None:
                 return self._charge_by_key(session, key)
         return ChargeResult(approved=outcome == "approved", reference=reference, reason=reason)
-
-    @staticmethod
-    def _insert(session):
-        dialect = session.get_bind().dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CHARGES)
 
     def _judge(self, session, source_kind: str, source_token: str) -> tuple[str, str | None]:
         """The outcome a charge to this source gets, and why it is declined."""

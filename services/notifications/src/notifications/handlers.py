@@ -7,9 +7,6 @@ sends, where links point: ``config.MailSettings``) as a dependency.
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from notifications.commands import RetryMail
 from notifications.config import MailSettings
 from notifications.models import FAILED, PENDING, KnownLicense, OutgoingMail, ProductName
@@ -25,7 +22,7 @@ from notifications.outgoing import (
 )
 from portal_runtime import logs
 from portal_runtime.consumer import Event
-from portal_runtime.db import is_sqlite
+from portal_runtime.db import PerDialect
 from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.uow import UnitOfWork
 
@@ -275,7 +272,7 @@ def _remember_on(insert):
     )
 
 
-_REMEMBER = {"sqlite": _remember_on(sqlite_insert), "postgresql": _remember_on(postgresql_insert)}
+_REMEMBER = PerDialect(_remember_on)
 
 
 def record_licenses(event: Event, uow: UnitOfWork) -> None:
@@ -297,9 +294,7 @@ def record_licenses(event: Event, uow: UnitOfWork) -> None:
     if not rows:
         return
     session = uow.session
-    session.execute(
-        _REMEMBER["sqlite" if is_sqlite(session.get_bind()) else "postgresql"], [*rows.values()]
-    )
+    session.execute(_REMEMBER(session.get_bind()), [*rows.values()])
     # A license this session read before (a resend earlier in the batch) is read afresh.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, KnownLicense) and obj.license_id in rows:

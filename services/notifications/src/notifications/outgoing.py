@@ -14,15 +14,13 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import event as orm_event
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifications import mail
 from notifications.config import MailSettings
 from notifications.models import KnownLicense, OutgoingMail, ProductName
 from portal_runtime import logs
 from portal_runtime.consumer import Event
-from portal_runtime.db import is_sqlite
+from portal_runtime.db import PerDialect
 from portal_runtime.uow import UnitOfWork
 
 log = logs.get("notifications")
@@ -62,7 +60,7 @@ def queue_mail(
         attempts=0,
         next_attempt_at=None,
     )
-    added = uow.session.execute(_insert_unless_queued(uow.session.get_bind()), row).scalar()
+    added = uow.session.execute(_INSERT_UNLESS_QUEUED(uow.session.get_bind()), row).scalar()
     if added is None:
         return False
     uow.wake("mail")  # the sender, once this commits
@@ -82,14 +80,7 @@ def _insert_unless_queued_on(insert):
     )
 
 
-_INSERT_UNLESS_QUEUED = {
-    "sqlite": _insert_unless_queued_on(sqlite_insert),
-    "postgresql": _insert_unless_queued_on(postgresql_insert),
-}
-
-
-def _insert_unless_queued(bind):
-    return _INSERT_UNLESS_QUEUED["sqlite" if is_sqlite(bind) else "postgresql"]
+_INSERT_UNLESS_QUEUED = PerDialect(_insert_unless_queued_on)
 
 
 def full_name(person: dict | None) -> str | None:
