@@ -105,7 +105,7 @@ class Relay:
         self._producer: Producer | None = None
         self._confirmed: ConfirmedChannel | None = None
         self.doorbell: wakeup.Doorbell | None = None
-        self._claim = self._mark = None
+        self._claim, self._mark = self._statements(not is_sqlite(sessions.kw["bind"]))
         # Fault injection for the delivery tests: die after publishing, before marking.
         self._die_after_publish = os.environ.get("RELAY_FAULT") == "exit_after_publish"
 
@@ -133,18 +133,6 @@ class Relay:
         self._connection = None
         self._producer = None
         self._confirmed = None
-
-    def _message(self, row, traceparent: str | None) -> dict:
-        headers = {"type": row.type, "version": row.version}
-        if traceparent:
-            headers[tracing.HEADER] = traceparent
-        return {
-            "body": json.dumps(envelope_of(row, self.config.service)),
-            "routing_key": portal_contracts.routing_key(row.type, row.payload),
-            "headers": headers,
-            "message_id": row.message_id,
-            "correlation_id": row.correlation_id,
-        }
 
     def publish(self, rows: list) -> tuple[list, Exception | None]:
         """Publish ``rows`` and return those the broker confirmed, with the error that kept the
@@ -174,67 +162,70 @@ class Relay:
         return confirmed, error
 
     def _publish(self, rows: list) -> list:
-        messages = []
+        """Publish ``rows``; those the broker took (on RabbitMQ: did not nack)."""
+        exchange = self.topology.events
         for row in rows:
             with tracing.publishing(self.config.service, row) as traceparent:
-                messages.append((row, self._message(row, traceparent)))
-        if self._confirmed is None:
-            for _, m in messages:
-                self._producer.publish(
-                    m.pop("body"),
-                    exchange=self.topology.events,
+                body = json.dumps(envelope_of(row, self.config.service))
+                routing_key = portal_contracts.routing_key(row.type, row.payload)
+                headers = {"type": row.type, "version": row.version}
+                if traceparent:
+                    headers[tracing.HEADER] = traceparent
+                if self._confirmed is None:
+                    self._producer.publish(
+                        body,
+                        exchange=exchange,
+                        routing_key=routing_key,
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=2,
+                        message_id=row.message_id,
+                        correlation_id=row.correlation_id,
+                        headers=headers,
+                    )
+                    continue
+                message = self._confirmed.channel.prepare_message(
+                    body.encode(),
                     content_type="application/json",
                     content_encoding="utf-8",
-                    delivery_mode=2,
-                    **m,
+                    headers=headers,
+                    properties={
+                        "delivery_mode": 2,
+                        "message_id": row.message_id,
+                        "correlation_id": row.correlation_id,
+                    },
                 )
+                self._confirmed.publish(row, message, exchange.name, routing_key)
+        if self._confirmed is None:
             return rows
-        channel = self._confirmed.channel
-        exchange = self.topology.events.name
-        for row, m in messages:
-            message = channel.prepare_message(
-                m["body"].encode(),
-                content_type="application/json",
-                content_encoding="utf-8",
-                headers=m["headers"],
-                properties={
-                    "delivery_mode": 2,
-                    "message_id": m["message_id"],
-                    "correlation_id": m["correlation_id"],
-                },
-            )
-            self._confirmed.publish(row, message, exchange, m["routing_key"])
         nacked = {id(row) for row in self._confirmed.wait_for_confirms(CONFIRM_TIMEOUT)}
         return [row for row in rows if id(row) not in nacked]
 
     def _statements(self, locking: bool):
         """The claim and the mark, built once (a statement built for every run cost more in
         its own construction and cache key than the round trip)."""
-        if self._claim is None:
-            table = self.models.Outbox.__table__
-            claim = (
-                select(table)
-                .where(table.c.published_at.is_(None))
-                .order_by(table.c.id)
-                .limit(self.config.relay_batch)
-            )
-            if locking:
-                claim = claim.with_for_update(skip_locked=True)
-            mark = (
-                update(table)
-                .where(table.c.id.in_(bindparam("ids", expanding=True)))
-                .values(published_at=bindparam("published_at"))
-            )
-            self._claim, self._mark = claim, mark
-        return self._claim, self._mark
+        table = self.models.Outbox.__table__
+        claim = (
+            select(table)
+            .where(table.c.published_at.is_(None))
+            .order_by(table.c.id)
+            .limit(self.config.relay_batch)
+        )
+        if locking:
+            claim = claim.with_for_update(skip_locked=True)
+        mark = (
+            update(table)
+            .where(table.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=bindparam("published_at"))
+        )
+        return claim, mark
 
     def run_once(self) -> int:
         """Publish up to one batch; return how many rows were published."""
         table = self.models.Outbox.__table__
         service = self.config.service
         with self.sessions() as session, session.begin():
-            claim, mark = self._statements(not is_sqlite(session.get_bind()))
-            rows = session.execute(claim).all()
+            rows = session.execute(self._claim).all()
             if not rows:
                 return 0
             started = time.perf_counter()
@@ -243,7 +234,9 @@ class Relay:
                 os._exit(17)
             now = utcnow()
             if confirmed:
-                session.execute(mark, {"ids": [row.id for row in confirmed], "published_at": now})
+                session.execute(
+                    self._mark, {"ids": [row.id for row in confirmed], "published_at": now}
+                )
             if error is not None:
                 self._record_failure(session, table, rows, confirmed, error)
         each = (time.perf_counter() - started) / max(1, len(confirmed))
