@@ -152,8 +152,13 @@ class EventConsumer:
         self._batch: list = []
         self._ack_multiple = False
         self._fault_until = injected_fault_until()
-        self._inbox_query = None
-        self._inbox_insert = insert_into(models.ProcessedMessage.__table__)
+        # The inbox's look-up and insert, built once: their construction cost more than a trip.
+        inbox = models.ProcessedMessage.__table__
+        self._inbox_query = select(inbox.c.message_id).where(
+            inbox.c.consumer == config.service,
+            inbox.c.message_id.in_(bindparam("ids", expanding=True)),
+        )
+        self._inbox_insert = insert_into(inbox)
 
     # -- handling, independent of the broker --------------------------------------------------
 
@@ -285,12 +290,6 @@ class EventConsumer:
 
     def _in_inbox(self, session, message_ids: list[str]) -> set[str]:
         """Which of ``message_ids`` this consumer's inbox already holds."""
-        if self._inbox_query is None:  # built once: its construction cost more than its trip
-            inbox = self.models.ProcessedMessage.__table__
-            self._inbox_query = select(inbox.c.message_id).where(
-                inbox.c.consumer == self.config.service,
-                inbox.c.message_id.in_(bindparam("ids", expanding=True)),
-            )
         return set(session.scalars(self._inbox_query, {"ids": message_ids}))
 
     def already_processed(self, message_id: str) -> bool:
