@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import time
 
+from playwright.sync_api import expect
+
 from portal_contracts import demo
 from portal_system.client import wait_for
 from portal_system.testing import login
@@ -165,9 +167,15 @@ def team_with_seats(system, name: str, quantity: int = 2) -> tuple[str, list[str
 
 
 def browser_sign_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
-    """Sign in on the portal's page in the browser, as nobody before."""
+    """Sign in on the portal's page in the browser, as nobody before, and wait until signed in.
+
+    Call it once the page before has finished loading: every portal answer refreshes the session
+    cookie, so a page still on its way when the cookies are cleared would sign its user back in
+    (and the sign-in page would then send the browser on to that user's start page)."""
     page.context.clear_cookies()
     page.goto("/portal/sign-in")
+    expect(page).to_have_url(re.compile(r"/portal/sign-in"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/portal/sign-in"))

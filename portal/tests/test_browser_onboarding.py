@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
+from portal_testkit import browser_sign_in as sign_in
 from portal_testkit import reload_until, shoot, type_card
 
 from license_assign.offline_verifier import verify
@@ -29,14 +30,6 @@ PASSWORD = "a long browser password"
 def mailed_link(system, recipient: str, needle: str, pattern: str) -> str:
     mails = wait_for(lambda: mails_about(system, recipient, needle), timeout=90, what="mail")
     return re.search(pattern, text_of(mails[-1])).group(0)
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/portal/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def tab(page: Page, nav: str, name: str) -> None:
@@ -166,6 +159,7 @@ def test_a_new_customer_from_its_first_order_to_buying_on_its_own(
     # The reseller now sees the account under Customers, as managed.
     sign_in(page, demo.DEMO_RESELLER_USER, demo.DEMO_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
+    expect(page).to_have_url(re.compile(r"/portal/customers/?$"))
     expect(page.get_by_role("main")).to_contain_text(org)
 
     # The admin buys more seats on its own: first its own card, typed on the vault's page.
