@@ -6,17 +6,19 @@ message that cannot be handled ends in the dead-letter queue while the rest keep
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from kombu import Producer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, text, update
 
 import portal_contracts
 from portal_runtime import logs
@@ -329,3 +331,48 @@ def test_events_the_broker_refuses_stay_in_the_outbox_until_it_takes_them(servic
 
 def _queue(service, suffix: str) -> tuple[str, str]:
     return service.config.broker_url, f"{service.config.bus_prefix}{suffix}"
+
+
+def test_a_batch_reads_only_its_own_messages_in_a_large_inbox(services):
+    """However large the inbox has grown, and before PostgreSQL has statistics on it, a batch
+    looks its messages up by their ids: it reads their index entries, not the consumer's whole
+    inbox for every batch. A message already in the inbox is still a duplicate."""
+    _, consumer = services
+    worker = consumer.consumer()
+    Processed = consumer.models.ProcessedMessage
+    earlier = [str(uuid.uuid4()) for _ in range(5000)]
+    with consumer.sessions() as session:
+        session.execute(
+            insert(Processed),
+            [
+                {"consumer": worker.config.service, "message_id": message_id,
+                 "type": "orders.order.placed", "processed_at": dt.datetime.now(dt.UTC)}
+                for message_id in earlier
+            ],
+        )  # fmt: skip
+        session.commit()
+    placed = portal_contracts.example("orders.order.placed")
+    batches = 15  # past psycopg's prepared statement and PostgreSQL's generic plan (5 runs each)
+    for n in range(batches):
+        batch = [
+            event("orders.order.placed", dict(placed, order_number=f"O-L{n}-{i}"))
+            for i in range(29)
+        ]
+        batch.append(event("orders.order.placed", placed, message_id=earlier[n]))
+        assert worker.handle_batch(batch) == [True] * 29 + [False]
+    assert len(sample_service.effects(consumer)) == batches * 29
+
+    # Its connections end, and PostgreSQL counts what they read in the inbox's index.
+    consumer.engine.dispose()
+    with consumer.sessions() as session:
+
+        def looked_up():
+            session.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return session.execute(
+                text("SELECT idx_scan, idx_tup_read FROM pg_stat_user_indexes"
+                     " WHERE indexrelname = 'processed_messages_pkey'")
+            ).one()  # fmt: skip
+
+        scans, entries = wait_for(lambda: (row := looked_up())[0] >= batches and row)
+    # One look-up per batch reads about its 30 ids' entries (the whole inbox would be 5,000).
+    assert entries < scans * 100, (scans, entries)

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import structlog
 from kombu import Producer
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 import portal_contracts
@@ -154,10 +155,17 @@ class EventConsumer:
         self._fault_until = injected_fault_until()
         # The inbox's look-up and insert, built once: their construction cost more than a trip.
         inbox = models.ProcessedMessage.__table__
-        self._inbox_query = select(inbox.c.message_id).where(
-            inbox.c.consumer == config.service,
-            inbox.c.message_id.in_(bindparam("ids", expanding=True)),
-        )
+        mine = select(inbox.c.message_id).where(inbox.c.consumer == config.service)
+        self._inbox_query = {
+            # One array parameter. With one parameter per id, the plan PostgreSQL settles on for a
+            # prepared statement (generic after five runs) could look up the consumer alone, the
+            # key's first column, and read its whole inbox for every batch (75 ms at 14,000 rows,
+            # on tables not analyzed yet).
+            "postgresql": mine.where(
+                inbox.c.message_id == any_(bindparam("ids", type_=ARRAY(inbox.c.message_id.type)))
+            ),
+            "sqlite": mine.where(inbox.c.message_id.in_(bindparam("ids", expanding=True))),
+        }
         self._inbox_insert = insert_into(inbox)
 
     # -- handling, independent of the broker --------------------------------------------------
@@ -290,13 +298,14 @@ class EventConsumer:
 
     def _in_inbox(self, session, message_ids: list[str]) -> set[str]:
         """Which of ``message_ids`` this consumer's inbox already holds."""
-        return set(session.scalars(self._inbox_query, {"ids": message_ids}))
+        query = self._inbox_query[session.get_bind().dialect.name]
+        return set(session.scalars(query, {"ids": message_ids}))
 
     def already_processed(self, message_id: str) -> bool:
         """Whether this consumer's inbox holds ``message_id`` (looked up in a fresh transaction)."""
         Processed = self.models.ProcessedMessage
         with self.uow_factory() as uow:
-            return uow.session.get(Processed, (self.config.service, message_id)) is not None
+            return uow.session.get(Processed, (message_id, self.config.service)) is not None
 
     # -- broker side ---------------------------------------------------------------------------
 

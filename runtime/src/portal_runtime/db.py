@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     Text,
     create_engine,
@@ -187,12 +188,18 @@ def messaging_models(base) -> MessagingModels:
         traceparent: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     class ProcessedMessage(base):
-        """The inbox: a message this consumer has handled, keyed per consumer."""
+        """The inbox: a message this consumer has handled, keyed per consumer.
+
+        The key leads with the message id: a batch looks its messages up by id, and a key led
+        by the consumer (one value per service) let a cached plan read the whole inbox."""
 
         __tablename__ = "processed_messages"
+        __table_args__ = (
+            PrimaryKeyConstraint("message_id", "consumer", name="processed_messages_pkey"),
+        )
 
-        consumer: Mapped[str] = mapped_column(String(80), primary_key=True)
-        message_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+        consumer: Mapped[str] = mapped_column(String(80))
+        message_id: Mapped[str] = mapped_column(String(ID_LENGTH))
         type: Mapped[str] = mapped_column(String(120))
         processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

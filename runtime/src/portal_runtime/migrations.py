@@ -125,3 +125,18 @@ def rebuild_index(
 
     op.drop_index(name, table_name=table)
     op.create_index(name, table, columns, postgresql_include=include or [])
+
+
+def key_inbox(columns: list[str]) -> None:
+    """Make ``columns``, in that order, the primary key of the inbox (``processed_messages``,
+    which every service has); SQLite changes a key by copying the table, in batch mode."""
+    from alembic import op
+
+    if on_postgresql():
+        op.execute(
+            "ALTER TABLE processed_messages DROP CONSTRAINT processed_messages_pkey, "
+            f"ADD CONSTRAINT processed_messages_pkey PRIMARY KEY ({', '.join(columns)})"
+        )
+        return
+    with op.batch_alter_table("processed_messages", recreate="always") as batch:
+        batch.create_primary_key("processed_messages_pkey", columns)

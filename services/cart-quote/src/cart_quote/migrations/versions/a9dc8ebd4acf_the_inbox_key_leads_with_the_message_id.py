@@ -1,0 +1,26 @@
+"""the inbox's key leads with the message id
+
+Revision ID: a9dc8ebd4acf
+Revises: f4c8d2e0a3b5
+Create Date: 2026-12-03 16:00:00
+
+A batch looks its messages up in the inbox by their ids. With the key (consumer, message_id),
+the plan PostgreSQL keeps for that prepared statement could use the consumer alone, the one
+value of this service, and read the whole inbox for every batch; with the message id first,
+the look-up reads only the batch's own entries, whatever the statistics say.
+"""
+from portal_runtime.migrations import key_inbox
+
+
+revision = 'a9dc8ebd4acf'
+down_revision = 'f4c8d2e0a3b5'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    key_inbox(["message_id", "consumer"])
+
+
+def downgrade() -> None:
+    key_inbox(["consumer", "message_id"])
