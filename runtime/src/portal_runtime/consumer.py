@@ -28,8 +28,7 @@ from dataclasses import dataclass
 import structlog
 from kombu import Producer
 from marshmallow import ValidationError
-from sqlalchemy import any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 import portal_contracts
@@ -83,6 +82,16 @@ BROKER_HEADERS = (
 
 # How long the consumer waits for one more delivery to join a batch: only what is already here.
 BATCH_WAIT = 0.001
+
+
+# A batch's messages already in the inbox, on PostgreSQL: one array of ids, and planned for them
+# at every run, never as a prepared statement. The plan PostgreSQL keeps for a prepared one is
+# made once, on a small inbox of tables it has no statistics for yet (a sequential scan), and
+# then read the whole inbox for every batch as it grew.
+INBOX_LOOKUP = (
+    "SELECT message_id FROM processed_messages"
+    " WHERE consumer = %(consumer)s AND message_id = ANY(%(ids)s)"
+)
 
 
 class InjectedFault(Exception):
@@ -153,19 +162,13 @@ class EventConsumer:
         self._batch: list = []
         self._ack_multiple = False
         self._fault_until = injected_fault_until()
-        # The inbox's look-up and insert, built once: their construction cost more than a trip.
+        # The inbox's look-up (SQLite's; PostgreSQL's is INBOX_LOOKUP) and insert, built once:
+        # their construction cost more than a trip.
         inbox = models.ProcessedMessage.__table__
-        mine = select(inbox.c.message_id).where(inbox.c.consumer == config.service)
-        self._inbox_query = {
-            # One array parameter. With one parameter per id, the plan PostgreSQL settles on for a
-            # prepared statement (generic after five runs) could look up the consumer alone, the
-            # key's first column, and read its whole inbox for every batch (75 ms at 14,000 rows,
-            # on tables not analyzed yet).
-            "postgresql": mine.where(
-                inbox.c.message_id == any_(bindparam("ids", type_=ARRAY(inbox.c.message_id.type)))
-            ),
-            "sqlite": mine.where(inbox.c.message_id.in_(bindparam("ids", expanding=True))),
-        }
+        self._inbox_query = select(inbox.c.message_id).where(
+            inbox.c.consumer == config.service,
+            inbox.c.message_id.in_(bindparam("ids", expanding=True)),
+        )
         self._inbox_insert = insert_into(inbox)
 
     # -- handling, independent of the broker --------------------------------------------------
@@ -298,8 +301,13 @@ class EventConsumer:
 
     def _in_inbox(self, session, message_ids: list[str]) -> set[str]:
         """Which of ``message_ids`` this consumer's inbox already holds."""
-        query = self._inbox_query[session.get_bind().dialect.name]
-        return set(session.scalars(query, {"ids": message_ids}))
+        connection = session.connection()
+        if connection.dialect.name != "postgresql":
+            return set(session.scalars(self._inbox_query, {"ids": message_ids}))
+        with connection.connection.driver_connection.cursor() as cursor:
+            params = {"consumer": self.config.service, "ids": message_ids}
+            cursor.execute(INBOX_LOOKUP, params, prepare=False)
+            return {message_id for (message_id,) in cursor}
 
     def already_processed(self, message_id: str) -> bool:
         """Whether this consumer's inbox holds ``message_id`` (looked up in a fresh transaction)."""
