@@ -31,3 +31,26 @@ def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(monkeypa
         finally:
             engine.dispose()
             admin.dispose()
+
+
+def test_a_connection_lent_for_reads_is_transactional_again_for_the_next_writer():
+    """A look-up runs in autocommit (no BEGIN and ROLLBACK around it); the same pooled
+    connection, handed to a writer next, still rolls back all of a failed transaction."""
+    with postgres_database("pool") as url:
+        engine = db.make_engine(url)
+        reader = db.reading_engine(engine)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TABLE seats (n integer)"))
+            with reader.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM seats")).scalar_one() == 0
+                reading_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                assert conn.connection.driver_connection.autocommit
+            with pytest.raises(RuntimeError), engine.begin() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == reading_pid
+                conn.execute(text("INSERT INTO seats VALUES (1)"))
+                raise RuntimeError("the writer fails after its insert")
+            with reader.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM seats")).scalar_one() == 0
+        finally:
+            engine.dispose()

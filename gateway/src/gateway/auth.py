@@ -164,7 +164,7 @@ def authenticate(service) -> Identity:
         if not isinstance(email, str) or not email:
             raise unauthorized("The bearer token is invalid or has expired.")
         return Identity(kind="license_holder", email=email)
-    with service.engine.connect() as conn:
+    with service.reader.connect() as conn:
         user = conn.execute(CALLER, {"subject": claims["sub"]}).one_or_none()
     if not token_is_current(claims, user):
         raise unauthorized("The bearer token is invalid or has expired.")

@@ -42,7 +42,7 @@ LIVE_GRANT = (
 
 
 def has_live_grant(service, reseller_id: str, customer_id: str, now: dt.datetime) -> bool:
-    with service.engine.connect() as conn:
+    with service.reader.connect() as conn:
         found = conn.execute(
             LIVE_GRANT, {"reseller_id": reseller_id, "customer_id": customer_id, "now": now}
         ).first()

@@ -152,6 +152,16 @@ def ping_when_idle(engine: Engine, idle_seconds: float | None = None) -> None:
             raise DisconnectionError(str(exc)) from exc
 
 
+def reading_engine(engine: Engine) -> Engine:
+    """``engine``'s pool for reads that need no transaction of their own: on PostgreSQL its
+    connections run in autocommit, without the BEGIN and ROLLBACK around a request's look-up
+    (two of its round trips; under READ COMMITTED each statement has its own snapshot anyway).
+    SQLite's engine as it is."""
+    if is_sqlite(engine):
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -20,7 +20,7 @@ from portal_runtime.clock import Clock
 from portal_runtime.commands import CommandBus, inject_all
 from portal_runtime.config import Config
 from portal_runtime.consumer import EventConsumer, Handler
-from portal_runtime.db import MessagingModels, make_engine, session_factory
+from portal_runtime.db import MessagingModels, make_engine, reading_engine, session_factory
 from portal_runtime.heartbeat import Heartbeat
 from portal_runtime.metrics import Backlog
 from portal_runtime.migrations import upgrade
@@ -77,6 +77,9 @@ class Service:
         self.handlers = inject_all(handlers or {}, self.deps)
         self.engine = make_engine(config.database_url)
         self.sessions = session_factory(self.engine)
+        # Look-ups that write nothing: the same pool, no transaction of their own (PostgreSQL).
+        self.reader = reading_engine(self.engine)
+        self.read_sessions = session_factory(self.reader)
         self.commands = CommandBus(commands or {}, self.uow, self.deps)
 
     def handle(self, command, **uow_args):

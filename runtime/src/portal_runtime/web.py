@@ -224,7 +224,7 @@ def _health(app: Flask) -> None:
         service = current_service()
         checks = {}
         try:
-            with service.engine.connect() as conn:
+            with service.reader.connect() as conn:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - a readiness probe reports, it does not raise

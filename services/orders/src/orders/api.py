@@ -59,7 +59,7 @@ def place(identity: Identity, raw_body: dict, build: Callable[[dt.datetime], Pla
         f"{request.method} {request.path}",
         raw_body,
     )
-    with service.engine.connect() as conn:
+    with service.reader.connect() as conn:
         row = idempotency.replay(conn, claim)
     if row is not None:
         return created(row.response, row.status_code)

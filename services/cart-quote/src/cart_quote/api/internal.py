@@ -29,7 +29,7 @@ def price_lines():
         raise NotFound("customer")
     service = current_service()
     on = today()
-    with service.sessions() as session:
+    with service.read_sessions() as session:
         book = book_for(session, identity, service.config.default_currency)
         lines = price_order(data["lines"], customer_id, book, service.licenses, on)
     summary = summary_for(
