@@ -15,7 +15,7 @@ from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.models import OutgoingMail
 from notifications.ports import SmtpSettings
-from notifications.sender import claim, retry_delay, send_pending
+from notifications.sender import claim, retry_delay, send_pending, send_while_due
 from portal_runtime.clock import Clock
 from portal_runtime.testing import deliver, event
 from portal_system.mailsink import MailFolder
@@ -60,6 +60,19 @@ def test_queued_mail_is_sent_over_smtp_and_marked_sent(service, sink):
     assert "<html" in confirmation.get_body(("html",)).get_content()
     assert send_pending(service) == 0
     assert len(sink.mails()) == 5
+
+
+def test_the_sender_runs_again_at_once_only_while_a_full_batch_came(make_service, sink):
+    """Five mails in batches of two: two full batches say more may be due, the third (one mail)
+    took all there was, so the job waits to be rung by the next mail queued."""
+    sink.start()
+    service = make_service(send_batch=2)
+    queue_some(service)
+
+    assert [send_while_due(service) for _ in range(3)] == [True, True, False]
+    assert len(sink.mails()) == 5
+    assert all(row.status == "sent" for row in mails(service))
+    assert send_while_due(service) is False
 
 
 def test_the_same_event_delivered_twice_sends_one_email_per_recipient(service, sink):

@@ -170,10 +170,25 @@ def mark_failed_attempt(service, mail_id: int, error: str, permanent: bool = Fal
 
 
 def send_pending(service) -> int:
-    """One run of the job: send what is due; returns how many mails went out."""
+    """Send what is due; returns how many mails went out."""
+    return send_due(service)[0]
+
+
+def send_while_due(service) -> bool:
+    """The mail sender's run: send what is due; True when more may be due already, so the job
+    runs again at once. Otherwise it waits to be rung: a claim short of a full batch took every
+    mail due then, and a mail queued since rang the job's doorbell (an empty claim after each
+    run was a transaction of three round trips, two per order)."""
+    return send_due(service)[1]
+
+
+def send_due(service) -> tuple[int, bool]:
+    """One batch: how many mails went out, and whether more may be due (a full batch, or rows
+    handed back at the deadline)."""
     remaining = claim(service, service.mail_clock.now())
     if not remaining:
-        return 0
+        return 0, False
+    more = len(remaining) >= service.config.send_batch
     # Stop well inside the lease, so no other sender takes a row this one is still sending.
     deadline = time.monotonic() + service.config.send_claim_seconds / 2
     sent: list = []  # claimed rows (read-only)
@@ -183,6 +198,7 @@ def send_pending(service) -> int:
                 if time.monotonic() > deadline:
                     release(service, [row.id for row in remaining])
                     remaining = []
+                    more = True
                     break
                 row = remaining.pop(0)
                 with structlog.contextvars.bound_contextvars(
@@ -232,7 +248,7 @@ def send_pending(service) -> int:
             mark_failed_attempt(service, row.id, error)
     finally:
         mark_sent(service, sent)
-    return len(sent)
+    return len(sent), more
 
 
 def mails_in_status(service, status: str) -> int:
