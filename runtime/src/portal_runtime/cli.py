@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 
 from portal_runtime import logs, metrics, tracing
-from portal_runtime.config import SERVICE_PORTS, env_name
+from portal_runtime.config import SERVICE_PORTS, env_name, web_threads
 from portal_runtime.keys import InsecureConfiguration
 from portal_runtime.migrations import await_migrations, make_revision
 
@@ -108,7 +108,7 @@ def serve_with_gunicorn(name: str, app: str, port: int, workers: int) -> None:
     ``/metrics`` adds up all of them, whichever worker answers the scrape."""
     os.environ[metrics.MULTIPROC_DIR] = str(metrics.multiprocess_dir(f"{name}-web", port))
     # Threads keep one slow read from blocking the rest.
-    threads = os.environ.get("WEB_THREADS", "8")
+    threads = str(web_threads())
     os.execvp(
         sys.executable,
         [

@@ -37,6 +37,11 @@ def var_dir() -> Path:
     return Path(os.environ.get("PORTAL_VAR_DIR", "var")).resolve()
 
 
+def web_threads() -> int:
+    """Threads of each gunicorn worker of a web process (``WEB_THREADS``, 8 unless set)."""
+    return int(os.environ.get("WEB_THREADS") or 8)
+
+
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from portal_contracts.envelope import ID_LENGTH
+from portal_runtime.config import web_threads
 
 
 def utcnow() -> dt.datetime:
@@ -116,9 +117,17 @@ def make_engine(database_url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(database_url, pool_size=5, max_overflow=10)
+    engine = create_engine(database_url, pool_size=pool_size(), max_overflow=10)
     ping_when_idle(engine)
     return engine
+
+
+def pool_size() -> int:
+    """Connections a process keeps open: one per web thread (gunicorn's), at least 5. With
+    fewer, the connections a busy web process needed beyond them were closed as they came back
+    and opened again for the next request (orders' web opened about one for every four orders
+    placed flat out, each a new PostgreSQL backend without its prepared statements)."""
+    return max(5, web_threads())
 
 
 # A connection back in the pool for longer than this is pinged before it is handed out again.
