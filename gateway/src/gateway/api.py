@@ -26,7 +26,7 @@ from gateway.upstream import FORWARDED_REQUEST_HEADERS
 from portal_runtime import logs
 from portal_runtime.identity import Identity
 from portal_runtime.problems import Problem, invalid, not_found
-from portal_runtime.web import current_service, json_body, request_id
+from portal_runtime.web import current_service, json_body, request_id, schema
 
 RELAYED_RESPONSE_HEADERS = (
     "Content-Type",
@@ -87,8 +87,8 @@ def check_rate(route: Route, caller: Identity) -> None:
 
 
 def load_query(schema_cls: type[Schema]) -> dict:
-    schema = schema_cls()
-    by_key = {(f.data_key or name): f for name, f in schema.fields.items()}
+    query_schema = schema(schema_cls)
+    by_key = {(f.data_key or name): f for name, f in query_schema.fields.items()}
     raw: dict = {}
     for key in request.args:
         field = by_key.get(key)
@@ -96,7 +96,7 @@ def load_query(schema_cls: type[Schema]) -> dict:
             raw[key] = request.args.getlist(key)
         else:
             raw[key] = request.args.get(key)
-    return schema.load(raw)
+    return query_schema.load(raw)
 
 
 def validate(route: Route) -> tuple[dict | None, dict | None]:
@@ -111,7 +111,7 @@ def validate(route: Route) -> tuple[dict | None, dict | None]:
         return None, query
     data = request.get_data()
     if route.body is not None:
-        body = route.body().load(json_body(optional=True))
+        body = schema(route.body).load(json_body(optional=True))
     elif data.strip() and request.get_json(silent=True) != {}:
         raise invalid({"_body": ["This route takes no request body."]})
     return body, query

@@ -24,6 +24,7 @@ from portal_runtime.web import (
     json_body,
     request_id,
     require_role,
+    schema,
 )
 
 bp = Blueprint("billing", __name__)
@@ -54,7 +55,7 @@ def tenant_filter(identity: Identity) -> str | None:
 @bp.get("/invoices")
 def search_invoices():
     tenant = tenant_filter(billing_caller())
-    args = InvoiceSearchArgs().load(request.args.to_dict())
+    args = schema(InvoiceSearchArgs).load(request.args.to_dict())
     with current_service().sessions() as session:
         rows, next_cursor, digests = queries.search_invoices(session, tenant, args)
         items = [invoice_view(i, digests.get(i.id)) for i in rows]
@@ -121,7 +122,7 @@ def credit_note_pdf(number: str):
 @bp.post("/invoices/<number>/pay")
 def pay(number: str):
     identity = billing_caller()
-    data = PayInvoiceRequest().load(json_body())
+    data = schema(PayInvoiceRequest).load(json_body())
     service = current_service()
     invoice = handle(PayInvoice(number, tenant_filter(identity), data["payment_method_id"]))
     if invoice.status != InvoiceStatus.paid:
@@ -151,7 +152,7 @@ def method_manager() -> Identity:
 @bp.get("/payment-methods")
 def list_methods():
     identity = method_manager()
-    args = PaymentMethodListArgs().load(request.args.to_dict())
+    args = schema(PaymentMethodListArgs).load(request.args.to_dict())
     with current_service().sessions() as session:
         rows, next_cursor = queries.payment_methods(session, identity.tenant, args)
         return {"items": [method_view(m) for m in rows], "next_cursor": next_cursor}
@@ -160,7 +161,7 @@ def list_methods():
 @bp.post("/payment-methods")
 def create_method():
     identity = method_manager()
-    data = CreatePaymentMethodRequest().load(json_body())
+    data = schema(CreatePaymentMethodRequest).load(json_body())
     if data["kind"] == "card":
         method = handle(AddCard(identity.tenant, data["vault_token"]))
     else:

@@ -15,7 +15,7 @@ from billing.commands import CompletePayPal
 from billing.sandbox import CardRejected
 from portal_contracts.api.vault import VaultCardRequest, VaultSessionRequest
 from portal_runtime.errors import Invalid, NotFound
-from portal_runtime.web import current_service, json_body
+from portal_runtime.web import current_service, json_body, schema
 
 bp = Blueprint("sandbox", __name__)
 
@@ -43,7 +43,7 @@ def vault_session():
     """The vault's own card page for the caller's tenant, returning to ``return_url``."""
     identity = method_manager()
     service = current_service()
-    body = VaultSessionRequest().load(json_body())
+    body = schema(VaultSessionRequest).load(json_body())
     if not service.config.may_return_to(body["return_url"]):
         raise Invalid("return_url", "Must be a page of the portal.")
     token, url = service.payments.start_card_session(identity.tenant, body["return_url"])

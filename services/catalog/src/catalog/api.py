@@ -12,7 +12,7 @@ from catalog.views import product_view
 from portal_contracts.api.products import PartnerDiscountRequest, PriceUpdateRequest
 from portal_runtime.errors import NotFound
 from portal_runtime.identity import Identity
-from portal_runtime.web import current_identity, current_service, json_body, request_id
+from portal_runtime.web import current_identity, current_service, json_body, request_id, schema
 
 bp = Blueprint("catalog", __name__)
 
@@ -53,7 +53,7 @@ def get_product(code: str):
 @bp.put("/internal/prices/<code>")
 def put_prices(code: str):
     require_service(current_identity())
-    data = PriceUpdateRequest().load(json_body())
+    data = schema(PriceUpdateRequest).load(json_body())
     changed = current_service().handle(
         SetPrices(
             code=code.upper(),
@@ -74,7 +74,7 @@ def put_prices(code: str):
 @bp.put("/internal/partner-discounts/<reseller_id>")
 def put_partner_discount(reseller_id: str):
     require_service(current_identity())
-    data = PartnerDiscountRequest().load(json_body())
+    data = schema(PartnerDiscountRequest).load(json_body())
     changed = current_service().handle(
         SetPartnerDiscount(reseller_id=reseller_id, percent=data["percent"]),
         correlation_id=request_id(),

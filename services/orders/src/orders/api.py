@@ -32,6 +32,7 @@ from portal_runtime.web import (
     json_body,
     request_id,
     require_role,
+    schema,
 )
 
 bp = Blueprint("orders", __name__)
@@ -84,7 +85,7 @@ def checkout(customer_id: str):
     identity = customer_access(customer_id)
     require_buyer(identity)
     raw = json_body()
-    data = CheckoutRequest().load(raw)
+    data = schema(CheckoutRequest).load(raw)
     service = current_service()
     return place(
         identity,
@@ -108,7 +109,7 @@ def order_quote(number: str):
     identity = current_identity()
     require_buyer(identity)
     raw = json_body(optional=True)
-    data = QuoteOrderRequest().load(raw)
+    data = schema(QuoteOrderRequest).load(raw)
     service = current_service()
     return place(
         identity,
@@ -123,7 +124,7 @@ def place_direct_order():
     identity = current_identity()
     require_buyer(identity)
     raw = json_body()
-    data = PlaceOrderRequest().load(raw)
+    data = schema(PlaceOrderRequest).load(raw)
     service = current_service()
     return place(
         identity,
@@ -145,7 +146,7 @@ def place_direct_order():
 @bp.get("/orders")
 def search_orders():
     identity = current_identity()
-    args = OrderSearchArgs().load(request.args.to_dict())
+    args = schema(OrderSearchArgs).load(request.args.to_dict())
     service = current_service()
     with service.sessions() as session:
         rows, next_cursor = queries.search(
@@ -200,7 +201,7 @@ def activation_email(number: str):
 @bp.post("/orders/<number>/cancel")
 def cancel(number: str):
     """Cancel within the window after placement; 409 afterwards or when already cancelled."""
-    data = CancelOrderRequest().load(json_body(optional=True))
+    data = schema(CancelOrderRequest).load(json_body(optional=True))
     identity = current_identity()
     require_buyer(identity)
     order = act(CancelOrder(number, by=identity, reason=data.get("reason")))

@@ -10,7 +10,7 @@ from cart_quote.commands import AddCartLines, RemoveCartItem, UpdateCartItem
 from cart_quote.views import cart_view
 from portal_contracts.api.carts import CartItemRequest, CartItemUpdateRequest, CartQueryArgs
 from portal_runtime.identity import Identity
-from portal_runtime.web import current_service, json_body
+from portal_runtime.web import current_service, json_body, schema
 
 bp = Blueprint("carts", __name__)
 
@@ -37,7 +37,7 @@ def cart_answer(identity: Identity, customer_id: str, address: dict | None = Non
 def get_cart(customer_id: str):
     identity = buyer_on(customer_id)
     # ?country=&vat_id= : the billing address the tax is shown for (checkout passes its own).
-    args = CartQueryArgs().load(request.args.to_dict())
+    args = schema(CartQueryArgs).load(request.args.to_dict())
     address = (
         {"country": args["country"], "vat_id": args.get("vat_id") or None}
         if args.get("country")
@@ -49,7 +49,7 @@ def get_cart(customer_id: str):
 @bp.post("/customers/<customer_id>/cart/items")
 def add_cart_item(customer_id: str):
     identity = buyer_on(customer_id)
-    data = CartItemRequest().load(json_body(optional=True))
+    data = schema(CartItemRequest).load(json_body(optional=True))
     item_id = handle(AddCartLines(identity, customer_id, (data,)))
     location = f"/api/v1/customers/{customer_id}/cart/items/{item_id}"
     return cart_answer(identity, customer_id), 201, {"Location": location}
@@ -58,7 +58,7 @@ def add_cart_item(customer_id: str):
 @bp.patch("/customers/<customer_id>/cart/items/<int:item_id>")
 def update_cart_item(customer_id: str, item_id: int):
     identity = buyer_on(customer_id)
-    data = CartItemUpdateRequest().load(json_body(optional=True))
+    data = schema(CartItemUpdateRequest).load(json_body(optional=True))
     handle(UpdateCartItem(identity, customer_id, item_id, changes=data))
     return cart_answer(identity, customer_id)
 

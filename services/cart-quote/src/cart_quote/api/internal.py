@@ -14,7 +14,7 @@ from cart_quote.tax import summary_for
 from portal_contracts.api.quotes import ClaimQuoteRequest, PricingRequest
 from portal_contracts.base import to_json_ready
 from portal_runtime.errors import NotFound
-from portal_runtime.web import current_identity, current_service, json_body
+from portal_runtime.web import current_identity, current_service, json_body, schema
 
 bp = Blueprint("internal", __name__)
 
@@ -23,7 +23,7 @@ bp = Blueprint("internal", __name__)
 def price_lines():
     """Price order lines for orders (direct orders), with the same code as the cart."""
     identity = current_identity()
-    data = PricingRequest().load(json_body(optional=True))
+    data = schema(PricingRequest).load(json_body(optional=True))
     customer_id = data["customer_id"]
     if not identity.may_access(customer_id):
         raise NotFound("customer")
@@ -44,7 +44,7 @@ def price_lines():
 @bp.post("/internal/quotes/claim")
 def claim():
     identity = current_identity()
-    data = ClaimQuoteRequest().load(json_body(optional=True))
+    data = schema(ClaimQuoteRequest).load(json_body(optional=True))
     quote = handle(
         ClaimQuote(
             identity,

@@ -13,7 +13,7 @@ from cart_quote.pdf import render_quote
 from cart_quote.views import quote_view
 from portal_contracts.api.quotes import GetQuoteRequest, QuoteSearchArgs
 from portal_runtime.identity import Identity
-from portal_runtime.web import current_identity, current_service, json_body, require_role
+from portal_runtime.web import current_identity, current_service, json_body, require_role, schema
 
 bp = Blueprint("quotes", __name__)
 
@@ -21,7 +21,7 @@ bp = Blueprint("quotes", __name__)
 @bp.post("/customers/<customer_id>/cart/quote")
 def get_quote(customer_id: str):
     identity = buyer_on(customer_id)
-    data = GetQuoteRequest().load(json_body(optional=True))
+    data = schema(GetQuoteRequest).load(json_body(optional=True))
     quote = handle(
         IssueQuote(
             identity,
@@ -37,7 +37,7 @@ def get_quote(customer_id: str):
 @bp.get("/quotes")
 def search_quotes():
     identity = reader()
-    args = QuoteSearchArgs().load(request.args.to_dict())
+    args = schema(QuoteSearchArgs).load(request.args.to_dict())
     on = today()
     with current_service().sessions() as session:
         rows, next_cursor = queries.search_quotes(

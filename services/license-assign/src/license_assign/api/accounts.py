@@ -21,7 +21,7 @@ from license_assign.commands import (
 )
 from portal_contracts.api.admins import CreateCustomerRequest, InviteAdminRequest
 from portal_runtime.errors import Forbidden, Invalid, NotFound
-from portal_runtime.web import current_identity, current_service, json_body, require_role
+from portal_runtime.web import current_identity, current_service, json_body, require_role, schema
 
 bp = Blueprint("accounts", __name__)
 
@@ -34,7 +34,7 @@ def create_customer():
     if not identity.is_reseller:
         raise NotFound("route")
     require_role(identity, "admin", "sales")
-    data = CreateCustomerRequest().load(json_body())
+    data = schema(CreateCustomerRequest).load(json_body())
     body = handle(
         CreateCustomer(data["name"], data["country"], data.get("vat_id"), data["contact"], identity)
     )
@@ -66,7 +66,7 @@ def list_admins(customer_id: str):
 @bp.post("/customers/<customer_id>/admins")
 def invite_admin(customer_id: str):
     identity = own_admin(customer_id)
-    data = InviteAdminRequest().load(json_body())
+    data = schema(InviteAdminRequest).load(json_body())
     body = handle(InviteAdmin(customer_id, data, identity))
     return body, 202, {"Location": f"/customers/{customer_id}/admins/{body['user_id']}"}
 

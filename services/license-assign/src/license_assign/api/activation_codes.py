@@ -7,14 +7,14 @@ from flask import Blueprint
 from license_assign import queries, views
 from license_assign.offline_verifier import InvalidCode
 from portal_contracts.api.licenses import VerifyCodeRequest
-from portal_runtime.web import current_service, json_body
+from portal_runtime.web import current_service, json_body, schema
 
 bp = Blueprint("activation_codes", __name__)
 
 
 @bp.post("/activation-codes/verify")
 def verify_activation_code():
-    data = VerifyCodeRequest().load(json_body())
+    data = schema(VerifyCodeRequest).load(json_body())
     service = current_service()
     try:
         payload = service.codes.verify(data["code"])

@@ -11,7 +11,7 @@ from license_assign.bulk_assignments import parse_csv
 from license_assign.commands import AssignLicense, AssignLicenses
 from portal_contracts.api.licenses import AssignmentRequest, CsvAssignmentArgs
 from portal_runtime.errors import Invalid
-from portal_runtime.web import json_body
+from portal_runtime.web import json_body, schema
 
 bp = Blueprint("assignments", __name__)
 
@@ -22,7 +22,7 @@ CSV_TYPES = ("text/csv", "application/csv")
 def assign_licenses(customer_id: str):
     acting_on(customer_id)
     if (request.mimetype or "").lower() in CSV_TYPES:
-        args = CsvAssignmentArgs().load(request.args.to_dict())
+        args = schema(CsvAssignmentArgs).load(request.args.to_dict())
         if not (args.get("product") or "").strip():
             raise Invalid("product", "Give the product in the query string: ?product=PC.")
         people, failed = parse_csv(request.get_data(as_text=False))
@@ -30,7 +30,7 @@ def assign_licenses(customer_id: str):
             customer_id, args["product"], args.get("team_id"), tuple(people), tuple(failed)
         )
     else:
-        data = AssignmentRequest().load(json_body())
+        data = schema(AssignmentRequest).load(json_body())
         if "license_id" in data:
             return handle(
                 AssignLicense(customer_id, data["license_id"], person_of(data["assignee"]))

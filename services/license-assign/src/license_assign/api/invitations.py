@@ -15,7 +15,7 @@ from license_assign.commands import (
     RegenerateInvitationLink,
 )
 from portal_contracts.api.licenses import ClaimRequest, CreateInvitationLinkRequest
-from portal_runtime.web import current_service, json_body
+from portal_runtime.web import current_service, json_body, schema
 
 bp = Blueprint("invitations", __name__)
 
@@ -30,7 +30,7 @@ def list_links(customer_id: str):
 @bp.post("/customers/<customer_id>/invitation-links")
 def create_link(customer_id: str):
     acting_on(customer_id)
-    data = CreateInvitationLinkRequest().load(json_body())
+    data = schema(CreateInvitationLinkRequest).load(json_body())
     command = CreateInvitationLink(
         customer_id,
         data["product"],
@@ -69,5 +69,5 @@ def show_invitation(token: str):
 @bp.post("/invitations/<token>/claim")
 def claim_invitation(token: str):
     """Public: anyone with the URL claims a free license, once per person per link."""
-    person = person_of(ClaimRequest().load(json_body()))
+    person = person_of(schema(ClaimRequest).load(json_body()))
     return handle(ClaimInvitation(token, person)), 201

@@ -13,7 +13,7 @@ from license_assign.api.access import acting_on, handle, keyset_args, page_args
 from license_assign.commands import RevokeLicense
 from license_assign.queries import lists
 from portal_contracts.api.licenses import LicenseListArgs
-from portal_runtime.web import current_service
+from portal_runtime.web import current_service, schema
 
 bp = Blueprint("licenses", __name__)
 
@@ -21,7 +21,7 @@ bp = Blueprint("licenses", __name__)
 @bp.get("/customers/<customer_id>/licenses")
 def list_licenses(customer_id: str):
     acting_on(customer_id)
-    args = LicenseListArgs().load(request.args.to_dict())
+    args = schema(LicenseListArgs).load(request.args.to_dict())
     service = current_service()
     with service.sessions() as session:
         return queries.licenses(session, customer_id, args, service.clock.today(), *page_args())

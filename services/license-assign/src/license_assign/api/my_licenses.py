@@ -17,7 +17,7 @@ from license_assign.api.access import gateway_only, handle, holder
 from license_assign.commands import RedeemHolderLink, RequestHolderLink
 from portal_contracts.api.auth import MyLicensesLinkRequest
 from portal_runtime.errors import Invalid
-from portal_runtime.web import current_service, json_body
+from portal_runtime.web import current_service, json_body, schema
 
 bp = Blueprint("my_licenses", __name__)
 
@@ -27,7 +27,7 @@ def request_holder_link():
     """The gateway, for ``POST /auth/my-licenses-link``: the same 202 whether or not a link
     went out (the gateway adds nothing to it)."""
     gateway_only()
-    handle(RequestHolderLink(MyLicensesLinkRequest().load(json_body())["email"]))
+    handle(RequestHolderLink(schema(MyLicensesLinkRequest).load(json_body())["email"]))
     return {}, 202
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, request
 from license_assign.api.access import acting_on, keyset_args
 from license_assign.queries import lists
 from portal_contracts.api.licenses import RenewalSearchArgs
-from portal_runtime.web import current_service
+from portal_runtime.web import current_service, schema
 
 bp = Blueprint("renewals", __name__)
 
@@ -18,7 +18,7 @@ def search_renewals(customer_id: str):
     raw = request.args.to_dict()
     if request.args.getlist("license_id"):
         raw["license_id"] = request.args.getlist("license_id")
-    args = RenewalSearchArgs().load(raw)
+    args = schema(RenewalSearchArgs).load(raw)
     limit, cursor = keyset_args()
     service = current_service()
     with service.sessions() as session:

@@ -13,7 +13,7 @@ from portal_contracts.api.licenses import (
     RenameTeamRequest,
     TransferRequest,
 )
-from portal_runtime.web import current_service, json_body
+from portal_runtime.web import current_service, json_body, schema
 
 bp = Blueprint("teams", __name__)
 
@@ -28,7 +28,7 @@ def list_teams(customer_id: str):
 @bp.post("/customers/<customer_id>/teams")
 def create_team(customer_id: str):
     acting_on(customer_id)
-    data = CreateTeamRequest().load(json_body())
+    data = schema(CreateTeamRequest).load(json_body())
     body = handle(CreateTeam(customer_id, data["name"]))
     return body, 201, {"Location": f"/api/v1/customers/{customer_id}/teams/{body['team_id']}"}
 
@@ -36,21 +36,21 @@ def create_team(customer_id: str):
 @bp.patch("/customers/<customer_id>/teams/<team_id>")
 def rename_team(customer_id: str, team_id: str):
     acting_on(customer_id)
-    data = RenameTeamRequest().load(json_body())
+    data = schema(RenameTeamRequest).load(json_body())
     return handle(RenameTeam(customer_id, team_id, data["name"]))
 
 
 @bp.post("/customers/<customer_id>/teams/<team_id>/merge")
 def merge_team(customer_id: str, team_id: str):
     acting_on(customer_id)
-    data = MergeTeamRequest().load(json_body())
+    data = schema(MergeTeamRequest).load(json_body())
     return handle(MergeTeam(customer_id, team_id, data["into_team_id"]))
 
 
 @bp.post("/customers/<customer_id>/teams/<team_id>/transfer")
 def transfer_licenses(customer_id: str, team_id: str):
     acting_on(customer_id)
-    data = TransferRequest().load(json_body())
+    data = schema(TransferRequest).load(json_body())
     command = TransferLicenses(customer_id, team_id, data["to_team_id"], tuple(data["license_ids"]))
     with team_named_by("to_team_id"):
         return handle(command)
