@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from license_assign import accounts
@@ -57,6 +57,12 @@ def line_pack(session: Session, customer: Customer, line: dict) -> SubscriptionP
     return accounts.create_pack(session, customer.id)
 
 
+# Which of some candidate ids are taken, built once (its construction cost more than its trip).
+TAKEN_IDS = select(License.license_id).where(
+    License.license_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def unused_license_ids(session: Session, count: int) -> list[str]:
     """``count`` fresh license ids, none already in the table and no two alike."""
     chosen: list[str] = []
@@ -70,9 +76,7 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
                 candidates.append(candidate)
         existing = set()
         for part in chunks(candidates):
-            existing.update(
-                session.scalars(select(License.license_id).where(License.license_id.in_(part)))
-            )
+            existing.update(session.scalars(TAKEN_IDS, {"ids": part}))
         chosen.extend(c for c in candidates if c not in existing)
     return chosen
 
@@ -80,14 +84,17 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
 def insert_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
     """Multi-row inserts (SQLite, and a line of few seats on PostgreSQL): batched
     INSERT ... VALUES ... RETURNING, compiled once."""
-    licenses, links = License.__table__, LicenseOrder.__table__
     pks: dict[str, int] = {}
     for part in chunks(ids):
         rows = [{"license_id": lid, **common} for lid in part]
-        returning = insert(licenses).returning(licenses.c.license_id, licenses.c.id)
-        pks.update(session.execute(returning, rows).all())
+        pks.update(session.execute(INSERT_LICENSES, rows).all())
     for part in chunks(ids):
-        session.execute(insert(links), [{"license_pk": pks[lid], **link} for lid in part])
+        session.execute(INSERT_LINKS, [{"license_pk": pks[lid], **link} for lid in part])
+
+
+_LICENSES = License.__table__
+INSERT_LICENSES = insert(_LICENSES).returning(_LICENSES.c.license_id, _LICENSES.c.id)
+INSERT_LINKS = insert(LicenseOrder.__table__)
 
 
 def copy_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
