@@ -22,8 +22,8 @@ from portal_contracts.demo import DECLINED_CARD, SUCCESS_CARD
 from portal_runtime.clock import Clock
 from portal_runtime.db import (
     Money,
+    PerDialect,
     UTCDateTime,
-    conflict_insert,
     make_engine,
     session_factory,
     utcnow,
@@ -71,6 +71,14 @@ class SandboxCharge(SandboxBase):
 
 
 CHARGES = SandboxCharge.__table__
+# A charge recorded unless its key has one, built once per database kind.
+RECORD_CHARGE = PerDialect(
+    lambda insert: (
+        insert(CHARGES)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(CHARGES.c.id)
+    )
+)
 
 
 class SandboxRefund(SandboxBase):
@@ -276,20 +284,18 @@ class Sandbox:
         with self.sessions() as session, session.begin():
             outcome, reason = self._judge(session, source_kind, source_token)
             recorded = session.execute(
-                conflict_insert(session.get_bind())(CHARGES)
-                .values(
-                    idempotency_key=key,
-                    reference=reference,
-                    source_kind=source_kind,
-                    source_token=source_token,
-                    amount=amount,
-                    currency=currency,
-                    outcome=outcome,
-                    reason=reason,
-                    created_at=utcnow(),
-                )
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(CHARGES.c.id)
+                RECORD_CHARGE(session.get_bind()),
+                {
+                    "idempotency_key": key,
+                    "reference": reference,
+                    "source_kind": source_kind,
+                    "source_token": source_token,
+                    "amount": amount,
+                    "currency": currency,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "created_at": utcnow(),
+                },
             ).scalar()
             if recorded is None:
                 return self._charge_by_key(session, key)
