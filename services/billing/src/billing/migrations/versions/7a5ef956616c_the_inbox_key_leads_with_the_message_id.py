@@ -6,8 +6,8 @@ Create Date: 2026-12-03 16:00:00
 
 A batch looks its messages up in the inbox by their ids. With the key (consumer, message_id),
 the plan PostgreSQL keeps for that prepared statement could use the consumer alone, the one
-value of this service, and read the whole inbox for every batch; with the message id first,
-the look-up reads only the batch's own entries, whatever the statistics say.
+value of this service, and read the whole inbox for every batch. With the message id first, the
+batch's ids are the key's leading column (and the consumer plans its look-up at every run).
 """
 from portal_runtime.migrations import key_inbox
 
