@@ -75,6 +75,17 @@ def test_the_sender_runs_again_at_once_only_while_a_full_batch_came(make_service
     assert send_while_due(service) is False
 
 
+def test_with_the_server_down_a_full_batch_does_not_make_the_sender_try_again_at_once(
+    make_service, sink
+):
+    service = make_service(send_batch=2)
+    queue_some(service)  # the sink is not started: nothing answers
+
+    assert send_while_due(service) is False
+    tried = [row.attempts for row in mails(service)]
+    assert sorted(tried) == [0, 0, 0, 1, 1]  # one batch tried once, then the job waits
+
+
 def test_the_same_event_delivered_twice_sends_one_email_per_recipient(service, sink):
     sink.start()
     placed = example_event("orders.order.placed")

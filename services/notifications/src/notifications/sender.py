@@ -246,6 +246,7 @@ def send_due(service) -> tuple[int, bool]:
         error = describe(exc)
         for row in remaining:
             mark_failed_attempt(service, row.id, error)
+        more = False  # the server is not answering: the next batch waits for the sweep or a ring
     finally:
         mark_sent(service, sent)
     return len(sent), more
