@@ -15,11 +15,19 @@ from sqlalchemy.orm import load_only
 from orders import events, idempotency, queries
 from orders.commands import CancelOrder, PlaceOrder, RequestActivationEmail, ResendLicenses
 from orders.config import OrdersConfig
-from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus, PaymentStatus
+from orders.models import (
+    IdempotencyKey,
+    Order,
+    OrderLicense,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+)
 from orders.placement import AlreadyOrdered
 from orders.views import order_view
 from portal_runtime.clock import Clock
 from portal_runtime.consumer import Event
+from portal_runtime.db import PerDialect
 from portal_runtime.uow import UnitOfWork, insert_into
 
 # -- commands ------------------------------------------------------------------------------------
@@ -206,14 +214,27 @@ REPORTED = load_only(
 )
 
 
-def _order(uow: UnitOfWork, event: Event, what: str) -> Order:
-    order = uow.session.scalar(
-        select(Order).options(REPORTED).where(Order.number == event.payload["order_number"])
+# Built once (their construction and cache keys cost more than their round trips).
+REPORTED_ORDER = select(Order).options(REPORTED).where(Order.number == bindparam("number"))
+ORDER_ID = select(Order.id).where(Order.number == bindparam("number"))
+# A reported license, stored unless the order shows it already (unique per order).
+ADD_LICENSE = PerDialect(
+    lambda insert: insert(OrderLicense.__table__).on_conflict_do_nothing(
+        index_elements=["order_id", "license_id"]
     )
+)
+
+
+def _unknown(what: str, event: Event) -> LookupError:
+    # Billing and license-assign learn of an order only from our own event: an unknown number
+    # is a real fault, retried and then dead-lettered rather than dropped.
+    return LookupError(f"{what} for unknown order {event.payload['order_number']}")
+
+
+def _order(uow: UnitOfWork, event: Event, what: str) -> Order:
+    order = uow.session.scalar(REPORTED_ORDER, {"number": event.payload["order_number"]})
     if order is None:
-        # Billing and license-assign learn of an order only from our own event: an unknown
-        # number is a real fault, retried and then dead-lettered rather than dropped.
-        raise LookupError(f"{what} for unknown order {event.payload['order_number']}")
+        raise _unknown(what, event)
     return order
 
 
@@ -245,7 +266,18 @@ def record_credit_note(event: Event, uow: UnitOfWork) -> None:
 
 
 def record_licenses(event: Event, uow: UnitOfWork) -> None:
-    _order(uow, event, "licenses").add_licenses(event.payload["licenses"])
+    """The licenses license-assign issued for the order; one it already shows is not added
+    again. Core statements: the ORM loaded the order and its licenses to append one row."""
+    session = uow.session
+    order_id = session.scalar(ORDER_ID, {"number": event.payload["order_number"]})
+    if order_id is None:
+        raise _unknown("licenses", event)
+    rows = [
+        {"order_id": order_id, "license_id": lic["license_id"], "product": lic["product"]}
+        for lic in event.payload["licenses"]
+    ]
+    if rows:
+        session.execute(ADD_LICENSE(session.get_bind()), rows)
 
 
 COMMAND_HANDLERS = {

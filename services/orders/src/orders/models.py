@@ -201,16 +201,6 @@ class Order(Base):
             self.payment_status = PaymentStatus.CREDITED
         self.payment_failure_reason = None
 
-    def add_licenses(self, licenses: list[dict]) -> None:
-        """Licenses license-assign issued for the order; one it already shows is not added again."""
-        known = set(self.license_ids)
-        for lic in licenses:
-            if lic["license_id"] not in known:
-                self.licenses.append(
-                    OrderLicense(license_id=lic["license_id"], product=lic["product"])
-                )
-                known.add(lic["license_id"])
-
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
