@@ -374,6 +374,14 @@ def main(argv: list[str] | None = None) -> int:
         help="scrape every process's /metrics during the run and plot the Grafana dashboard's "
         "panels to this PNG (portal_system.dashboard)",
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=5,
+        help="orders placed one at a time, each waited for, before the measured ones and not "
+        "counted: the first orders after the start pay one-time costs (connections, statements "
+        "and templates compiled); their latencies are printed",
+    )
     parser.add_argument("--baseline-orders-per-s", type=float, help="do-nothing gw16 orders/s")
     parser.add_argument("--baseline-p99-ms", type=float, help="do-nothing gw1 p99 (ms)")
     parser.add_argument("--baseline-cpu-ms", type=float, help="do-nothing CPU per order (ms)")
@@ -404,13 +412,9 @@ def main(argv: list[str] | None = None) -> int:
             system.stop_processes(billing_workers)
         client = login(system, demo.DEMO_RESELLER_USER)
         client.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
-        tracker = Tracker(system)
-        sampler = CpuSampler(system)
         errors: list[str] = []
 
-        def place(n: int) -> None:
-            if args.rate:
-                time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
+        def place_into(tracker: Tracker) -> None:
             tag = uuid.uuid4().hex[:12]
             end_user = f"bench.{tag}@acme.example"
             resp = client.place_order(
@@ -429,6 +433,15 @@ def main(argv: list[str] | None = None) -> int:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
                 return
             tracker.accept(resp.json()["number"], end_user, at)
+
+        warm = warm_up(Tracker(system), place_into, args.warmup, args.timeout)
+        tracker = Tracker(system)
+        sampler = CpuSampler(system)
+
+        def place(n: int) -> None:
+            if args.rate:
+                time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
+            place_into(tracker)
 
         stop = threading.Event()
 
@@ -484,11 +497,17 @@ def main(argv: list[str] | None = None) -> int:
         f"concurrency {args.concurrency}"
         + (f", offered at {args.rate:g} orders/s" if args.rate else "")
     )
+    if warm:
+        print(
+            f"warm-up          {len(warm)} orders one at a time before the run, not counted: "
+            f"last effect after {' / '.join(f'{ms:.0f}' for ms in warm)} ms"
+        )
     print(f"accepting        {accepted / placed_in:.1f} orders/s ({placed_in:.1f} s)")
     print(
         f"billing          {args.billing_workers} worker process(es); {numbers['invoices']} "
         f"invoices, {numbers['distinct']} distinct numbers, counter at {numbers['counter']}"
         + (" (gapless)" if numbers["invoices"] == numbers["distinct"] == numbers["counter"] else "")
+        + (f"; the warm-up's {len(warm)} among them" if warm else "")
     )
     if stage:
         print(
@@ -538,6 +557,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{missing} orders did not show every effect within {args.timeout:.0f} s")
         return 1
     return 0
+
+
+def warm_up(tracker: Tracker, place_into, orders: int, timeout: float) -> list[float]:
+    """Place ``orders`` one at a time, each waited for until every effect showed; the latency
+    of each (ms), first to last."""
+    deadline = time.monotonic() + timeout
+    for _ in range(orders):
+        place_into(tracker)
+        while len(tracker.done) < len(tracker.accepted) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            tracker.poll()
+    return [(tracker.done[n] - tracker.accepted[n]) * 1000 for n in tracker.done]
 
 
 def wait_published(tracker: Tracker, service: str, timeout: float) -> None:
