@@ -408,8 +408,6 @@ def main(argv: list[str] | None = None) -> int:
             broker = system.env.get("BROKER_URL", f"filesystem://{system.var_dir / 'bus'}")
             depths = dashboard.queue_depths(broker, system.env.get("BUS_PREFIX", ""))
             recorder = dashboard.Recorder(system.metrics_urls(), extra=depths).start()
-        if args.billing_stage:
-            system.stop_processes(billing_workers)
         client = login(system, demo.DEMO_RESELLER_USER)
         client.enter_customer(demo.ACME_ID, demo.ACME_CONTACT)
         errors: list[str] = []
@@ -435,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             tracker.accept(resp.json()["number"], end_user, at)
 
         warm = warm_up(Tracker(system), place_into, args.warmup, args.timeout)
+        if args.billing_stage:
+            system.stop_processes(billing_workers)
         tracker = Tracker(system)
         sampler = CpuSampler(system)
 
