@@ -167,6 +167,9 @@ def assign_people(
 
 # -- jobs ---------------------------------------------------------------------------------------
 
+# The doorbell of the worker's assignment job: a queued job rings it when its commit lands.
+WAKE = "assignments"
+
 
 def create_job(
     session,

@@ -44,7 +44,7 @@ class LicenseAssignConfig(Config):
     # How often the worker suspends licenses whose payment grace period has passed.
     grace_check_seconds: float = 10.0
     # How often the worker looks for assignment jobs (big uploads) to work on.
-    assignment_job_seconds: float = 0.5
+    assignment_job_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> LicenseAssignConfig:
@@ -53,7 +53,7 @@ class LicenseAssignConfig(Config):
             activation_signing_key=activation_key(overrides.get("strict", keys.strict(service))),
             portal_base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             grace_check_seconds=float(os.environ.get("GRACE_CHECK_SECONDS", "10")),
-            assignment_job_seconds=float(os.environ.get("ASSIGNMENT_JOB_SECONDS", "0.5")),
+            assignment_job_seconds=float(os.environ.get("ASSIGNMENT_JOB_SECONDS", "2")),
             password_link_days=int(os.environ.get("PASSWORD_LINK_DAYS", "7")),
             management_request_days=int(os.environ.get("MANAGEMENT_REQUEST_DAYS", "14")),
             holder_link_days=int(os.environ.get("HOLDER_LINK_DAYS", "7")),

@@ -138,5 +138,11 @@ def jobs(config: LicenseAssignConfig) -> tuple[Job, ...]:
             config.grace_check_seconds,
             enforce_grace_and_downgrades,
         ),
-        Job("license-assignment-jobs", config.assignment_job_seconds, run_assignment_jobs),
+        # Woken by each queued job; the interval is the sweep that retries a failed batch.
+        Job(
+            "license-assignment-jobs",
+            config.assignment_job_seconds,
+            run_assignment_jobs,
+            wake=bulk_assignments.WAKE,
+        ),
     )

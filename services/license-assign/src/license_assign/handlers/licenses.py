@@ -78,6 +78,7 @@ def assign_licenses(
         job = bulk_assignments.create_job(
             uow.session, cmd.customer_id, product, team_pk, people, failed, clock.now()
         )
+        uow.wake(bulk_assignments.WAKE)  # the worker's job starts on it once this commits
         return views.assignment_job_view(job, None)
     assigned, refused = bulk_assignments.assign_people(
         uow, customer, product, team_pk, people, codes=codes, clock=clock, config=config
