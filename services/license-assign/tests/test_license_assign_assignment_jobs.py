@@ -19,6 +19,7 @@ from license_assign.handlers import licenses as license_handlers
 from license_assign.jobs import run_assignment_jobs, run_batch
 from portal_contracts import demo
 from portal_contracts.api.licenses import ASSIGN_AT_ONCE_ROWS, MAX_ASSIGNEES
+from portal_runtime import wakeup
 from portal_runtime.testing import recorded
 
 
@@ -102,6 +103,17 @@ def test_an_upload_over_the_at_once_limit_is_a_job_that_reports_every_row_when_d
     ]
     assert sorted(sent) == sorted(a["assignee"]["email"] for a in result["assigned"])
     assert len(set(sent)) == len(sent)
+
+
+def test_a_queued_job_wakes_the_worker_at_once_rather_than_at_its_next_sweep(api):
+    place(api.service, order_placed("O-2026-000300", lines=[{"quantity": 250}]))
+    with wakeup.Doorbell(api.service.engine, bulk_assignments.WAKE) as doorbell:
+        doorbell.wait(0.05)  # whatever rang before the uploads
+        small = upload(api, csv_of(people_rows(1, 2)))
+        assert small.status_code == 200
+        assert doorbell.wait(0.05) is False  # assigned at once: no job, nothing to wake
+        assert upload(api, csv_of(people_rows(10, ASSIGN_AT_ONCE_ROWS + 1))).status_code == 202
+        assert doorbell.wait(0.05) is True
 
 
 def test_a_job_shows_its_progress_batch_by_batch(api, monkeypatch):
