@@ -43,7 +43,8 @@ class LicenseAssignConfig(Config):
     holder_link_days: int = 7
     # How often the worker suspends licenses whose payment grace period has passed.
     grace_check_seconds: float = 10.0
-    # How often the worker looks for assignment jobs (big uploads) to work on.
+    # The sweep for assignment jobs (big uploads): a queued job wakes the worker at once, so this
+    # only retries a failed batch or finds a job queued while the worker was down.
     assignment_job_seconds: float = 2.0
 
     @classmethod
