@@ -13,8 +13,9 @@ import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from cart_quote.models import CatalogPrice, CatalogProduct, PartnerDiscount, PriceListVersion
 from cart_quote.pricing import PriceUnknown
@@ -42,8 +43,9 @@ class CatalogCopy:
     names: dict[str, str]
 
 
-# The copy last read from each database (tests run several services' databases in one process).
-_held: weakref.WeakKeyDictionary[Engine, CatalogCopy] = weakref.WeakKeyDictionary()
+# The copy last read from each database (tests run several services' databases in one process),
+# by its pool: the service's engine and its reader (pricing's) share one, and so one copy.
+_held: weakref.WeakKeyDictionary[Pool, CatalogCopy] = weakref.WeakKeyDictionary()
 
 
 _VERSIONS, _DISCOUNTS = PriceListVersion.__table__, PartnerDiscount.__table__
@@ -56,8 +58,8 @@ def catalog_copy(session: Session) -> CatalogCopy:
     """The catalog as this session's database holds it: read again only when a book's version
     changed (a price list replaces its currency's whole book and bumps its version)."""
     versions = tuple(tuple(row) for row in session.execute(VERSIONS))
-    engine = session.get_bind()
-    held = _held.get(engine)
+    pool = session.get_bind().pool
+    held = _held.get(pool)
     if held is not None and held.versions == versions:
         return held
     prices: dict[str, dict[tuple[str, int, str], Decimal]] = {}
@@ -73,7 +75,7 @@ def catalog_copy(session: Session) -> CatalogCopy:
         prices.setdefault(currency, {})[(product, term_years, kind)] = amount
     names = dict(session.execute(select(CatalogProduct.code, CatalogProduct.name)).all())
     held = CatalogCopy(versions, prices, names)
-    _held[engine] = held
+    _held[pool] = held
     return held
 
 
