@@ -81,6 +81,12 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
     return chosen
 
 
+# A line's seats and their order links, built once.
+_LICENSES = License.__table__
+INSERT_LICENSES = insert(_LICENSES).returning(_LICENSES.c.license_id, _LICENSES.c.id)
+INSERT_LINKS = insert(LicenseOrder.__table__)
+
+
 def insert_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
     """Multi-row inserts (SQLite, and a line of few seats on PostgreSQL): batched
     INSERT ... VALUES ... RETURNING, compiled once."""
@@ -90,11 +96,6 @@ def insert_seats(session: Session, ids: list[str], common: dict, link: dict) -> 
         pks.update(session.execute(INSERT_LICENSES, rows).all())
     for part in chunks(ids):
         session.execute(INSERT_LINKS, [{"license_pk": pks[lid], **link} for lid in part])
-
-
-_LICENSES = License.__table__
-INSERT_LICENSES = insert(_LICENSES).returning(_LICENSES.c.license_id, _LICENSES.c.id)
-INSERT_LINKS = insert(LicenseOrder.__table__)
 
 
 def copy_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
