@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +63,7 @@ class UnitOfWork:
         # How many of ``_pending`` are in the transaction already (a finished step's).
         self._written = 0
         self._wake: set[str] = set()
+        self._after: list[Callable[[], object]] = []
         # Whether the last step's transaction was committed inside it (see ``step``).
         self.step_committed = False
 
@@ -70,6 +72,7 @@ class UnitOfWork:
         self._pending = []
         self._written = 0
         self._wake = set()
+        self._after = []
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -81,6 +84,7 @@ class UnitOfWork:
             self._pending = []
             self._written = 0
             self._wake = set()
+            self._after = []
 
     def record(self, event_type: str, payload: dict, version: int = 1) -> str:
         """Record an event for the outbox; returns its message id."""
@@ -145,6 +149,13 @@ class UnitOfWork:
         """Wake ``loop`` (e.g. ``"mail"``) once this unit of work has committed."""
         self._wake.add(loop)
 
+    def after_commit(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once this unit of work has committed, never after a rollback (a
+        handler handing what it committed to a loop of its process: ``wakeup.hand_over``).
+        Work committed on purpose inside a step and then rolled back with the rest of the batch
+        loses its action: a loop that is handed rows must find them again by itself."""
+        self._after.append(action)
+
     def commit(self) -> None:
         wake = set(self._wake) | ({"outbox"} if self._pending else set())
         self._write_outbox()
@@ -160,6 +171,12 @@ class UnitOfWork:
         engine = self.session.get_bind()
         for loop in wake:
             wakeup.ring(engine, loop)
+        after, self._after = self._after, []
+        for action in after:
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - committed is committed; the loop finds it
+                logs.get().error("uow.after_commit_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _write_outbox(self) -> None:
         """The events recorded since the last write become outbox rows in the transaction, in
@@ -177,4 +194,5 @@ class UnitOfWork:
         self._pending = []
         self._written = 0
         self._wake = set()
+        self._after = []
         self.session.rollback()

@@ -9,6 +9,10 @@ reaches the loop:
 - on PostgreSQL, through ``NOTIFY`` sent in the writer's transaction (so it is delivered at the
   commit, and never for a rolled-back one), to the loop's ``LISTEN`` connection;
 - on SQLite (one machine by nature), through a datagram on a Unix socket the loop listens on.
+
+A writer in the loop's own process may also hand it the committed rows themselves
+(:func:`hand_over`), so the loop does not read them back: the mail sender sends the mails its
+worker's consumer just queued, leased to it in their own insert, without claiming them first.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import deque
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -28,7 +33,7 @@ from portal_runtime import logs
 
 log = logs.get("wakeup")
 
-_local: dict[tuple[str, str], threading.Event] = {}
+_local: dict[tuple[str, str], Doorbell] = {}
 _local_lock = threading.Lock()
 
 
@@ -66,9 +71,9 @@ def notify_in(session, name: str) -> None:
 
 def ring(engine: Engine, name: str) -> None:
     """Call after the writer's commit: wakes a loop in this process, or on SQLite in another."""
-    event = _local.get(_key(engine, name))
-    if event is not None:
-        event.set()
+    bell = _local.get(_key(engine, name))
+    if bell is not None:
+        bell.event.set()
         return
     if _is_sqlite(engine):
         with (
@@ -79,6 +84,29 @@ def ring(engine: Engine, name: str) -> None:
             sock.sendto(b"1", socket_path(engine, name))
 
 
+def hand_over(engine: Engine, name: str, item) -> bool:
+    """Call after the writer's commit: give ``item`` (a committed row) to the loop listening in
+    this process and ring it; False when no loop listens here (the item is not kept)."""
+    bell = _local.get(_key(engine, name))
+    if bell is None:
+        return False
+    bell.handed.append(item)
+    bell.event.set()
+    return True
+
+
+def take_handed(engine: Engine, name: str, limit: int) -> list:
+    """Up to ``limit`` of the items handed to this process's loop, oldest first."""
+    bell = _local.get(_key(engine, name))
+    if bell is None:
+        return []
+    items = []
+    with contextlib.suppress(IndexError):
+        while len(items) < limit:
+            items.append(bell.handed.popleft())
+    return items
+
+
 class Doorbell:
     """What a loop waits on: rung in-process, by ``NOTIFY`` or by a datagram (see module)."""
 
@@ -86,6 +114,8 @@ class Doorbell:
         self.engine = engine
         self.name = name
         self.event = threading.Event()
+        # Items handed over by writers in this process (``hand_over``); deque ends are atomic.
+        self.handed: deque = deque()
         # Set once rings from other processes can arrive (LISTEN sent, socket bound).
         self.listening = threading.Event()
         self._stop = threading.Event()
@@ -94,7 +124,7 @@ class Doorbell:
 
     def __enter__(self) -> Doorbell:
         with _local_lock:
-            _local[_key(self.engine, self.name)] = self.event
+            _local[_key(self.engine, self.name)] = self
         if _is_sqlite(self.engine):
             self._sock = self._bind()
             target = self._listen_socket if self._sock is not None else None
@@ -109,7 +139,7 @@ class Doorbell:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         with _local_lock:
-            if _local.get(_key(self.engine, self.name)) is self.event:
+            if _local.get(_key(self.engine, self.name)) is self:
                 del _local[_key(self.engine, self.name)]
         if self._sock is not None:
             path = self._sock.getsockname()

@@ -392,3 +392,63 @@ def test_an_address_that_is_not_ascii_goes_out_over_smtputf8(service, sink):
     files = [path.read_bytes() for path in sorted(sink.folder.glob("*.eml"))]
     assert sum("\r\nTo: zoë@acme.example\r\n".encode() in data for data in files) == 1
     assert sum(b"\r\nTo: a1@acme.example\r\n" in data for data in files) == 1
+
+
+def test_mail_queued_beside_the_running_sender_is_handed_to_it_without_a_claim(make_service, sink):
+    """The worker's consumer queues mail in the sender job's own process: the rows are leased
+    to it in their insert and handed over at the commit, so the job sends them without the
+    claim (a transaction of its own) that it makes for mail queued elsewhere."""
+    import threading
+
+    from sqlalchemy import event as sa_event
+
+    service = make_service(send_interval=600.0)
+    sink.start()
+    claims: list[str] = []
+
+    @sa_event.listens_for(service.engine, "before_cursor_execute")
+    def count_claims(conn, cursor, statement, *args):
+        if statement.lstrip().startswith("WITH due AS"):
+            claims.append(statement)
+
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=service.run_worker, kwargs=dict(stop=stop, relay=False, consume=False), daemon=True
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not claims and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(claims) == 1, "the job's first run claims what was due at its start"
+        expected = queue_some(service)
+        while len(sink.mails()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {m["Message-ID"] for m in sink.mails()} == expected
+        assert len(claims) == 1, "the handed mails were sent without another claim"
+        assert {(row.status, row.attempts) for row in mails(service)} == {("sent", 1)}
+    finally:
+        stop.set()
+        worker.join(timeout=15)
+
+
+def test_a_handed_mail_no_other_sender_takes_is_sent_once_after_its_sender_died(
+    service, sink, clock
+):
+    from notifications.sender import WAKE
+    from portal_runtime import wakeup
+
+    sink.start()
+    with wakeup.Doorbell(service.engine, WAKE):  # the sender job's, in this process
+        assert send_while_due(service) is False  # its first run: nothing due yet
+        deliver(service, example_event("licensing.license.revoked"))
+        (row,) = mails(service)
+        assert row.status == "pending" and row.next_attempt_at is not None, "leased to it"
+        assert claim(service, clock.now()) == [], "another worker's sender passes it by"
+    # The process dies with the mail handed over but not sent.
+
+    assert send_pending(service) == 0, "nobody takes it while its lease runs"
+    clock.advance(seconds=service.config.send_claim_seconds + 1)
+    assert send_pending(service) == 1
+    assert send_pending(service) == 0
+    assert len(sink.mails()) == 1

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import event as orm_event
 from sqlalchemy import select
 
-from notifications import mail
+from notifications import mail, sender
 from notifications.config import MailSettings
 from notifications.models import KnownLicense, OutgoingMail, ProductName
-from portal_runtime import logs
+from portal_runtime import logs, wakeup
 from portal_runtime.consumer import Event
 from portal_runtime.db import PerDialect
 from portal_runtime.uow import UnitOfWork
@@ -41,6 +41,9 @@ def queue_mail(
     attachment: dict | None = None,
 ) -> bool:
     """Render ``template`` for ``email`` and add its row, unless this cause already has it."""
+    engine = uow.session.get_bind()
+    # Leased to this process's sender job when one runs here: it is handed the row at the commit.
+    lease = sender.hand_off_lease(engine)
     message_id = mail.message_id(event.message_id, template, email)
     rendered = mail.render(template, dict(context, recipient_email=email, recipient_name=name))
     row = dict(
@@ -58,25 +61,35 @@ def queue_mail(
         attachment=attachment,
         status="pending",
         attempts=0,
-        next_attempt_at=None,
+        next_attempt_at=lease,
     )
-    added = uow.session.execute(_INSERT_UNLESS_QUEUED(uow.session.get_bind()), row).scalar()
+    added = uow.session.execute(_INSERT_UNLESS_QUEUED(engine), row).first()
     if added is None:
         return False
-    uow.wake("mail")  # the sender, once this commits
+    if lease is None:
+        uow.wake(sender.WAKE)  # the sender, once this commits
+    else:
+        uow.after_commit(lambda: _hand_over(engine, added))
     log.info("mail.queued", template=template, message_id=message_id)
     return True
 
 
+def _hand_over(engine, row) -> None:
+    if not wakeup.hand_over(engine, sender.WAKE, row):
+        # The sender job stopped meanwhile: the row is sent once its lease has run out.
+        log.warning("mail.hand_over_missed", message_id=row.message_id)
+
+
 def _insert_unless_queued_on(insert):
     """One statement: the row, unless this cause already has it (its Message-ID is unique). On
-    the Core table with the values as parameters, so it is compiled once: the ORM-enabled insert
-    took SQLAlchemy's ORM bulk path and a new cache key of every value, on each call."""
+        the Core table with the values as parameters, so it is compiled once: the ORM-enabled insert
+        took SQLAlchemy's ORM bulk path and a new cache key of every value, on each call. It returns
+    the whole row: what the sender is handed, as its claim would have read it."""
     table = OutgoingMail.__table__
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=[table.c.message_id])
-        .returning(table.c.id)
+        .returning(*table.c)
     )
 
 

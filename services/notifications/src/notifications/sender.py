@@ -11,6 +11,12 @@ cannot be formatted) is ``failed`` at once, with its reason: no retry would chan
 The job sleeps until the consumer that queued a mail wakes it
 (``uow.wake("mail")``); its interval is the sweep for retries that come due.
 
+When the sender runs in the consumer's process (the worker), a mail queued there is leased to
+it in its own insert and handed over after the commit (``wakeup.hand_over``): the sender sends
+it without claiming it first, which was a transaction of its own for every batch. Mails queued
+elsewhere, retries that came due and mails of a process that died are claimed as before, at
+least once per sweep interval while mails are handed over.
+
 If the process dies after the SMTP server accepted a message and before its row is marked, the
 lease runs out and the same message is sent again, with the same Message-ID. That is accepted:
 mail systems deduplicate by Message-ID, and the alternative (marking first) could lose a mail.
@@ -21,16 +27,21 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import bindparam, func, or_, select, update
 
 from notifications import mail, ports
 from notifications.models import FAILED, PENDING, SENT, OutgoingMail
-from portal_runtime import logs
+from portal_runtime import logs, wakeup
 from portal_runtime.db import is_sqlite
 
 log = logs.get("mail.sender")
+
+# The sender job's doorbell: rung (and handed mails) by the commits that queue mail.
+WAKE = "mail"
 
 # Errors after which the connection is of no more use for the rest of the batch (any other
 # SMTPException is the server refusing one message; plain OSErrors are the network going away).
@@ -169,28 +180,78 @@ def mark_failed_attempt(service, mail_id: int, error: str, permanent: bool = Fal
             )
 
 
+@dataclass
+class _Here:
+    """The sender job of this process, for one database."""
+
+    lease_until: Callable[[], dt.datetime]
+    last_claim: float = float("-inf")  # time.monotonic() of its last claim
+
+
+# Keyed like the doorbells (``wakeup``): the database's URL.
+_HERE: dict[str, _Here] = {}
+
+
+def hand_off_lease(engine) -> dt.datetime | None:
+    """Until when a mail queued now is leased to this process's sender job, which it is then
+    handed to; None when no sender job listens here (the mail waits, unleased, for a claim)."""
+    here = _HERE.get(str(engine.url))
+    if here is None or not wakeup.listening_here(engine, WAKE):
+        return None
+    return here.lease_until()
+
+
+def _lease_left(row, now: dt.datetime) -> float:
+    return (row.next_attempt_at - now).total_seconds() if row.next_attempt_at else 0.0
+
+
 def send_pending(service) -> int:
     """Send what is due; returns how many mails went out."""
     return send_due(service)[0]
 
 
 def send_while_due(service) -> bool:
-    """The mail sender's run: send what is due; True when more may be due already, so the job
-    runs again at once. Otherwise it waits to be rung: a claim short of a full batch took every
-    mail due then, and a mail queued since rang the job's doorbell (an empty claim after each
-    run was a transaction of three round trips, two per order)."""
-    return send_due(service)[1]
+    """The mail sender job's run: send the mails handed over and what is due; True when more
+    may be due already, so the job runs again at once. Otherwise it waits to be rung: a claim
+    short of a full batch took every mail due then, and a mail queued since rang the job's
+    doorbell (an empty claim after each run was a transaction of three round trips, two per
+    order). Handed mails alone are sent without a claim, unless the last claim is a sweep
+    interval old."""
+    config = service.config
+    claim_seconds = config.send_claim_seconds
+    here = _HERE.setdefault(str(service.engine.url), _Here(lease_until=service.mail_clock.now))
+    here.lease_until = lambda: service.mail_clock.now() + dt.timedelta(seconds=claim_seconds)
+    handed = wakeup.take_handed(service.engine, WAKE, config.send_batch)
+    claim_too = not handed or time.monotonic() - here.last_claim >= config.send_interval
+    if claim_too:
+        here.last_claim = time.monotonic()
+    _, more = send_due(service, handed, claim_too=claim_too)
+    return more or len(handed) >= config.send_batch
 
 
-def send_due(service) -> tuple[int, bool]:
-    """One batch: how many mails went out, and whether more may be due (a full batch, or rows
-    handed back at the deadline)."""
-    remaining = claim(service, service.mail_clock.now())
+def send_due(service, handed: list = (), claim_too: bool = True) -> tuple[int, bool]:
+    """One batch: the rows ``handed`` over (leased to this sender when they were queued) and,
+    with ``claim_too``, the due rows claimed now. How many mails went out, and whether more may
+    be due (a full claim, or rows handed back at the deadline)."""
+    config = service.config
+    now = service.mail_clock.now()
+    # A handed row keeps what is left of the lease it was queued with; one that waited in the
+    # hand-off for half of it goes back to the claims.
+    remaining = [row for row in handed if _lease_left(row, now) > config.send_claim_seconds / 2]
+    if len(remaining) < len(handed):
+        fresh = {row.id for row in remaining}
+        release(service, [row.id for row in handed if row.id not in fresh])
+    more = False
+    if claim_too:
+        claimed = claim(service, now)
+        more = len(claimed) >= config.send_batch
+        remaining = sorted([*remaining, *claimed], key=lambda row: row.id)
     if not remaining:
-        return 0, False
-    more = len(remaining) >= service.config.send_batch
-    # Stop well inside the lease, so no other sender takes a row this one is still sending.
-    deadline = time.monotonic() + service.config.send_claim_seconds / 2
+        return 0, more
+    # Stop well inside the shortest lease, so no other sender takes a row this one is still
+    # sending (a row claimed now has all of its lease left).
+    lease_left = min(_lease_left(row, now) for row in remaining)
+    deadline = time.monotonic() + lease_left - config.send_claim_seconds / 2
     sent: list = []  # claimed rows (read-only)
     try:
         with service.mailer.session() as smtp:
