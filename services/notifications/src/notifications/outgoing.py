@@ -82,8 +82,8 @@ def _hand_over(engine, row) -> None:
 
 def _insert_unless_queued_on(insert):
     """One statement: the row, unless this cause already has it (its Message-ID is unique). On
-        the Core table with the values as parameters, so it is compiled once: the ORM-enabled insert
-        took SQLAlchemy's ORM bulk path and a new cache key of every value, on each call. It returns
+    the Core table with the values as parameters, so it is compiled once: the ORM-enabled insert
+    took SQLAlchemy's ORM bulk path and a new cache key of every value, on each call. It returns
     the whole row: what the sender is handed, as its claim would have read it."""
     table = OutgoingMail.__table__
     return (
