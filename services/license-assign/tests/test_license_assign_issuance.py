@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from license_assign_testkit import ACME, order_placed, person, place, send
+import pytest
+from license_assign_testkit import ACME, order_placed, person, pg_service, place, send
 
+from license_assign import accounts
 from license_assign.jobs import enforce_grace_and_downgrades
 from portal_contracts import demo, example
 from portal_runtime.testing import recorded
-from portal_runtime.testkit import NOW, TODAY
+from portal_runtime.testkit import NOW, RESELLER, TODAY, customer_admin
 
 
 def new_licenses(api, order_number: str) -> list[dict]:
@@ -33,6 +35,57 @@ def test_an_order_line_issues_one_license_per_seat_into_the_default_team_and_a_n
     assert one["status"] == "available"
     assert one["valid_from"] == TODAY.isoformat()
     assert one["valid_until"] == "2027-11-22"
+
+
+def drawing_first(monkeypatch, taken: list[str]) -> None:
+    """License ids are drawn as ``taken`` first, then at random as usual."""
+    draw = accounts.new_license_id
+    queue = list(taken)
+    monkeypatch.setattr(accounts, "new_license_id", lambda: queue.pop(0) if queue else draw())
+
+
+def seats_of(api, identity, customer: str) -> dict[str, dict]:
+    """Every license of the account, each as its own page shows it."""
+    return {
+        lic["license_id"]: api.get(
+            f"/customers/{customer}/licenses/{lic['license_id']}", identity
+        ).get_json()
+        for lic in api.licenses(identity, customer)
+    }
+
+
+def assert_seats_got_their_own_ids(api, before: dict, order_number: str, seats: int, *who):
+    ids = [lic["license_id"] for lic in new_licenses(api, order_number)]
+    assert len(ids) == seats and len(set(ids)) == seats
+    after = seats_of(api, *who)
+    assert set(after) == set(before) | set(ids) and not set(ids) & set(before)
+    # The seats whose ids were drawn again are still their holders', untouched.
+    assert {lid: after[lid] for lid in before} == before
+
+
+def test_a_drawn_license_id_that_is_taken_already_is_drawn_again(api):
+    who = (RESELLER, demo.ACME_ID)
+    before = seats_of(api, *who)
+    taken = list(before)[:2]
+    with pytest.MonkeyPatch.context() as patch:
+        drawing_first(patch, [*taken, *taken])  # taken again on the second draw
+        place(api.service, order_placed(lines=[{"quantity": 3}]))
+
+    assert_seats_got_their_own_ids(api, before, "O-2026-000100", 3, *who)
+
+
+@pytest.mark.integration
+def test_on_postgresql_a_taken_license_id_is_drawn_again(clock):
+    customer = "C-200003"
+    who = (customer_admin(customer), customer)
+    with pg_service(clock, customer, seats=2) as api, pytest.MonkeyPatch.context() as patch:
+        before = seats_of(api, *who)
+        drawing_first(patch, list(before))
+        place(
+            api.service, order_placed("O-2026-000101", customer=customer, lines=[{"quantity": 2}])
+        )
+
+        assert_seats_got_their_own_ids(api, before, "O-2026-000101", 2, *who)
 
 
 def test_a_duplicate_delivery_issues_nothing_more(api):

@@ -2,8 +2,10 @@
 quantity (10,000 seats are a handful of multi-row inserts, not a query per seat).
 
 Every seat of a line has the same product, dates, team and pack, so its fallback version is
-worked out once; the new license ids are drawn at random and checked against the table in
-chunks, and the licenses and their order links go in with multi-row inserts.
+worked out once; the new license ids are drawn at random, and the licenses and their order links
+go in with multi-row inserts. An id that is taken already (one chance in 10^12 a seat) is skipped
+by the insert itself (``ON CONFLICT DO NOTHING``) and drawn again, so a line of a few seats costs
+no look-up first; the ``COPY`` of a big line, which cannot skip, checks its ids in chunks.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from license_assign import accounts
@@ -64,7 +67,8 @@ TAKEN_IDS = select(License.license_id).where(
 
 
 def unused_license_ids(session: Session, count: int) -> list[str]:
-    """``count`` fresh license ids, none already in the table and no two alike."""
+    """``count`` fresh license ids, none already in the table and no two alike (for the COPY,
+    which cannot skip a taken one)."""
     chosen: list[str] = []
     taken: set[str] = set()
     while len(chosen) < count:
@@ -81,21 +85,39 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
     return chosen
 
 
-# A line's seats and their order links, built once.
+# A line's seats and their order links, built once. A seat whose id is taken is not inserted
+# and not returned (each dialect spells ON CONFLICT with its own construct).
 _LICENSES = License.__table__
-INSERT_LICENSES = insert(_LICENSES).returning(_LICENSES.c.license_id, _LICENSES.c.id)
+INSERT_LICENSES = {
+    name: dialect.insert(_LICENSES)
+    .on_conflict_do_nothing(index_elements=[_LICENSES.c.license_id])
+    .returning(_LICENSES.c.license_id, _LICENSES.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 INSERT_LINKS = insert(LicenseOrder.__table__)
 
 
-def insert_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
+def insert_seats(session: Session, count: int, common: dict, link: dict) -> list[str]:
     """Multi-row inserts (SQLite, and a line of few seats on PostgreSQL): batched
-    INSERT ... VALUES ... RETURNING, compiled once."""
+    INSERT ... VALUES ... ON CONFLICT DO NOTHING RETURNING, compiled once; the ids of a
+    seat the insert skipped are drawn again until every seat is in. The new ids, in seat order."""
+    statement = INSERT_LICENSES[session.get_bind().dialect.name]
     pks: dict[str, int] = {}
-    for part in chunks(ids):
-        rows = [{"license_id": lid, **common} for lid in part]
-        pks.update(session.execute(INSERT_LICENSES, rows).all())
+    ids: list[str] = []
+    while len(ids) < count:
+        fresh: dict[str, None] = {}  # no two alike, in the order drawn
+        while len(fresh) < count - len(ids):
+            candidate = accounts.new_license_id()
+            if candidate not in pks:
+                fresh[candidate] = None
+        drawn = list(fresh)
+        for part in chunks(drawn):
+            rows = [{"license_id": lid, **common} for lid in part]
+            pks.update(session.execute(statement, rows).all())
+        ids.extend(lid for lid in drawn if lid in pks)
     for part in chunks(ids):
         session.execute(INSERT_LINKS, [{"license_pk": pks[lid], **link} for lid in part])
+    return ids
 
 
 def copy_seats(session: Session, ids: list[str], common: dict, link: dict) -> None:
@@ -144,7 +166,6 @@ def issue_seats(
     )
     refresh_fallback(session, proto, today)
     now = utcnow()
-    ids = unused_license_ids(session, quantity)
     common = {
         "customer_id": customer_id,
         "team_pk": team.id,
@@ -167,9 +188,10 @@ def issue_seats(
         "previous_product": None,
     }
     if session.get_bind().dialect.name == "postgresql" and quantity >= COPY_FROM:
+        ids = unused_license_ids(session, quantity)
         copy_seats(session, ids, common, link)
     else:
-        insert_seats(session, ids, common, link)
+        ids = insert_seats(session, quantity, common, link)
     status = "expired" if proto.valid_until < today else "available"
     return [
         {
