@@ -14,14 +14,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from license_assign import accounts
 from license_assign.fallback import refresh_fallback
 from license_assign.models import Customer, License, LicenseOrder, SubscriptionPack, Team
 from portal_runtime import logs
-from portal_runtime.db import utcnow
+from portal_runtime.db import PerDialect, utcnow
 
 log = logs.get("license_assign.handlers")
 
@@ -86,14 +85,15 @@ def unused_license_ids(session: Session, count: int) -> list[str]:
 
 
 # A line's seats and their order links, built once. A seat whose id is taken is not inserted
-# and not returned (each dialect spells ON CONFLICT with its own construct).
+# and not returned.
 _LICENSES = License.__table__
-INSERT_LICENSES = {
-    name: dialect.insert(_LICENSES)
-    .on_conflict_do_nothing(index_elements=[_LICENSES.c.license_id])
-    .returning(_LICENSES.c.license_id, _LICENSES.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+INSERT_LICENSES = PerDialect(
+    lambda insert: (
+        insert(_LICENSES)
+        .on_conflict_do_nothing(index_elements=[_LICENSES.c.license_id])
+        .returning(_LICENSES.c.license_id, _LICENSES.c.id)
+    )
+)
 INSERT_LINKS = insert(LicenseOrder.__table__)
 
 
@@ -101,7 +101,7 @@ def insert_seats(session: Session, count: int, common: dict, link: dict) -> list
     """Multi-row inserts (SQLite, and a line of few seats on PostgreSQL): batched
     INSERT ... VALUES ... ON CONFLICT DO NOTHING RETURNING, compiled once; the ids of a
     seat the insert skipped are drawn again until every seat is in. The new ids, in seat order."""
-    statement = INSERT_LICENSES[session.get_bind().dialect.name]
+    statement = INSERT_LICENSES(session.get_bind())
     pks: dict[str, int] = {}
     ids: list[str] = []
     while len(ids) < count:
