@@ -1,17 +1,19 @@
-"""Concurrent placements on the real PostgreSQL: one key, or one cart, makes one order.
+"""Placements on the real PostgreSQL: concurrent ones with one key, or of one cart, make one
+order; an order's number is made of its row id.
 
-Both requests are held at a barrier inside placement (after the replay check, before the insert),
-so they truly race for the database: the loser must answer with the winner's order.
+Concurrent requests are held at a barrier inside placement (after the replay check, before the
+insert), so they truly race for the database: the loser must answer with the winner's order.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from orders_testkit import END_USER, OrdersApi
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from orders.bootstrap import bootstrap
 from orders.config import OrdersConfig
@@ -45,12 +47,25 @@ class Held:
 
 @pytest.fixture
 def pg_orders(clock, fakes):
+    fakes.carts = Held(fakes.carts, "cart")
+    fakes.pricing = Held(fakes.pricing, "price")
+    with pg_service(clock, fakes) as service:
+        yield service
+
+
+@pytest.fixture
+def pg_alone(clock, fakes):
+    """The service on PostgreSQL, its reads answering at once."""
+    with pg_service(clock, fakes) as service:
+        yield service
+
+
+@contextmanager
+def pg_service(clock, fakes):
     with postgres_database("orders") as url:
         config = OrdersConfig.from_env(
             "orders", database_url=url, broker_url="memory://", retry_first_delay=0.0
         )
-        fakes.carts = Held(fakes.carts, "cart")
-        fakes.pricing = Held(fakes.pricing, "price")
         service = bootstrap(
             config,
             clock=clock,
@@ -170,3 +185,28 @@ def test_the_same_key_for_two_resellers_concurrently_makes_two_orders(pg_orders,
     assert mine.status_code == theirs.status_code == 201
     assert mine.json["number"] != theirs.json["number"]
     assert count(pg_orders, Order) == 2
+
+
+def test_an_order_number_is_its_year_and_its_row_id_of_six_digits_or_more(pg_alone):
+    api = OrdersApi(pg_alone)
+    body = {
+        "customer_id": demo.GLOBEX_ID,
+        "lines": [{"kind": "new", "product": "WS", "quantity": 1}],
+        "end_user": END_USER,
+        "po_number": "PO-7",
+    }
+    first = api.call("POST", "/orders", RESELLER, json=body)
+    with pg_alone.engine.begin() as conn:  # the next row id past six digits
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), 999999)"))
+    second = api.call("POST", "/orders", RESELLER, json=body)
+
+    assert first.status_code == second.status_code == 201, (first.json, second.json)
+    year = first.json["placed_at"][:4]
+    with pg_alone.sessions() as session:
+        stored = dict(session.execute(select(Order.number, Order.id).order_by(Order.id)).all())
+    assert stored == {f"O-{year}-000001": 1, f"O-{year}-1000000": 1000000}
+    assert [first.json["number"], second.json["number"]] == list(stored)
+    placed = [p["order_number"] for p in recorded(pg_alone, "orders.order.placed")]
+    assert placed == list(stored)
+    # Found by its number.
+    assert api.get(f"/orders/{second.json['number']}", RESELLER).json["po_number"] == "PO-7"
