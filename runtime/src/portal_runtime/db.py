@@ -9,18 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     DateTime,
+    Insert,
     Integer,
     Numeric,
     PrimaryKeyConstraint,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
+    func,
+    insert,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -77,6 +84,21 @@ class PerDialect:
 
     def __call__(self, bind):
         return self._built[bind.dialect.name]
+
+
+def numbered_insert(table, number_of: Callable[[ColumnElement], ColumnElement]) -> Insert:
+    """PostgreSQL: an INSERT of one row into ``table`` that draws the row's id from the table's
+    sequence and writes its ``number`` column, made of that id by ``number_of(id)``, in the same
+    statement (not an UPDATE once the id is known). The other columns are bound parameters named
+    by their keys; it returns the id and the number."""
+    key = select(func.nextval(func.pg_get_serial_sequence(table.name, "id")).label("id")).cte()
+    rest = [column for column in table.c if column.key not in ("id", "number")]
+    values = select(key.c.id, number_of(key.c.id), *(bindparam(c.key, type_=c.type) for c in rest))
+    return (
+        insert(table)
+        .from_select(["id", "number", *(c.key for c in rest)], values)
+        .returning(table.c.id, table.c.number)
+    )
 
 
 def sqlalchemy_url(database_url: str) -> str:

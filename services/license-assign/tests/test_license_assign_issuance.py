@@ -7,9 +7,11 @@ import datetime as dt
 
 import pytest
 from license_assign_testkit import ACME, order_placed, person, pg_service, place, send
+from sqlalchemy import select
 
 from license_assign import accounts
 from license_assign.jobs import enforce_grace_and_downgrades
+from license_assign.models import SubscriptionPack
 from portal_contracts import demo, example
 from portal_runtime.testing import recorded
 from portal_runtime.testkit import NOW, RESELLER, TODAY, customer_admin
@@ -86,6 +88,29 @@ def test_on_postgresql_a_taken_license_id_is_drawn_again(clock):
         )
 
         assert_seats_got_their_own_ids(api, before, "O-2026-000101", 2, *who)
+
+
+@pytest.mark.integration
+def test_on_postgresql_a_new_pack_is_numbered_from_its_row_and_takes_later_orders(clock):
+    customer = "C-200004"
+    with pg_service(clock, customer, seats=1) as api:
+        first = new_licenses(api, "O-2026-000100")[0]["subscription_pack"]
+        place(
+            api.service,
+            order_placed("O-2026-000101", customer=customer, lines=[{"subscription_pack": first}]),
+        )
+        place(api.service, order_placed("O-2026-000102", customer=customer))
+
+        with api.service.sessions() as session:
+            rows = session.execute(select(SubscriptionPack.number, SubscriptionPack.id)).all()
+        packs = {number: pk for number, pk in rows}
+        assert all(number == f"SP-{100000 + pk}" for number, pk in packs.items())
+        into = [
+            new_licenses(api, n)[0]["subscription_pack"] for n in ("O-2026-000101", "O-2026-000102")
+        ]
+        assert into[0] == first and into[1] != first and set(into) <= set(packs)
+        held = api.licenses(customer_admin(customer), customer)
+        assert {lic["subscription_pack"] for lic in held} == {first, into[1]}
 
 
 def test_a_duplicate_delivery_issues_nothing_more(api):

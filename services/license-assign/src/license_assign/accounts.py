@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, cast, literal, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from license_assign.models import Customer, CustomerPerson, SubscriptionPack, Team
+from portal_runtime.db import numbered_insert, utcnow
 from portal_runtime.errors import DomainError, NotFound
 
 DEFAULT_TEAM = "Default team"
@@ -119,11 +120,27 @@ def require_team(session: Session, customer_id: str, team_id: str) -> Team:
     return team
 
 
+# PostgreSQL: a pack's number, ``SP-`` and 100000 + its row id, written by its INSERT.
+INSERT_NUMBERED_PACK = numbered_insert(
+    SubscriptionPack.__table__, lambda row_id: literal("SP-") + cast(row_id + 100000, Text)
+)
+
+
 def create_pack(session: Session, customer_id: str) -> SubscriptionPack:
-    pack = SubscriptionPack(customer_id=customer_id)
+    """A new pack of the account, numbered from its row id."""
+    if session.get_bind().dialect.name != "postgresql":
+        pack = SubscriptionPack(customer_id=customer_id)
+        session.add(pack)
+        session.flush()
+        pack.number = f"SP-{100000 + pack.id}"  # an UPDATE at the next flush
+        return pack
+    session.flush()  # the account, if it is new too
+    row = {"customer_id": customer_id, "created_at": utcnow()}
+    pack_id, number = session.execute(INSERT_NUMBERED_PACK, row).one()
+    pack = SubscriptionPack(id=pack_id, number=number, **row)
+    # Stored already: the session takes it as it would a row it had loaded.
+    make_transient_to_detached(pack)
     session.add(pack)
-    session.flush()
-    pack.number = f"SP-{100000 + pack.id}"
     return pack
 
 

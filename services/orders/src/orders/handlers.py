@@ -27,7 +27,7 @@ from orders.placement import AlreadyOrdered
 from orders.views import order_view
 from portal_runtime.clock import Clock
 from portal_runtime.consumer import Event
-from portal_runtime.db import PerDialect
+from portal_runtime.db import PerDialect, numbered_insert
 from portal_runtime.uow import UnitOfWork, insert_into
 
 # -- commands ------------------------------------------------------------------------------------
@@ -89,25 +89,16 @@ NUMBER_ORDER = (
 )
 
 
-def _numbered_order_insert():
-    """PostgreSQL: the order's id drawn from its sequence and its number made of it in the
-    INSERT itself, ``O-<year>-`` and at least six digits (as :func:`number_of` writes it)."""
-    table = Order.__table__
-    key = select(func.nextval(func.pg_get_serial_sequence(table.name, "id")).label("id")).cte()
-    digits = cast(key.c.id, Text)
-    number = bindparam("number_prefix", type_=String) + func.lpad(
+def _order_number_of(row_id):
+    """``O-<year>-`` and the row id in at least six digits (as :func:`number_of` writes it)."""
+    digits = cast(row_id, Text)
+    return bindparam("number_prefix", type_=String) + func.lpad(
         digits, func.greatest(6, func.length(digits)), "0"
     )
-    rest = [column for column in table.c if column.key not in ("id", "number")]
-    values = select(key.c.id, number, *(bindparam(c.key, type_=c.type) for c in rest))
-    return (
-        insert(table)
-        .from_select(["id", "number", *(c.key for c in rest)], values)
-        .returning(table.c.id, table.c.number)
-    )
 
 
-INSERT_NUMBERED_ORDER = _numbered_order_insert()
+# PostgreSQL: the number written by the INSERT itself.
+INSERT_NUMBERED_ORDER = numbered_insert(Order.__table__, _order_number_of)
 
 
 def number_of(order: Order) -> str:
