@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import Text, cast, literal, select
+from sqlalchemy import Text, bindparam, cast, literal, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from license_assign.models import Customer, CustomerPerson, SubscriptionPack, Team
@@ -93,10 +93,14 @@ def create_team(session: Session, customer_id: str, name: str, *, default: bool 
     return team
 
 
+# Built once: every order line without a team looks for it.
+_DEFAULT_TEAM = select(Team).where(
+    Team.customer_id == bindparam("customer_id"), Team.is_default.is_(True)
+)
+
+
 def default_team(session: Session, customer_id: str) -> Team:
-    team = session.scalar(
-        select(Team).where(Team.customer_id == customer_id, Team.is_default.is_(True))
-    )
+    team = session.scalar(_DEFAULT_TEAM, {"customer_id": customer_id})
     return team or create_team(session, customer_id, DEFAULT_TEAM, default=True)
 
 

@@ -12,7 +12,7 @@ Every handler is guarded, so a replay (even with a new message id) changes nothi
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from license_assign import accounts, events, views
 from license_assign.assignments import issue_code, revoke
@@ -29,6 +29,25 @@ from portal_runtime.uow import UnitOfWork
 
 log = logs.get("license_assign.handlers")
 
+# Built once, on the table: the replay guard's look through Session.get (an ORM load, its
+# statement built and keyed for the cache each time) cost twice the round trip.
+_ORDER_RECORDS = OrderRecord.__table__
+_RECORDED = select(_ORDER_RECORDS.c.order_number).where(
+    _ORDER_RECORDS.c.order_number == bindparam("number")
+)
+# The early notice, taken (deleted and read) in one statement rather than looked up, then deleted.
+_TAKE_NOTICE = (
+    delete(EarlyPaymentNotice)
+    .where(EarlyPaymentNotice.order_number == bindparam("number"))
+    .returning(EarlyPaymentNotice.grace_until)
+)
+
+
+def recorded(session, number: str) -> bool:
+    """Whether this service has a record of the order (placed, or cancelled before that)."""
+    session.flush()  # one added earlier in this transaction (a batch's cancellation) counts
+    return session.execute(_RECORDED, {"number": number}).first() is not None
+
 
 def handle_order_placed(
     event: Event,
@@ -39,7 +58,7 @@ def handle_order_placed(
 ) -> None:
     order = event.payload
     session = uow.session
-    if session.get(OrderRecord, order["order_number"]) is not None:
+    if recorded(session, order["order_number"]):
         return  # handled before (or cancelled before we saw it): nothing to do twice
     who = order["customer"]
     customer = accounts.ensure_customer(session, who["id"], who["name"], who.get("email"))
@@ -74,15 +93,14 @@ def handle_order_placed(
         uow.record(
             "licensing.licenses.issued", events.licenses_issued(order, customer, line, issued)
         )
-    notice = session.get(EarlyPaymentNotice, order["order_number"])
-    if notice is not None:
+    grace_until = session.execute(_TAKE_NOTICE, {"number": order["order_number"]}).scalar()
+    if grace_until is not None:
         session.execute(
             update(License)
             .where(License.id.in_(order_license_pks(order["order_number"])))
-            .values(grace_until=notice.grace_until)
+            .values(grace_until=grace_until)
             .execution_options(synchronize_session="fetch")
         )
-        session.delete(notice)
 
 
 def placing_reseller(order: dict) -> str | None:
@@ -151,7 +169,7 @@ def order_license_pks(order_number: str):
 def handle_payment_failed(event: Event, uow: UnitOfWork) -> None:
     number, grace_until = event.payload["order_number"], event.payload["grace_until"]
     session = uow.session
-    if session.get(OrderRecord, number) is None:
+    if not recorded(session, number):
         # Billing was faster than our copy of the order: keep the notice for when it arrives.
         notice = session.get(EarlyPaymentNotice, number)
         if notice is None:
